@@ -1,0 +1,67 @@
+//! Byte sources: positional reads from a local file, memory, or (in `http`) a URL.
+//!
+//! A source has no cursor: every read names its offset, so one open reader can
+//! serve many threads at once. `read_ranges` lets a remote source merge nearby
+//! ranges and fetch independent ones concurrently.
+
+mod file;
+mod memory;
+
+pub use file::FileSource;
+pub use memory::MemorySource;
+
+use crate::error::Result;
+use std::ops::Range;
+
+/// Counters of what a source has cost so far (requests matter for HTTP).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    /// Read calls (local) or HTTP requests (remote) made.
+    pub requests: u64,
+    /// Bytes transferred from the underlying storage.
+    pub bytes: u64,
+    /// Requests that were retried after a transient failure.
+    pub retries: u64,
+}
+
+/// Positional, thread-safe read access to the bytes of one COPC/LAS file.
+pub trait ByteSource: Send + Sync {
+    /// A name for messages: the path or URL.
+    fn name(&self) -> &str;
+
+    /// Total size in bytes.
+    fn len(&self) -> u64;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads exactly `range` (which must lie inside `0..len()`).
+    fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>>;
+
+    /// Reads many ranges; results are in the order asked. Remote sources
+    /// override this to merge close ranges and fetch in parallel.
+    fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        ranges.iter().map(|r| self.read_range(r.clone())).collect()
+    }
+
+    /// What reads have cost so far.
+    fn stats(&self) -> SourceStats {
+        SourceStats::default()
+    }
+}
+
+/// Checks that `range` is a well-formed range inside a source of `len` bytes.
+pub(crate) fn check_range(name: &str, range: &Range<u64>, len: u64, what: &str) -> Result<()> {
+    if range.start > range.end || range.end > len {
+        return Err(crate::Error::format(
+            name,
+            crate::error::Location::Offset(range.start),
+            format!(
+                "{what} spans bytes {}..{} but the file has {len} bytes",
+                range.start, range.end
+            ),
+        ));
+    }
+    Ok(())
+}
