@@ -3,11 +3,26 @@
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
 //! lazy hierarchy, queries, parallel decode). The CLI and the C ABI sit on top.
+//!
+//! ```no_run
+//! use copc::{Bounds, Dimension, Query, Reader};
+//! let reader = Reader::open("autzen.copc.laz")?;
+//! let q = Query::new().bounds(Bounds::xy(637000.0, 851000.0, 638000.0, 852000.0)).resolution(1.0)
+//!     .dims([Dimension::X, Dimension::Y, Dimension::Z, Dimension::Classification]);
+//! for batch in reader.points(&q)? {
+//!     let batch = batch?;
+//!     let classes: Vec<u8> = batch.column(Dimension::Classification)?;
+//!     println!("{}: {} points", batch.node, classes.len());
+//! }
+//! # Ok::<(), copc::Error>(())
+//! ```
 
 pub mod error;
 pub mod format;
+pub mod reader;
 pub mod source;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
+pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Query, Reader, ReaderOptions, RecordFormat};
 pub use source::{ByteSource, FileSource, MemorySource, SourceStats};

@@ -1,0 +1,61 @@
+//! Subcommands of the `copc` tool. Exit status: 0 success, 1 error (one line
+//! `copc: SOURCE: what went wrong` on stderr), 2 bad usage (clap).
+
+mod info;
+mod query;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "copc", version, about = "Read, check and query COPC (Cloud Optimized Point Cloud) files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Info(info::InfoArgs),
+    Query(query::QueryArgs),
+}
+
+/// An error for the user: the source it is about and what went wrong.
+pub struct Failure {
+    pub source: String,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(source: &str, err: copc::Error) -> Failure {
+        Failure { source: source.to_string(), message: err.detail() }
+    }
+
+    pub fn msg(source: &str, message: impl Into<String>) -> Failure {
+        Failure { source: source.to_string(), message: message.into() }
+    }
+}
+
+pub fn main() -> i32 {
+    // Library panics are turned into errors where they can happen (LAZ decode);
+    // keep their default report off the terminal unless asked for.
+    if std::env::var_os("COPC_DEBUG").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    let cli = Cli::parse();
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Query(a) => query::run(a),
+    });
+    match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(f)) => {
+            eprintln!("copc: {}: {}", f.source, f.message);
+            1
+        }
+        Err(p) => {
+            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+            eprintln!("copc: internal error: {} (please report this)", what.unwrap_or_default());
+            1
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Decoded points: batches of raw records (one per node) with columnar access,
+//! and the streaming iterator that decodes nodes in parallel, in a fixed order.
+
+use super::Reader;
+use crate::error::{Error, Result};
+use crate::format::point::{DimType, PointLayout, Transform, write_column};
+use crate::format::{Bounds, Dimension, ExtraBytes, VoxelKey};
+use rayon::prelude::*;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Everything needed to interpret a record.
+#[derive(Debug, Clone)]
+pub struct RecordFormat {
+    pub layout: PointLayout,
+    pub transform: Transform,
+    pub extra_bytes: Vec<ExtraBytes>,
+}
+
+impl RecordFormat {
+    /// The dimensions a record of this format carries (standard ones, then extra bytes).
+    pub fn dimensions(&self) -> Vec<Dimension> {
+        let mut d: Vec<Dimension> = Dimension::STANDARD.iter().copied().filter(|d| self.layout.has(*d)).collect();
+        d.extend((0..self.extra_bytes.len()).map(|i| Dimension::Extra(i as u16)));
+        d
+    }
+
+    /// The name of a dimension (extra bytes by their declared name).
+    pub fn dim_name(&self, dim: Dimension) -> String {
+        match dim {
+            Dimension::Extra(i) => self.extra_bytes.get(i as usize).map(|e| e.name.clone()).unwrap_or_default(),
+            d => d.name().to_string(),
+        }
+    }
+
+    /// Finds a dimension by name: standard names first, then extra-bytes names.
+    pub fn dim_by_name(&self, name: &str) -> Option<Dimension> {
+        Dimension::from_name(name).or_else(|| {
+            self.extra_bytes
+                .iter()
+                .position(|e| e.name.eq_ignore_ascii_case(name.trim()))
+                .map(|i| Dimension::Extra(i as u16))
+        })
+    }
+
+    fn check_dim(&self, dim: Dimension) -> Result<()> {
+        if let Dimension::Extra(i) = dim {
+            if i as usize >= self.extra_bytes.len() {
+                return Err(Error::invalid(format!(
+                    "extra dimension {i} does not exist (the file has {})",
+                    self.extra_bytes.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value type a column can be read as (the dimension's own type).
+pub trait ColumnValue: Copy {
+    const TYPE: DimType;
+    fn from_ne(b: &[u8]) -> Self;
+}
+
+macro_rules! column_value {
+    ($t:ty, $d:expr) => {
+        impl ColumnValue for $t {
+            const TYPE: DimType = $d;
+            fn from_ne(b: &[u8]) -> Self {
+                <$t>::from_ne_bytes(b.try_into().unwrap_or_default())
+            }
+        }
+    };
+}
+column_value!(u8, DimType::U8);
+column_value!(u16, DimType::U16);
+column_value!(i16, DimType::I16);
+column_value!(i32, DimType::I32);
+column_value!(f64, DimType::F64);
+
+/// The points of one node that matched a query, as LAS records.
+#[derive(Debug, Clone)]
+pub struct PointBatch {
+    pub node: VoxelKey,
+    records: Vec<u8>,
+    format: Arc<RecordFormat>,
+}
+
+impl PointBatch {
+    pub(crate) fn new(node: VoxelKey, records: Vec<u8>, format: Arc<RecordFormat>) -> Self {
+        PointBatch { node, records, format }
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len() / self.format.layout.record_length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn format(&self) -> &RecordFormat {
+        &self.format
+    }
+
+    /// The raw records (LAS layout, little-endian), `len() * record_length` bytes.
+    /// Fields whose LAZ layer was not selected hold unspecified values.
+    pub fn records(&self) -> &[u8] {
+        &self.records
+    }
+
+    /// Writes `dim` for points `start..start+n` into `dst` (value i at byte i*stride,
+    /// native endianness, the dimension's `DimType`).
+    pub fn write_column(&self, dim: Dimension, start: usize, n: usize, dst: &mut [u8], stride: usize) -> Result<()> {
+        self.format.check_dim(dim)?;
+        let size = dim.dim_type().size();
+        if start + n > self.len() {
+            return Err(Error::invalid(format!("points {start}..{} past the batch's {}", start + n, self.len())));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let stride = if stride == 0 { size } else { stride };
+        if stride < size || dst.len() < (n - 1) * stride + size {
+            return Err(Error::invalid(format!("column buffer of {} bytes too small for {n} values", dst.len())));
+        }
+        let rl = self.format.layout.record_length;
+        let extra = match dim {
+            Dimension::Extra(i) => self.format.extra_bytes.get(i as usize),
+            _ => None,
+        };
+        write_column(&self.format.layout, &self.format.transform, extra, &self.records[start * rl..(start + n) * rl], dim, dst, stride);
+        Ok(())
+    }
+
+    /// One column as typed values (`T` must be the dimension's type: X/Y/Z/GpsTime/extra
+    /// f64, raw X/Y/Z i32, intensity/RGB/NIR/point source u16, scan angle i16, others u8).
+    pub fn column<T: ColumnValue>(&self, dim: Dimension) -> Result<Vec<T>> {
+        if dim.dim_type() != T::TYPE {
+            return Err(Error::invalid(format!("{} is {:?}, not {:?}", dim.name(), dim.dim_type(), T::TYPE)));
+        }
+        let size = T::TYPE.size();
+        let mut bytes = vec![0u8; self.len() * size];
+        self.write_column(dim, 0, self.len(), &mut bytes, size)?;
+        Ok(bytes.chunks_exact(size).map(T::from_ne).collect())
+    }
+
+    /// Scaled X, Y, Z of every point.
+    pub fn xyz(&self) -> Vec<[f64; 3]> {
+        let t = &self.format.transform;
+        self.records
+            .chunks_exact(self.format.layout.record_length)
+            .map(|r| {
+                let raw = |o: usize| i32::from_le_bytes(r[o..o + 4].try_into().unwrap_or_default()) as f64;
+                [raw(0) * t.scale[0] + t.offset[0], raw(4) * t.scale[1] + t.offset[1], raw(8) * t.scale[2] + t.offset[2]]
+            })
+            .collect()
+    }
+}
+
+/// Keeps the records inside `b` (in place, order kept).
+pub(crate) fn retain_in_bounds(records: &mut Vec<u8>, rl: usize, t: &Transform, b: &Bounds) {
+    let n = records.len() / rl;
+    let mut kept = 0;
+    for i in 0..n {
+        let r = &records[i * rl..i * rl + 12];
+        let raw = |o: usize| i32::from_le_bytes(r[o..o + 4].try_into().unwrap_or_default()) as f64;
+        let (x, y, z) = (raw(0) * t.scale[0] + t.offset[0], raw(4) * t.scale[1] + t.offset[1], raw(8) * t.scale[2] + t.offset[2]);
+        if b.contains_point(x, y, z) {
+            if kept != i {
+                records.copy_within(i * rl..(i + 1) * rl, kept * rl);
+            }
+            kept += 1;
+        }
+    }
+    records.truncate(kept * rl);
+}
+
+/// A node chosen by a query, as the iterator decodes it.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedNode {
+    pub node: super::Node,
+    /// The box the node's points must be tested against (None: all points match).
+    pub filter: Option<Bounds>,
+}
+
+/// Streams the points of a query, one batch per node, in the order of the nodes'
+/// chunks in the file. Nodes are decoded in parallel a window at a time, so memory
+/// stays at a few chunks per thread whatever the file size.
+pub struct PointIter<'r> {
+    reader: &'r Reader,
+    plan: Vec<PlannedNode>,
+    next: usize,
+    ready: VecDeque<Result<PointBatch>>,
+    selection: laz::DecompressionSelection,
+    window: usize,
+    failed: bool,
+}
+
+impl<'r> PointIter<'r> {
+    pub(crate) fn new(reader: &'r Reader, plan: Vec<PlannedNode>, selection: laz::DecompressionSelection) -> Self {
+        let window = (reader.threads() * 2).max(2);
+        PointIter { reader, plan, next: 0, ready: VecDeque::new(), selection, window, failed: false }
+    }
+
+    /// Nodes the iterator will visit.
+    pub fn node_count(&self) -> usize {
+        self.plan.len()
+    }
+
+    fn fill(&mut self) {
+        let end = (self.next + self.window).min(self.plan.len());
+        let batch = &self.plan[self.next..end];
+        self.next = end;
+        let ranges: Vec<_> = batch.iter().map(|p| p.node.offset..p.node.offset + p.node.byte_size as u64).collect();
+        let chunks = match self.reader.file.source.read_ranges(&ranges) {
+            Ok(c) => c,
+            Err(e) => {
+                self.ready.push_back(Err(e));
+                return;
+            }
+        };
+        let reader = self.reader;
+        let selection = self.selection;
+        let decoded: Vec<Result<PointBatch>> = reader.install(|| {
+            batch
+                .par_iter()
+                .zip(chunks.par_iter())
+                .map(|(p, chunk)| reader.decode_planned(p, chunk, selection))
+                .collect()
+        });
+        self.ready.extend(decoded);
+    }
+}
+
+impl Iterator for PointIter<'_> {
+    type Item = Result<PointBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some(r) = self.ready.pop_front() {
+                if r.is_err() {
+                    self.failed = true;
+                }
+                return Some(r);
+            }
+            if self.next >= self.plan.len() {
+                return None;
+            }
+            self.fill();
+        }
+    }
+}
