@@ -431,6 +431,9 @@ fn check_info(name: &str, at: u64, info: &CopcInfo, file_len: u64) -> Result<()>
     if !(info.spacing > 0.0) || !info.spacing.is_finite() {
         return Err(fail(32, format!("info VLR spacing {} (expected a finite number > 0)", info.spacing)));
     }
+    if info.root_hier_size == 0 {
+        return Err(fail(48, "root hierarchy page size 0 (expected at least the root's 32-byte entry)".into()));
+    }
     if info.root_hier_size % 32 != 0 {
         return Err(fail(48, format!("root hierarchy page size {} is not a multiple of 32", info.root_hier_size)));
     }

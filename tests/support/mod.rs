@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod mini_copc;
+
 use std::path::PathBuf;
 
 /// The folder of real test files, from `COPC_TEST_DATA`; None (after saying so
