@@ -10,4 +10,4 @@ pub mod source;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
-pub use source::{ByteSource, FileSource, MemorySource, SourceStats};
+pub use source::{ByteSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};
