@@ -150,7 +150,8 @@ fn read_ranges_fetches_far_ranges_one_request_each() {
     let server = three_mb();
     let source = HttpSource::open(&server.url(), quick()).unwrap();
     // 200 KiB apart: more than merge_gap, so one request each; asked in reverse.
-    let ranges: Vec<Range<u64>> = (0..12).rev().map(|i| 100_000 + i * 200 * KIB..100_000 + i * 200 * KIB + 5000).collect();
+    let ranges: Vec<Range<u64>> =
+        (0..12).rev().map(|i| 100_000 + i * 200 * KIB..100_000 + i * 200 * KIB + 5000).collect();
     let got = source.read_ranges(&ranges).unwrap();
     for (range, data) in ranges.iter().zip(&got) {
         assert_eq!(data, &truth(&server, range), "{range:?}");

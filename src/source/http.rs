@@ -176,10 +176,8 @@ impl HttpSource {
             None => source.with_retries("*", || source.head_once())?,
         };
         if head.len() as u64 > len {
-            return Err(source.error(
-                &label,
-                format!("the server sent {} bytes of an object it says has {len} bytes", head.len()),
-            ));
+            return Err(source
+                .error(&label, format!("the server sent {} bytes of an object it says has {len} bytes", head.len())));
         }
         source.len = len;
         source.head = head;
@@ -306,7 +304,10 @@ impl HttpSource {
                     return Attempt::Transient(format!("error reading the body: {e}"));
                 }
                 if head.len() as u64 != n {
-                    return Attempt::Transient(format!("body of {} bytes for the {n} bytes of Content-Range", head.len()));
+                    return Attempt::Transient(format!(
+                        "body of {} bytes for the {n} bytes of Content-Range",
+                        head.len()
+                    ));
                 }
                 Attempt::Done((head, cr.total))
             }
@@ -319,10 +320,9 @@ impl HttpSource {
                     return Attempt::Transient(format!("error reading the body: {e}"));
                 }
                 match declared {
-                    Some(len) if (body.len() as u64) < limit => Attempt::Transient(format!(
-                        "body ended after {} bytes of an object of {len} bytes",
-                        body.len()
-                    )),
+                    Some(len) if (body.len() as u64) < limit => {
+                        Attempt::Transient(format!("body ended after {} bytes of an object of {len} bytes", body.len()))
+                    }
                     Some(len) => Attempt::Done((body, Some(len))),
                     None => {
                         // No Content-Length: the whole body was read, its length is the size.
@@ -352,7 +352,9 @@ impl HttpSource {
         }
         match content_length(&response) {
             Some(len) => Attempt::Done(len),
-            None => Attempt::Fatal("the server tells the size of the object neither in Content-Range nor in a HEAD Content-Length".into()),
+            None => Attempt::Fatal(
+                "the server tells the size of the object neither in Content-Range nor in a HEAD Content-Length".into(),
+            ),
         }
     }
 
@@ -385,10 +387,16 @@ impl HttpSource {
                 }
                 data.reserve_exact(n as usize);
                 if let Err(e) = self.read_body(&mut response, n + 1, &mut data) {
-                    return Attempt::Transient(format!("error reading the body after {} of {n} bytes: {e}", data.len()));
+                    return Attempt::Transient(format!(
+                        "error reading the body after {} of {n} bytes: {e}",
+                        data.len()
+                    ));
                 }
                 if data.len() as u64 != n {
-                    return Attempt::Transient(format!("body of {} bytes for the {n} bytes of Content-Range", data.len()));
+                    return Attempt::Transient(format!(
+                        "body of {} bytes for the {n} bytes of Content-Range",
+                        data.len()
+                    ));
                 }
                 Attempt::Done(data)
             }
@@ -402,14 +410,20 @@ impl HttpSource {
                 }
                 self.warn_ranges_ignored(declared);
                 if let Err(e) = self.skip_body(&mut response, range.start) {
-                    return Attempt::Transient(format!("error reading the whole-object body up to byte {}: {e}", range.start));
+                    return Attempt::Transient(format!(
+                        "error reading the whole-object body up to byte {}: {e}",
+                        range.start
+                    ));
                 }
                 data.reserve_exact(n as usize);
                 if let Err(e) = self.read_body(&mut response, n, &mut data) {
                     return Attempt::Transient(format!("error reading the whole-object body: {e}"));
                 }
                 if data.len() as u64 != n {
-                    return Attempt::Transient(format!("whole-object body ended at byte {}", range.start + data.len() as u64));
+                    return Attempt::Transient(format!(
+                        "whole-object body ended at byte {}",
+                        range.start + data.len() as u64
+                    ));
                 }
                 // The rest of the body is not read: dropping the response closes the connection.
                 Attempt::Done(data)
@@ -708,10 +722,7 @@ mod tests {
         let full = ContentRange { range: Some((0, 65535)), total: Some(123456) };
         assert_eq!(parse_content_range("bytes 0-65535/123456"), Some(full));
         assert_eq!(parse_content_range("Bytes  0-65535/123456 "), Some(full));
-        assert_eq!(
-            parse_content_range("bytes 10-19/*"),
-            Some(ContentRange { range: Some((10, 19)), total: None })
-        );
+        assert_eq!(parse_content_range("bytes 10-19/*"), Some(ContentRange { range: Some((10, 19)), total: None }));
         assert_eq!(parse_content_range("bytes */0"), Some(ContentRange { range: None, total: Some(0) }));
         for bad in ["bytes */*", "bytes 5-4/10", "items 0-1/2", "bytes 0-1", "bytes a-b/10", "bytes 0-1/x", ""] {
             assert_eq!(parse_content_range(bad), None, "{bad}");
@@ -726,7 +737,10 @@ mod tests {
         assert_eq!(plan_requests(&wanted, 0, 0), vec![100..300, 350..400, 500..600, 10_000..10_010]);
         assert_eq!(plan_requests(&wanted, 1000, 0), vec![100..600, 10_000..10_010]);
         // 0..1000 in parts of at most 300 bytes: 4 even parts.
-        assert_eq!(plan_requests(&[0..1000], 0, 300), vec![0..250, 250..500, 500..750, 750..1000]);
+        assert_eq!(
+            plan_requests(std::slice::from_ref(&(0..1000)), 0, 300),
+            vec![0..250, 250..500, 500..750, 750..1000]
+        );
         assert_eq!(plan_requests(&[], 10, 10), Vec::<Range<u64>>::new());
     }
 

@@ -330,7 +330,8 @@ fn parse_request(head: &str) -> Option<Request> {
         let (name, value) = line.split_once(':')?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let connection = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("connection")).map(|(_, v)| v.to_ascii_lowercase());
+    let connection =
+        headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("connection")).map(|(_, v)| v.to_ascii_lowercase());
     let keep_alive = match connection.as_deref() {
         Some("close") => false,
         Some("keep-alive") => true,
@@ -459,11 +460,8 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Vec<(&'static str, Strin
         return (200, headers, Body::Full(data.clone()));
     }
 
-    let range = request
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("range"))
-        .and_then(|(_, v)| parse_range(v, len));
+    let range =
+        request.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("range")).and_then(|(_, v)| parse_range(v, len));
     let (status, mut start, mut end) = match range {
         Some(_) if faults.ignore_range => (200, 0, len),
         None => (200, 0, len),
