@@ -180,17 +180,13 @@ fn read_ranges_runs_at_most_concurrency_requests_at_once() {
     server.set_delay(Duration::from_millis(100));
     server.reset_counters();
     let ranges: Vec<Range<u64>> = (0..9).map(|i| 100_000 + i * 300 * KIB..100_000 + i * 300 * KIB + 1000).collect();
-    let started = std::time::Instant::now();
     let got = source.read_ranges(&ranges).unwrap();
-    let elapsed = started.elapsed();
     for (range, data) in ranges.iter().zip(&got) {
         assert_eq!(data, &truth(&server, range));
     }
     assert_eq!(server.requests(), 9);
     assert!(server.max_in_flight() <= 3, "max in flight {}", server.max_in_flight());
     assert!(server.max_in_flight() >= 2, "requests were not concurrent");
-    // 9 requests of 100 ms, 3 at a time: about 300 ms, far below 900 ms sequential.
-    assert!(elapsed < Duration::from_millis(800), "took {elapsed:?}");
 }
 
 #[test]
@@ -513,6 +509,20 @@ fn connection_refused_is_retried_then_reported() {
     assert_eq!(got_url, url);
     assert_eq!(range, "0-65535");
     assert!(message.contains("after 3 attempts"), "{message}");
+}
+
+#[test]
+fn https_to_a_plain_http_server_fails_cleanly() {
+    // The rustls handshake meets a plain HTTP server (loopback), which waits for a
+    // request line that never comes: the connect timeout ends it, then an error.
+    let server = three_mb();
+    let url = server.url().replacen("http://", "https://", 1);
+    let opts = HttpOptions { max_retries: 1, connect_timeout: Duration::from_millis(300), ..quick() };
+    let (got_url, range, message) = expect_http_error(HttpSource::open(&url, opts));
+    assert_eq!(got_url, url);
+    assert_eq!(range, "0-65535");
+    assert!(message.contains("after 2 attempts"), "{message}");
+    assert!(server.requests() <= 2, "{}", server.requests());
 }
 
 #[test]

@@ -300,7 +300,7 @@ impl HttpSource {
                 }
                 let n = end + 1;
                 let mut head = Vec::with_capacity(n as usize);
-                if let Err(e) = self.read_body(&mut response, n + 1, &mut head) {
+                if let Err(e) = self.read_body(&mut response, n.saturating_add(1), &mut head) {
                     return Attempt::Transient(format!("error reading the body: {e}"));
                 }
                 if head.len() as u64 != n {
@@ -386,7 +386,7 @@ impl HttpSource {
                     return Attempt::Transient(format!("body of {declared} bytes for the {n} bytes of Content-Range"));
                 }
                 data.reserve_exact(n as usize);
-                if let Err(e) = self.read_body(&mut response, n + 1, &mut data) {
+                if let Err(e) = self.read_body(&mut response, n.saturating_add(1), &mut data) {
                     return Attempt::Transient(format!(
                         "error reading the body after {} of {n} bytes: {e}",
                         data.len()
