@@ -26,6 +26,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct ReaderOptions {
     /// Threads for decoding (None: all cores).
     pub threads: Option<usize>,
+    /// Requests, retries, headers and range merging for `http(s)://` sources.
+    pub http: crate::source::HttpOptions,
 }
 
 /// One octree node with data, as the hierarchy describes it.
@@ -75,13 +77,18 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Opens a local path.
-    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Reader> {
-        Self::open_with(path, &ReaderOptions::default())
+    /// Opens a local path or an `http://` / `https://` URL.
+    pub fn open(location: impl AsRef<std::path::Path>) -> Result<Reader> {
+        Self::open_with(location, &ReaderOptions::default())
     }
 
-    pub fn open_with(path: impl AsRef<std::path::Path>, opts: &ReaderOptions) -> Result<Reader> {
-        Self::from_source(Arc::new(FileSource::open(path)?), opts)
+    pub fn open_with(location: impl AsRef<std::path::Path>, opts: &ReaderOptions) -> Result<Reader> {
+        let path = location.as_ref();
+        let source = match path.to_str() {
+            Some(s) => crate::source::open_source(s, &opts.http)?,
+            None => Arc::new(FileSource::open(path)?),
+        };
+        Self::from_source(source, opts)
     }
 
     /// Opens any byte source (file, memory, HTTP, caller callbacks).

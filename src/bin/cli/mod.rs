@@ -19,6 +19,34 @@ enum Command {
     Query(query::QueryArgs),
 }
 
+/// Options shared by every subcommand that reads a source.
+#[derive(clap::Args, Clone, Default)]
+pub struct SourceArgs {
+    /// HTTP header for remote sources, 'Name: value' (repeatable), e.g. --header 'Authorization: Bearer TOKEN'.
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+    /// Concurrent HTTP requests for remote sources.
+    #[arg(long, default_value_t = 10)]
+    pub requests: usize,
+    /// Threads for decoding (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl SourceArgs {
+    pub fn open(&self, source: &str) -> Result<copc::Reader, Failure> {
+        let mut opts = copc::ReaderOptions { threads: self.threads, ..Default::default() };
+        for h in &self.headers {
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| Failure::msg(source, format!("--header '{h}': expected 'Name: value'")))?;
+            opts.http.headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        opts.http.concurrency = self.requests.max(1);
+        copc::Reader::open_with(source, &opts).map_err(|e| Failure::new(source, e))
+    }
+}
+
 /// An error for the user: the source it is about and what went wrong.
 pub struct Failure {
     pub source: String,
