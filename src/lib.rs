@@ -25,4 +25,4 @@ pub mod source;
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
 pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Query, Reader, ReaderOptions, RecordFormat};
-pub use source::{ByteSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};
+pub use source::{ByteSource, CallbackSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};
