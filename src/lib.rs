@@ -2,7 +2,8 @@
 //!
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
-//! lazy hierarchy, queries, parallel decode). The CLI and the C ABI sit on top.
+//! lazy hierarchy, queries, parallel decode). The CLI and the C ABI ([`ffi`],
+//! `include/copc.h`) sit on top.
 //!
 //! ```no_run
 //! use copc::{Bounds, Dimension, Query, Reader};
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod error;
+pub mod ffi;
 pub mod format;
 pub mod reader;
 pub mod source;
