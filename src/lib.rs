@@ -21,6 +21,7 @@ pub mod error;
 pub mod format;
 pub mod reader;
 pub mod source;
+pub mod validate;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};

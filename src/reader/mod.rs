@@ -7,7 +7,7 @@ pub mod las;
 mod points;
 mod query;
 
-pub use decode::ChunkCodec;
+pub use decode::{ChunkAt, ChunkCodec};
 pub use las::LasFile;
 pub use points::{ColumnValue, PointBatch, PointIter, RecordFormat};
 pub use query::Query;
@@ -381,7 +381,7 @@ impl Reader {
     pub(crate) fn decode_planned(&self, p: &PlannedNode, chunk: &[u8], sel: laz::DecompressionSelection) -> Result<PointBatch> {
         let mut records = Vec::new();
         let n = &p.node;
-        self.codec.decode_into(chunk, n.point_count as usize, sel, &mut records, self.name(), n.key, n.offset)?;
+        self.codec.decode_into(chunk, n.point_count as usize, sel, &mut records, &ChunkAt { source: self.name(), key: n.key, offset: n.offset })?;
         if let Some(b) = &p.filter {
             retain_in_bounds(&mut records, self.format.layout.record_length, &self.format.transform, b);
         }
@@ -404,7 +404,8 @@ impl Reader {
         for e in &deepest {
             let chunk = self.file.source.read_range(e.offset..e.offset + e.byte_size as u64)?;
             let mut recs = Vec::new();
-            self.codec.decode_into(&chunk, e.point_count as usize, laz::DecompressionSelection::all(), &mut recs, self.name(), e.key, e.offset)?;
+            let at = ChunkAt { source: self.name(), key: e.key, offset: e.offset };
+            self.codec.decode_into(&chunk, e.point_count as usize, laz::DecompressionSelection::all(), &mut recs, &at)?;
             let batch = PointBatch::new(e.key, recs, self.format.clone());
             samples.push((e.key, batch.xyz()));
         }
@@ -432,10 +433,10 @@ fn check_info(name: &str, at: u64, info: &CopcInfo, file_len: u64) -> Result<()>
     if info.center.iter().any(|c| !c.is_finite()) {
         return Err(fail(0, format!("info VLR center {:?} is not finite", info.center)));
     }
-    if !(info.halfsize > 0.0) || !info.halfsize.is_finite() {
+    if !info.halfsize.is_finite() || info.halfsize <= 0.0 {
         return Err(fail(24, format!("info VLR halfsize {} (expected a finite number > 0)", info.halfsize)));
     }
-    if !(info.spacing > 0.0) || !info.spacing.is_finite() {
+    if !info.spacing.is_finite() || info.spacing <= 0.0 {
         return Err(fail(32, format!("info VLR spacing {} (expected a finite number > 0)", info.spacing)));
     }
     if info.root_hier_size == 0 {
