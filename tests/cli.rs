@@ -234,3 +234,31 @@ fn query_csv_writes_every_selected_point() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with(&format!("copc: {f}: --polygon")), "{}", stderr(&o));
 }
+
+#[test]
+fn info_and_query_agree_with_laspy_on_generated_files() {
+    let ok = Command::new("python3").args(["-c", "import laspy, lazrs"]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED info_and_query_agree_with_laspy_on_generated_files: python3 with laspy[lazrs] not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, o) in [
+        Options { page_level: 2, ..Default::default() },
+        Options { points: 30000, max_level: 4, seed: 99, page_level: 3, ..Default::default() },
+        Options { points: 1, max_level: 0, ..Default::default() },
+    ]
+    .iter()
+    .enumerate()
+    {
+        files.push(write_mini(dir.path(), &format!("gen{i}.copc.laz"), &mini_copc::build(o).bytes));
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/compare_laspy.py");
+    let mut args = vec![script, env!("CARGO_BIN_EXE_copc")];
+    args.extend(files.iter().map(String::as_str));
+    let o = Command::new("python3").args(&args).output().unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("ok ")).count(), 3, "{}", stdout(&o));
+}

@@ -215,3 +215,22 @@ fn polygon_queries_equal_brute_force() {
     let want: Vec<_> = m.sorted_records(|p| inside_convex(&tri, p) && inside(&b, p)).into_iter().filter(|r| levels.contains(r)).collect();
     assert_eq!(sorted_query_records(&r, &q), want);
 }
+
+#[test]
+fn seed_draft_layout_reads_with_a_derived_cube() {
+    let m = mini_copc::build(&Options { page_level: 2, seed_draft: true, ..Default::default() });
+    let r = open(&m);
+    assert!(r.is_draft());
+    assert!(matches!(r.flavor(), copc::reader::Flavor::Draft(copc::format::info::DraftLayout::Seed)));
+    // the derived cube is the true one: anchored at the header minimum, side = largest extent
+    let cube = r.cube();
+    for i in 0..3 {
+        assert!((cube.center[i] - m.center[i]).abs() < 0.01, "center {:?} vs {:?}", cube.center, m.center);
+    }
+    assert!((cube.halfsize - m.halfsize).abs() < 0.01);
+    assert_eq!(r.hierarchy_summary().unwrap().pages, m.pages.len());
+    assert_eq!(sorted_query_records(&r, &Query::new()), m.sorted_records(|_| true));
+    let c = m.center;
+    let b = Bounds::xy(c[0] - 20.0, c[1] - 5.0, c[0] + 7.0, c[1] + 33.0);
+    assert_eq!(sorted_query_records(&r, &Query::new().bounds(b)), m.sorted_records(|p| inside(&b, p)));
+}
