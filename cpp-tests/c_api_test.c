@@ -558,6 +558,71 @@ static void check_box(copc_reader *r, const cloud *all, const double lo[3], cons
     free(got);
 }
 
+/* Inside triangle t (or on an edge): the three cross products have one sign. */
+static int in_triangle(double x, double y, double t[3][2]) {
+    double d[3];
+    for (int i = 0; i < 3; i++) {
+        const double *a = t[i], *b = t[(i + 1) % 3];
+        d[i] = (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0]);
+    }
+    return (d[0] >= 0 && d[1] >= 0 && d[2] >= 0) || (d[0] <= 0 && d[1] <= 0 && d[2] <= 0);
+}
+
+/* A polygon query (WKT, then GeoJSON) returns what a point-in-triangle filter keeps. */
+static void test_polygon(copc_reader *r, const copc_header *h, const cloud *all) {
+    double t[3][2];
+    const double f[3][2] = {{0.1, 0.1}, {0.9, 0.3}, {0.4, 0.95}};
+    for (int i = 0; i < 3; i++) {
+        for (int a = 0; a < 2; a++) t[i][a] = h->min[a] + (h->max[a] - h->min[a]) * f[i][a];
+    }
+    size_t want = 0;
+    int64_t want_sum = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        if (in_triangle(all->x[i], all->y[i], t)) {
+            want++;
+            want_sum += all->xr[i];
+        }
+    }
+    char text[2][1024];
+    snprintf(text[0], sizeof text[0], "POLYGON((%.17g %.17g, %.17g %.17g, %.17g %.17g, %.17g %.17g))", t[0][0], t[0][1],
+             t[1][0], t[1][1], t[2][0], t[2][1], t[0][0], t[0][1]);
+    snprintf(text[1], sizeof text[1],
+             "{\"type\": \"Polygon\", \"coordinates\": [[[%.17g, %.17g], [%.17g, %.17g], [%.17g, %.17g], [%.17g, %.17g]]]}",
+             t[0][0], t[0][1], t[1][0], t[1][1], t[2][0], t[2][1], t[0][0], t[0][1]);
+    for (int k = 0; k < 2; k++) {
+        copc_query *q = NULL;
+        OK(copc_query_new(&q));
+        OK(copc_query_set_polygon(q, text[k]));
+        OK(copc_query_set_dims(q, COPC_DIM_BIT(COPC_DIM_X_RAW)));
+        copc_point_iter *it = NULL;
+        OK(copc_reader_query_points(r, q, &it));
+        size_t got = 0;
+        int64_t sum = 0;
+        for (;;) {
+            int32_t xr[512];
+            copc_column col = {COPC_DIM_X_RAW, xr, 0};
+            size_t n = 0;
+            copc_status s = copc_point_iter_read(it, &col, 1, 512, &n);
+            CHECK_STATUS(s, COPC_STATUS_OK);
+            if (s != COPC_STATUS_OK || n == 0) break;
+            for (size_t i = 0; i < n; i++) sum += xr[i];
+            got += n;
+        }
+        copc_point_iter_free(it);
+        uint64_t counted = 0;
+        OK(copc_reader_count(r, q, &counted));
+        CHECK(got == want && sum == want_sum && counted == want);
+        if (got != want) fprintf(stderr, "  polygon %d: %zu points, brute force %zu\n", k, got, want);
+        copc_query_free(q);
+    }
+    copc_query *q = NULL;
+    OK(copc_query_new(&q));
+    CHECK_STATUS(copc_query_set_polygon(q, "POLYGON((0 0, 1 1))"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(copc_query_set_polygon(q, "{\"type\": \"Point\"}"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(copc_query_set_polygon(q, NULL), COPC_STATUS_NULL_ARGUMENT);
+    copc_query_free(q);
+}
+
 static void test_boxes(copc_reader *r, const copc_header *h, const cloud *all) {
     const double inf = INFINITY;
     double ext[3];
@@ -1006,6 +1071,7 @@ static int run_files(void) {
         test_nodes(r, &h, e);
         test_dims(r, &h, &all);
         test_boxes(r, &h, &all);
+        test_polygon(r, &h, &all);
         test_vlrs(r, path, e);
         if (strcmp(e->name, "pdal_ellipsoid-eb.copc.laz") == 0) test_extra_bytes(r, &h);
         if (k == 0) test_open_io(path, e);

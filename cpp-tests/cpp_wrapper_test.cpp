@@ -56,6 +56,8 @@ void basics() {
     copc::Query q;
     q.bounds_2d(0, 0, 1, 1).resolution(0.5).max_depth(3).min_depth(0).dims(COPC_DIM_BIT(COPC_DIM_X));
     expect_error([&] { q.bounds(1, 1, 1, 0, 0, 0); }, COPC_STATUS_INVALID_ARGUMENT, "min > max");
+    expect_error([&] { q.polygon("POLYGON((0 0))"); }, COPC_STATUS_INVALID_ARGUMENT, "bad polygon", "polygon");
+    q.polygon("POLYGON((0 0, 1 0, 1 1, 0 0))");
     expect_error([&] { q.resolution(-1); }, COPC_STATUS_INVALID_ARGUMENT, "negative resolution");
     expect_error([&] { q.dims(0); }, COPC_STATUS_INVALID_ARGUMENT, "empty mask");
     copc::Query moved = std::move(q);

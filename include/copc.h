@@ -168,7 +168,7 @@ typedef struct copc_options copc_options;
 // file open: it may outlive its reader.
 typedef struct copc_point_iter copc_point_iter;
 
-// A query: a box, a resolution, depth limits and the dimensions to decode, each
+// A query: a box, a polygon, a resolution, depth limits and the dimensions to decode, each
 // optional (a new query selects every point and decodes every dimension). Passing a
 // NULL query where one is accepted means the same as a new one.
 //
@@ -472,6 +472,12 @@ copc_status copc_query_new(struct copc_query **out);
 // nodes whose cube meets it. For a 2-D box pass `-INFINITY` and `INFINITY` as z.
 // NaN, or a min above its max, gives `COPC_STATUS_INVALID_ARGUMENT`.
 copc_status copc_query_set_bounds(struct copc_query *q, const double *min, const double *max);
+
+// Keeps the points inside a 2-D polygon or multipolygon (edges inclusive, holes
+// excluded), given as WKT (`POLYGON`, `MULTIPOLYGON`) or GeoJSON (Polygon,
+// MultiPolygon, Feature or FeatureCollection of those) in the file's X/Y. Combines
+// with a box. Text that does not parse gives `COPC_STATUS_INVALID_ARGUMENT`.
+copc_status copc_query_set_polygon(struct copc_query *q, const char *polygon);
 
 // Keeps the octree levels whose point spacing is coarser than `resolution`, plus the
 // first finer one (PDAL's and laspy's rule). It must be a finite number > 0.

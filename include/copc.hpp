@@ -110,6 +110,11 @@ public:
         const double inf = std::numeric_limits<double>::infinity();
         return bounds(minx, miny, -inf, maxx, maxy, inf);
     }
+    /* A 2-D polygon or multipolygon, WKT or GeoJSON. */
+    Query &polygon(const std::string &wkt_or_geojson) {
+        detail::check(copc_query_set_polygon(h_.get(), wkt_or_geojson.c_str()));
+        return *this;
+    }
     Query &resolution(double r) {
         detail::check(copc_query_set_resolution(h_.get(), r));
         return *this;

@@ -23,8 +23,9 @@ pub mod ffi;
 pub mod format;
 pub mod reader;
 pub mod source;
+pub mod validate;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
-pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Query, Reader, ReaderOptions, RecordFormat};
+pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Polygon, Query, Reader, ReaderOptions, RecordFormat};
 pub use source::{ByteSource, CallbackSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};

@@ -58,7 +58,7 @@ fn open_io(mem: &Mem, flags: u32) -> *mut copc_reader {
 }
 
 fn mini(page_level: i32) -> MiniCopc {
-    mini_copc::build(&Options { points: 6000, max_level: 3, seed: 11, page_level, empty_interior: true })
+    mini_copc::build(&Options { points: 6000, max_level: 3, seed: 11, page_level, empty_interior: true, ..Default::default() })
 }
 
 /// One point as an array-of-structs row (what a C tool fills through strides).
@@ -186,6 +186,54 @@ fn box_queries_equal_a_brute_force_filter() {
         unsafe { copc_query_free(q) };
     }
     unsafe { copc_reader_free(r) };
+}
+
+/// Inside the triangle a, b, c (or on an edge): the signs of the three cross products agree.
+fn in_triangle(p: [f64; 3], t: [[f64; 2]; 3]) -> bool {
+    let cross = |a: [f64; 2], b: [f64; 2]| (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]);
+    let d = [cross(t[0], t[1]), cross(t[1], t[2]), cross(t[2], t[0])];
+    d.iter().all(|v| *v >= 0.0) || d.iter().all(|v| *v <= 0.0)
+}
+
+#[test]
+fn polygon_queries_equal_a_brute_force_filter() {
+    let m = mini(1);
+    let mem = mem(&m);
+    let r = open_io(&mem, 0);
+    let t = [[950.0, 1950.0], [1050.0, 1990.0], [990.0, 2060.0]];
+    let wkt = format!(
+        "POLYGON(({} {}, {} {}, {} {}, {} {}))",
+        t[0][0], t[0][1], t[1][0], t[1][1], t[2][0], t[2][1], t[0][0], t[0][1]
+    );
+    let geojson = format!(
+        r#"{{"type":"Polygon","coordinates":[[[{},{}],[{},{}],[{},{}],[{},{}]]]}}"#,
+        t[0][0], t[0][1], t[1][0], t[1][1], t[2][0], t[2][1], t[0][0], t[0][1]
+    );
+    let mut want: Vec<Row> =
+        m.nodes.values().flat_map(|n| n.chunks_exact(RECORD_LEN)).filter(|p| in_triangle(m.xyz(p), t)).map(|p| expected_row(&m, p)).collect();
+    sort_rows(&mut want);
+    assert!(want.len() > 100 && want.len() < 6000);
+    for text in [wkt, geojson] {
+        let c = std::ffi::CString::new(text.clone()).unwrap();
+        let mut q = null_mut();
+        unsafe {
+            assert_eq!(copc_query_new(&mut q), COPC_STATUS_OK);
+            assert_eq!(copc_query_set_polygon(q, c.as_ptr()), COPC_STATUS_OK, "{}", last_error());
+        }
+        let mut got = read_rows(r, q, 700);
+        sort_rows(&mut got);
+        assert!(got == want, "{text}: {} points, expected {}", got.len(), want.len());
+        unsafe { copc_query_free(q) };
+    }
+    let mut q = null_mut();
+    unsafe {
+        assert_eq!(copc_query_new(&mut q), COPC_STATUS_OK);
+        assert_eq!(copc_query_set_polygon(q, c"POLYGON((0 0, 1 1))".as_ptr()), COPC_STATUS_INVALID_ARGUMENT);
+        assert_eq!(copc_query_set_polygon(q, c"not a polygon".as_ptr()), COPC_STATUS_INVALID_ARGUMENT);
+        assert_eq!(copc_query_set_polygon(q, null()), COPC_STATUS_NULL_ARGUMENT);
+        copc_query_free(q);
+        copc_reader_free(r);
+    }
 }
 
 #[test]

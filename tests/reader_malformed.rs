@@ -97,7 +97,7 @@ fn put(b: &mut [u8], at: usize, v: &[u8]) {
 
 #[test]
 fn corrupted_files_give_errors_not_panics() {
-    let m = mini_copc::build(&Options { points: 3000, page_level: 2, ..Default::default() });
+    let m = mini_copc::build(&Options { points: 3000, max_level: 2, page_level: 1, ..Default::default() });
     let good = m.bytes.clone();
     assert_eq!(read_all(&good), Ok(3000));
     { let t = std::time::Instant::now(); let r = Reader::from_source(Arc::new(MemorySource::new("x", good.clone())), &ReaderOptions { threads: Some(1), ..Default::default() }).unwrap(); println!("OPEN {:?}", t.elapsed()); r.hierarchy_summary().unwrap(); println!("HIER {:?}", t.elapsed()); let n: usize = r.points(&Query::new()).unwrap().map(|b| b.unwrap().len()).sum(); println!("POINTS {n} {:?}", t.elapsed()); }

@@ -1,10 +1,12 @@
 //! `copc_query`: which nodes and points to read, and which dimensions to decode.
 
 use super::dims::{check_mask, mask_dims};
-use super::{Failure, borrow_mut, copc_status, free_box, guard, guard_value, into_raw, out_ptr};
-use crate::{Bounds, Query, RecordFormat};
+use super::{Failure, borrow_mut, c_str, copc_status, free_box, guard, guard_value, into_raw, out_ptr};
+use crate::{Bounds, Polygon, Query, RecordFormat};
+use std::ffi::c_char;
+use std::sync::Arc;
 
-/// A query: a box, a resolution, depth limits and the dimensions to decode, each
+/// A query: a box, a polygon, a resolution, depth limits and the dimensions to decode, each
 /// optional (a new query selects every point and decodes every dimension). Passing a
 /// NULL query where one is accepted means the same as a new one.
 ///
@@ -61,6 +63,20 @@ pub unsafe extern "C" fn copc_query_set_bounds(q: *mut copc_query, min: *const f
             return Err(Failure::invalid(format!("bounds {:?}..{:?}: NaN, or min above max", b.min, b.max)));
         }
         q.query.bounds = Some(b);
+        Ok(())
+    })
+}
+
+/// Keeps the points inside a 2-D polygon or multipolygon (edges inclusive, holes
+/// excluded), given as WKT (`POLYGON`, `MULTIPOLYGON`) or GeoJSON (Polygon,
+/// MultiPolygon, Feature or FeatureCollection of those) in the file's X/Y. Combines
+/// with a box. Text that does not parse gives `COPC_STATUS_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_query_set_polygon(q: *mut copc_query, polygon: *const c_char) -> copc_status {
+    guard("copc_query_set_polygon", || {
+        let q = unsafe { borrow_mut(q, "q")? };
+        let text = unsafe { c_str(polygon, "polygon")? };
+        q.query.polygon = Some(Arc::new(Polygon::parse(text)?));
         Ok(())
     })
 }

@@ -3,6 +3,7 @@
 
 mod info;
 mod query;
+mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +18,7 @@ struct Cli {
 enum Command {
     Info(info::InfoArgs),
     Query(query::QueryArgs),
+    Validate(validate::ValidateArgs),
 }
 
 /// Options shared by every subcommand that reads a source.
@@ -34,7 +36,7 @@ pub struct SourceArgs {
 }
 
 impl SourceArgs {
-    pub fn open(&self, source: &str) -> Result<copc::Reader, Failure> {
+    pub fn reader_options(&self, source: &str) -> Result<copc::ReaderOptions, Failure> {
         let mut opts = copc::ReaderOptions { threads: self.threads, ..Default::default() };
         for h in &self.headers {
             let (k, v) = h
@@ -43,7 +45,15 @@ impl SourceArgs {
             opts.http.headers.push((k.trim().to_string(), v.trim().to_string()));
         }
         opts.http.concurrency = self.requests.max(1);
-        copc::Reader::open_with(source, &opts).map_err(|e| Failure::new(source, e))
+        Ok(opts)
+    }
+
+    pub fn open(&self, source: &str) -> Result<copc::Reader, Failure> {
+        copc::Reader::open_with(source, &self.reader_options(source)?).map_err(|e| Failure::new(source, e))
+    }
+
+    pub fn open_source(&self, source: &str) -> Result<std::sync::Arc<dyn copc::ByteSource>, Failure> {
+        copc::open_source(source, &self.reader_options(source)?.http).map_err(|e| Failure::new(source, e))
     }
 }
 
@@ -73,6 +83,7 @@ pub fn main() -> i32 {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Info(a) => info::run(a),
         Command::Query(a) => query::run(a),
+        Command::Validate(a) => validate::run(a),
     });
     match result {
         Ok(Ok(())) => 0,
