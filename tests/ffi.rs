@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use support::mini_copc::{self, MiniCopc, Options, RECORD_LEN};
 
 fn last_error() -> String {
-    unsafe { CStr::from_ptr(copc_last_error_message()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(copc_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The bytes behind a `copc_io`, with counters.
@@ -42,11 +44,22 @@ unsafe extern "C" fn mem_close(user: *mut c_void) {
 }
 
 fn mem(m: &MiniCopc) -> Box<Mem> {
-    Box::new(Mem { data: m.bytes.clone(), reads: AtomicUsize::new(0), closes: AtomicUsize::new(0), fail_after: usize::MAX })
+    Box::new(Mem {
+        data: m.bytes.clone(),
+        reads: AtomicUsize::new(0),
+        closes: AtomicUsize::new(0),
+        fail_after: usize::MAX,
+    })
 }
 
 fn make_io(size: u64, flags: u32) -> copc_io {
-    copc_io { read: Some(mem_read), size, name: c"mem.copc.laz".as_ptr(), close: Some(mem_close), flags }
+    copc_io {
+        read: Some(mem_read),
+        size,
+        name: c"mem.copc.laz".as_ptr(),
+        close: Some(mem_close),
+        flags,
+    }
 }
 
 fn open_io(mem: &Mem, flags: u32) -> *mut copc_reader {
@@ -58,7 +71,14 @@ fn open_io(mem: &Mem, flags: u32) -> *mut copc_reader {
 }
 
 fn mini(page_level: i32) -> MiniCopc {
-    mini_copc::build(&Options { points: 6000, max_level: 3, seed: 11, page_level, empty_interior: true, ..Default::default() })
+    mini_copc::build(&Options {
+        points: 6000,
+        max_level: 3,
+        seed: 11,
+        page_level,
+        empty_interior: true,
+        ..Default::default()
+    })
 }
 
 /// One point as an array-of-structs row (what a C tool fills through strides).
@@ -90,16 +110,32 @@ fn expected_row(m: &MiniCopc, r: &[u8]) -> Row {
 fn row_columns(rows: &mut [Row]) -> Vec<copc_column> {
     let base = rows.as_mut_ptr();
     let stride = std::mem::size_of::<Row>();
-    let col = |dim: copc_dim, field: *mut u8| copc_column { dim: dim as i32, data: field as *mut c_void, stride };
+    let col = |dim: copc_dim, field: *mut u8| copc_column {
+        dim: dim as i32,
+        data: field as *mut c_void,
+        stride,
+    };
     unsafe {
         vec![
             col(copc_dim::COPC_DIM_X, std::ptr::addr_of_mut!((*base).x) as *mut u8),
             col(copc_dim::COPC_DIM_Y, std::ptr::addr_of_mut!((*base).y) as *mut u8),
             col(copc_dim::COPC_DIM_Z, std::ptr::addr_of_mut!((*base).z) as *mut u8),
-            col(copc_dim::COPC_DIM_GPS_TIME, std::ptr::addr_of_mut!((*base).gps) as *mut u8),
-            col(copc_dim::COPC_DIM_INTENSITY, std::ptr::addr_of_mut!((*base).intensity) as *mut u8),
-            col(copc_dim::COPC_DIM_CLASSIFICATION, std::ptr::addr_of_mut!((*base).class) as *mut u8),
-            col(copc_dim::COPC_DIM_RETURN_NUMBER, std::ptr::addr_of_mut!((*base).ret) as *mut u8),
+            col(
+                copc_dim::COPC_DIM_GPS_TIME,
+                std::ptr::addr_of_mut!((*base).gps) as *mut u8,
+            ),
+            col(
+                copc_dim::COPC_DIM_INTENSITY,
+                std::ptr::addr_of_mut!((*base).intensity) as *mut u8,
+            ),
+            col(
+                copc_dim::COPC_DIM_CLASSIFICATION,
+                std::ptr::addr_of_mut!((*base).class) as *mut u8,
+            ),
+            col(
+                copc_dim::COPC_DIM_RETURN_NUMBER,
+                std::ptr::addr_of_mut!((*base).ret) as *mut u8,
+            ),
         ]
     }
 }
@@ -111,7 +147,12 @@ fn sort_rows(v: &mut [Row]) {
 /// Reads every point of a query through the iterator into rows, `cap` at a time.
 fn read_rows(r: *mut copc_reader, q: *const copc_query, cap: usize) -> Vec<Row> {
     let mut it = null_mut();
-    assert_eq!(unsafe { copc_reader_query_points(r, q, &mut it) }, COPC_STATUS_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { copc_reader_query_points(r, q, &mut it) },
+        COPC_STATUS_OK,
+        "{}",
+        last_error()
+    );
     let mut all = Vec::new();
     let mut rows = vec![Row::default(); cap];
     loop {
@@ -137,7 +178,12 @@ fn every_point_arrives_in_interleaved_columns() {
         let r = open_io(&mem, 0);
         for cap in [1, 333, 100_000] {
             let mut got = read_rows(r, null(), cap);
-            let mut want: Vec<Row> = m.nodes.values().flat_map(|n| n.chunks_exact(RECORD_LEN)).map(|p| expected_row(&m, p)).collect();
+            let mut want: Vec<Row> = m
+                .nodes
+                .values()
+                .flat_map(|n| n.chunks_exact(RECORD_LEN))
+                .map(|p| expected_row(&m, p))
+                .collect();
             assert_eq!(got.len(), 6000);
             sort_rows(&mut got);
             sort_rows(&mut want);
@@ -173,13 +219,23 @@ fn box_queries_equal_a_brute_force_filter() {
     ];
     for (lo, hi) in boxes {
         let inside = |p: [f64; 3]| (0..3).all(|i| p[i] >= lo[i] && p[i] <= hi[i]);
-        let mut want: Vec<Row> =
-            m.nodes.values().flat_map(|n| n.chunks_exact(RECORD_LEN)).filter(|p| inside(m.xyz(p))).map(|p| expected_row(&m, p)).collect();
+        let mut want: Vec<Row> = m
+            .nodes
+            .values()
+            .flat_map(|n| n.chunks_exact(RECORD_LEN))
+            .filter(|p| inside(m.xyz(p)))
+            .map(|p| expected_row(&m, p))
+            .collect();
         let q = query(lo, hi, None);
         let mut got = read_rows(r, q, 500);
         sort_rows(&mut got);
         sort_rows(&mut want);
-        assert!(got == want, "box {lo:?}..{hi:?}: {} points, expected {}", got.len(), want.len());
+        assert!(
+            got == want,
+            "box {lo:?}..{hi:?}: {} points, expected {}",
+            got.len(),
+            want.len()
+        );
         let mut count = 0u64;
         assert_eq!(unsafe { copc_reader_count(r, q, &mut count) }, COPC_STATUS_OK);
         assert_eq!(count, want.len() as u64);
@@ -209,8 +265,13 @@ fn polygon_queries_equal_a_brute_force_filter() {
         r#"{{"type":"Polygon","coordinates":[[[{},{}],[{},{}],[{},{}],[{},{}]]]}}"#,
         t[0][0], t[0][1], t[1][0], t[1][1], t[2][0], t[2][1], t[0][0], t[0][1]
     );
-    let mut want: Vec<Row> =
-        m.nodes.values().flat_map(|n| n.chunks_exact(RECORD_LEN)).filter(|p| in_triangle(m.xyz(p), t)).map(|p| expected_row(&m, p)).collect();
+    let mut want: Vec<Row> = m
+        .nodes
+        .values()
+        .flat_map(|n| n.chunks_exact(RECORD_LEN))
+        .filter(|p| in_triangle(m.xyz(p), t))
+        .map(|p| expected_row(&m, p))
+        .collect();
     sort_rows(&mut want);
     assert!(want.len() > 100 && want.len() < 6000);
     for text in [wkt, geojson] {
@@ -218,7 +279,12 @@ fn polygon_queries_equal_a_brute_force_filter() {
         let mut q = null_mut();
         unsafe {
             assert_eq!(copc_query_new(&mut q), COPC_STATUS_OK);
-            assert_eq!(copc_query_set_polygon(q, c.as_ptr()), COPC_STATUS_OK, "{}", last_error());
+            assert_eq!(
+                copc_query_set_polygon(q, c.as_ptr()),
+                COPC_STATUS_OK,
+                "{}",
+                last_error()
+            );
         }
         let mut got = read_rows(r, q, 700);
         sort_rows(&mut got);
@@ -228,8 +294,14 @@ fn polygon_queries_equal_a_brute_force_filter() {
     let mut q = null_mut();
     unsafe {
         assert_eq!(copc_query_new(&mut q), COPC_STATUS_OK);
-        assert_eq!(copc_query_set_polygon(q, c"POLYGON((0 0, 1 1))".as_ptr()), COPC_STATUS_INVALID_ARGUMENT);
-        assert_eq!(copc_query_set_polygon(q, c"not a polygon".as_ptr()), COPC_STATUS_INVALID_ARGUMENT);
+        assert_eq!(
+            copc_query_set_polygon(q, c"POLYGON((0 0, 1 1))".as_ptr()),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            copc_query_set_polygon(q, c"not a polygon".as_ptr()),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
         assert_eq!(copc_query_set_polygon(q, null()), COPC_STATUS_NULL_ARGUMENT);
         copc_query_free(q);
         copc_reader_free(r);
@@ -242,7 +314,11 @@ fn dimension_masks_select_columns() {
     let mem = mem(&m);
     let r = open_io(&mem, 0);
     let bit = |d: copc_dim| 1u64 << d as i32;
-    let q = query([f64::NEG_INFINITY; 3], [f64::INFINITY; 3], Some(bit(copc_dim::COPC_DIM_X_RAW) | bit(copc_dim::COPC_DIM_INTENSITY)));
+    let q = query(
+        [f64::NEG_INFINITY; 3],
+        [f64::INFINITY; 3],
+        Some(bit(copc_dim::COPC_DIM_X_RAW) | bit(copc_dim::COPC_DIM_INTENSITY)),
+    );
     let mut it = null_mut();
     unsafe {
         assert_eq!(copc_reader_query_points(r, q, &mut it), COPC_STATUS_OK);
@@ -250,13 +326,32 @@ fn dimension_masks_select_columns() {
         let mut inten = vec![0u16; 7000];
         let mut z = vec![0f64; 7000];
         let cols = [
-            copc_column { dim: copc_dim::COPC_DIM_X_RAW as i32, data: xr.as_mut_ptr() as *mut c_void, stride: 0 },
-            copc_column { dim: copc_dim::COPC_DIM_INTENSITY as i32, data: inten.as_mut_ptr() as *mut c_void, stride: 0 },
+            copc_column {
+                dim: copc_dim::COPC_DIM_X_RAW as i32,
+                data: xr.as_mut_ptr() as *mut c_void,
+                stride: 0,
+            },
+            copc_column {
+                dim: copc_dim::COPC_DIM_INTENSITY as i32,
+                data: inten.as_mut_ptr() as *mut c_void,
+                stride: 0,
+            },
         ];
         let mut n = 42usize;
-        let zcol = [copc_column { dim: copc_dim::COPC_DIM_Z as i32, data: z.as_mut_ptr() as *mut c_void, stride: 0 }];
-        assert_eq!(copc_point_iter_read(it, zcol.as_ptr(), 1, 7000, &mut n), COPC_STATUS_INVALID_ARGUMENT);
-        assert!(last_error().contains("not in the query's dimension mask"), "{}", last_error());
+        let zcol = [copc_column {
+            dim: copc_dim::COPC_DIM_Z as i32,
+            data: z.as_mut_ptr() as *mut c_void,
+            stride: 0,
+        }];
+        assert_eq!(
+            copc_point_iter_read(it, zcol.as_ptr(), 1, 7000, &mut n),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        assert!(
+            last_error().contains("not in the query's dimension mask"),
+            "{}",
+            last_error()
+        );
         assert_eq!(n, 42, "out_count untouched on failure");
         assert_eq!(copc_point_iter_read(it, cols.as_ptr(), 2, 7000, &mut n), COPC_STATUS_OK);
         assert_eq!(n, 6000);
@@ -265,7 +360,12 @@ fn dimension_masks_select_columns() {
             .nodes
             .values()
             .flat_map(|n| n.chunks_exact(RECORD_LEN))
-            .map(|p| (i32::from_le_bytes(p[0..4].try_into().unwrap()), u16::from_le_bytes([p[12], p[13]])))
+            .map(|p| {
+                (
+                    i32::from_le_bytes(p[0..4].try_into().unwrap()),
+                    u16::from_le_bytes([p[12], p[13]]),
+                )
+            })
             .collect();
         got.sort();
         want.sort();
@@ -290,17 +390,66 @@ fn bad_columns_are_refused() {
         assert_eq!(copc_reader_query_points(r, null(), &mut it), COPC_STATUS_OK);
         let mut n = 99usize;
         let check = |cols: &[copc_column], cap: usize, status: copc_status, n: &mut usize| {
-            assert_eq!(copc_point_iter_read(it, cols.as_ptr(), cols.len(), cap, n), status, "{cols:?}: {}", last_error());
+            assert_eq!(
+                copc_point_iter_read(it, cols.as_ptr(), cols.len(), cap, n),
+                status,
+                "{cols:?}: {}",
+                last_error()
+            );
             assert_eq!(*n, 99);
         };
         for dim in [-1, 25, 999, 1000, 2000, 3000, i32::MAX] {
-            check(&[copc_column { dim, data, stride: 0 }], 16, COPC_STATUS_INVALID_ARGUMENT, &mut n);
+            check(
+                &[copc_column { dim, data, stride: 0 }],
+                16,
+                COPC_STATUS_INVALID_ARGUMENT,
+                &mut n,
+            );
         }
-        check(&[copc_column { dim: 0, data, stride: 4 }], 16, COPC_STATUS_INVALID_ARGUMENT, &mut n);
-        check(&[copc_column { dim: 0, data, stride: 0 }], 0, COPC_STATUS_INVALID_ARGUMENT, &mut n);
-        check(&[copc_column { dim: 0, data: null_mut(), stride: 0 }], 16, COPC_STATUS_NULL_ARGUMENT, &mut n);
-        check(&[copc_column { dim: 0, data, stride: usize::MAX / 2 }], 16, COPC_STATUS_INVALID_ARGUMENT, &mut n);
-        assert_eq!(copc_point_iter_read(it, null(), 1, 16, &mut n), COPC_STATUS_NULL_ARGUMENT);
+        check(
+            &[copc_column {
+                dim: 0,
+                data,
+                stride: 4,
+            }],
+            16,
+            COPC_STATUS_INVALID_ARGUMENT,
+            &mut n,
+        );
+        check(
+            &[copc_column {
+                dim: 0,
+                data,
+                stride: 0,
+            }],
+            0,
+            COPC_STATUS_INVALID_ARGUMENT,
+            &mut n,
+        );
+        check(
+            &[copc_column {
+                dim: 0,
+                data: null_mut(),
+                stride: 0,
+            }],
+            16,
+            COPC_STATUS_NULL_ARGUMENT,
+            &mut n,
+        );
+        check(
+            &[copc_column {
+                dim: 0,
+                data,
+                stride: usize::MAX / 2,
+            }],
+            16,
+            COPC_STATUS_INVALID_ARGUMENT,
+            &mut n,
+        );
+        assert_eq!(
+            copc_point_iter_read(it, null(), 1, 16, &mut n),
+            COPC_STATUS_NULL_ARGUMENT
+        );
         // No columns: counts.
         let mut total = 0;
         loop {
@@ -338,25 +487,47 @@ fn nodes_and_read_node_match_the_built_octree() {
             let key = (k.level, k.x, k.y, k.z);
             let recs = &m.nodes[&key];
             assert_eq!(node.point_count as usize, recs.len() / RECORD_LEN, "{key:?}");
-            assert_eq!(Some(&(node.offset, node.byte_size as u64)), m.chunk_offsets.get(&key), "{key:?}");
+            assert_eq!(
+                Some(&(node.offset, node.byte_size as u64)),
+                m.chunk_offsets.get(&key),
+                "{key:?}"
+            );
             let side = 2.0 * m.halfsize / (1 << k.level) as f64;
             let c = [k.x, k.y, k.z];
             for a in 0..3 {
                 let lo = m.center[a] - m.halfsize + c[a] as f64 * side;
-                assert!((node.min[a] - lo).abs() < 1e-9 && (node.max[a] - (lo + side)).abs() < 1e-9, "{key:?} cube");
+                assert!(
+                    (node.min[a] - lo).abs() < 1e-9 && (node.max[a] - (lo + side)).abs() < 1e-9,
+                    "{key:?} cube"
+                );
             }
             // read_node: X_RAW of every point, in stored order.
             let n = recs.len() / RECORD_LEN;
             let mut xr = vec![0i32; n];
-            let col = copc_column { dim: copc_dim::COPC_DIM_X_RAW as i32, data: xr.as_mut_ptr() as *mut c_void, stride: 0 };
+            let col = copc_column {
+                dim: copc_dim::COPC_DIM_X_RAW as i32,
+                data: xr.as_mut_ptr() as *mut c_void,
+                stride: 0,
+            };
             let mut count = usize::MAX;
-            assert_eq!(copc_reader_read_node(r, &k, &col, 1, n, &mut count), COPC_STATUS_OK, "{}", last_error());
+            assert_eq!(
+                copc_reader_read_node(r, &k, &col, 1, n, &mut count),
+                COPC_STATUS_OK,
+                "{}",
+                last_error()
+            );
             assert_eq!(count, n);
-            let want: Vec<i32> = recs.chunks_exact(RECORD_LEN).map(|p| i32::from_le_bytes(p[0..4].try_into().unwrap())).collect();
+            let want: Vec<i32> = recs
+                .chunks_exact(RECORD_LEN)
+                .map(|p| i32::from_le_bytes(p[0..4].try_into().unwrap()))
+                .collect();
             assert_eq!(xr, want, "{key:?}");
             if n > 1 {
                 let mut count = 77;
-                assert_eq!(copc_reader_read_node(r, &k, &col, 1, n - 1, &mut count), COPC_STATUS_BUFFER_TOO_SMALL);
+                assert_eq!(
+                    copc_reader_read_node(r, &k, &col, 1, n - 1, &mut count),
+                    COPC_STATUS_BUFFER_TOO_SMALL
+                );
                 assert!(last_error().contains(&format!("{n} points")), "{}", last_error());
                 assert_eq!(count, 77);
             }
@@ -369,12 +540,27 @@ fn nodes_and_read_node_match_the_built_octree() {
         seen.sort();
         assert_eq!(seen, want);
 
-        let missing = copc_node_key { level: 9, x: 0, y: 0, z: 0 };
+        let missing = copc_node_key {
+            level: 9,
+            x: 0,
+            y: 0,
+            z: 0,
+        };
         let mut x = [0f64; 4];
-        let col = copc_column { dim: 0, data: x.as_mut_ptr() as *mut c_void, stride: 0 };
+        let col = copc_column {
+            dim: 0,
+            data: x.as_mut_ptr() as *mut c_void,
+            stride: 0,
+        };
         let mut count = 5;
-        assert_eq!(copc_reader_read_node(r, &missing, &col, 1, 4, &mut count), COPC_STATUS_INVALID_ARGUMENT);
-        assert_eq!(copc_reader_read_node(r, null(), &col, 1, 4, &mut count), COPC_STATUS_NULL_ARGUMENT);
+        assert_eq!(
+            copc_reader_read_node(r, &missing, &col, 1, 4, &mut count),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            copc_reader_read_node(r, null(), &col, 1, 4, &mut count),
+            COPC_STATUS_NULL_ARGUMENT
+        );
         assert_eq!(count, 5);
         copc_reader_free(r);
     }
@@ -389,7 +575,11 @@ fn iterators_outlive_their_reader() {
     unsafe {
         assert_eq!(copc_reader_query_points(r, null(), &mut it), COPC_STATUS_OK);
         copc_reader_free(r);
-        assert_eq!(mem.closes.load(Ordering::SeqCst), 0, "the iterator still needs the source");
+        assert_eq!(
+            mem.closes.load(Ordering::SeqCst),
+            0,
+            "the iterator still needs the source"
+        );
         let mut n = 0;
         let mut total = 0;
         loop {
@@ -415,7 +605,11 @@ fn callback_failures_come_back_as_io_errors() {
     let mut r = 0x11 as *mut copc_reader;
     let s = unsafe { copc_reader_open_io(&io, &*failing as *const Mem as *mut c_void, null(), &mut r) };
     assert_eq!(s, COPC_STATUS_IO);
-    assert!(last_error().contains("mem.copc.laz") && last_error().contains("returned 7"), "{}", last_error());
+    assert!(
+        last_error().contains("mem.copc.laz") && last_error().contains("returned 7"),
+        "{}",
+        last_error()
+    );
     assert_eq!(r, 0x11 as *mut copc_reader);
     assert_eq!(failing.closes.load(Ordering::SeqCst), 1, "close runs when open fails");
 
@@ -425,7 +619,12 @@ fn callback_failures_come_back_as_io_errors() {
     let r = open_io(&later, 0);
     let mut it = null_mut();
     unsafe {
-        assert_eq!(copc_reader_query_points(r, null(), &mut it), COPC_STATUS_OK, "{}", last_error());
+        assert_eq!(
+            copc_reader_query_points(r, null(), &mut it),
+            COPC_STATUS_OK,
+            "{}",
+            last_error()
+        );
         let mut n = 0;
         let mut statuses = Vec::new();
         for _ in 0..50 {
@@ -437,7 +636,10 @@ fn callback_failures_come_back_as_io_errors() {
         }
         assert!(statuses.contains(&COPC_STATUS_IO), "{statuses:?}");
         let first = statuses.iter().position(|s| *s != COPC_STATUS_OK).unwrap();
-        assert!(statuses[first..].iter().all(|s| *s == COPC_STATUS_IO), "after an error, only that error");
+        assert!(
+            statuses[first..].iter().all(|s| *s == COPC_STATUS_IO),
+            "after an error, only that error"
+        );
         copc_point_iter_free(it);
         copc_reader_free(r);
     }
@@ -447,7 +649,10 @@ fn callback_failures_come_back_as_io_errors() {
     let mut io2 = make_io(no_read.data.len() as u64, 0);
     io2.read = None;
     let mut r = null_mut();
-    assert_eq!(unsafe { copc_reader_open_io(&io2, &*no_read as *const Mem as *mut c_void, null(), &mut r) }, COPC_STATUS_NULL_ARGUMENT);
+    assert_eq!(
+        unsafe { copc_reader_open_io(&io2, &*no_read as *const Mem as *mut c_void, null(), &mut r) },
+        COPC_STATUS_NULL_ARGUMENT
+    );
     assert_eq!(no_read.closes.load(Ordering::SeqCst), 1);
 }
 
@@ -493,14 +698,26 @@ fn open_by_path_and_read_the_header() {
         assert_eq!(copc_options_new(&mut o), COPC_STATUS_OK);
         assert_eq!(copc_options_set(o, c"threads".as_ptr(), c"2".as_ptr()), COPC_STATUS_OK);
         let mut r = null_mut();
-        assert_eq!(copc_reader_open(cpath.as_ptr(), o, &mut r), COPC_STATUS_OK, "{}", last_error());
+        assert_eq!(
+            copc_reader_open(cpath.as_ptr(), o, &mut r),
+            COPC_STATUS_OK,
+            "{}",
+            last_error()
+        );
         copc_options_free(o);
         let mut h: copc_header = std::mem::zeroed();
-        assert_eq!(copc_reader_header(r, &mut h), COPC_STATUS_INVALID_ARGUMENT, "struct_size 0 is refused");
+        assert_eq!(
+            copc_reader_header(r, &mut h),
+            COPC_STATUS_INVALID_ARGUMENT,
+            "struct_size 0 is refused"
+        );
         assert!(last_error().contains("struct_size"), "{}", last_error());
         h.struct_size = std::mem::size_of::<copc_header>() as u32;
         assert_eq!(copc_reader_header(r, &mut h), COPC_STATUS_OK);
-        assert_eq!((h.version_major, h.version_minor, h.point_format, h.point_record_length), (1, 4, 6, 30));
+        assert_eq!(
+            (h.version_major, h.version_minor, h.point_format, h.point_record_length),
+            (1, 4, 6, 30)
+        );
         assert_eq!(h.point_count, 6000);
         assert_eq!(h.scale, [m.scale; 3]);
         assert_eq!(h.offset, m.offset);
@@ -508,7 +725,11 @@ fn open_by_path_and_read_the_header() {
         assert_eq!((h.halfsize, h.spacing), (m.halfsize, m.spacing));
         assert_eq!(h.root_hier_offset, m.pages[0].0);
         assert_eq!(h.root_hier_size, m.pages[0].1);
-        assert_eq!(h.struct_size as usize, std::mem::size_of::<copc_header>(), "struct_size is left as set");
+        assert_eq!(
+            h.struct_size as usize,
+            std::mem::size_of::<copc_header>(),
+            "struct_size is left as set"
+        );
         let mut n = 9;
         assert_eq!(copc_reader_extra_dim_count(r, &mut n), COPC_STATUS_OK);
         assert_eq!(n, 0);
@@ -520,16 +741,25 @@ fn open_by_path_and_read_the_header() {
         let mut ids = [0i32; 64];
         assert_eq!(copc_reader_dims(r, null_mut(), 0, &mut n), COPC_STATUS_OK);
         assert_eq!(n, 21, "25 standard dimensions minus red, green, blue, nir");
-        assert_eq!(copc_reader_dims(r, ids.as_mut_ptr(), 3, &mut n), COPC_STATUS_BUFFER_TOO_SMALL);
+        assert_eq!(
+            copc_reader_dims(r, ids.as_mut_ptr(), 3, &mut n),
+            COPC_STATUS_BUFFER_TOO_SMALL
+        );
         assert_eq!(copc_reader_dims(r, ids.as_mut_ptr(), 64, &mut n), COPC_STATUS_OK);
         assert!(!ids[..n].contains(&(copc_dim::COPC_DIM_RED as i32)));
         let mut info: copc_dim_info = std::mem::zeroed();
         info.struct_size = std::mem::size_of::<copc_dim_info>() as u32;
-        assert_eq!(copc_reader_dim_info(r, copc_dim::COPC_DIM_RED as i32, &mut info), COPC_STATUS_OK);
+        assert_eq!(
+            copc_reader_dim_info(r, copc_dim::COPC_DIM_RED as i32, &mut info),
+            COPC_STATUS_OK
+        );
         assert!(!info.present);
         assert_eq!((info.value_type, info.size), (copc_type::COPC_TYPE_UINT16 as i32, 2));
         assert_eq!(CStr::from_ptr(info.name), c"red");
-        assert_eq!(copc_reader_dim_info(r, copc_dim::COPC_DIM_SCAN_ANGLE as i32, &mut info), COPC_STATUS_OK);
+        assert_eq!(
+            copc_reader_dim_info(r, copc_dim::COPC_DIM_SCAN_ANGLE as i32, &mut info),
+            COPC_STATUS_OK
+        );
         assert!(info.present);
         assert_eq!((info.value_type, info.size), (copc_type::COPC_TYPE_INT16 as i32, 2));
         assert_eq!(copc_reader_dim_info(r, 2000, &mut info), COPC_STATUS_INVALID_ARGUMENT);
@@ -547,8 +777,14 @@ fn open_by_path_and_read_the_header() {
         assert_eq!((v.record_id, v.data_len, v.data_offset), (1, 160, 429));
         let mut payload = [0u8; 160];
         let mut len = 0;
-        assert_eq!(copc_reader_vlr_data(r, 0, payload.as_mut_ptr(), 159, &mut len), COPC_STATUS_BUFFER_TOO_SMALL);
-        assert_eq!(copc_reader_vlr_data(r, 0, payload.as_mut_ptr(), 160, &mut len), COPC_STATUS_OK);
+        assert_eq!(
+            copc_reader_vlr_data(r, 0, payload.as_mut_ptr(), 159, &mut len),
+            COPC_STATUS_BUFFER_TOO_SMALL
+        );
+        assert_eq!(
+            copc_reader_vlr_data(r, 0, payload.as_mut_ptr(), 160, &mut len),
+            COPC_STATUS_OK
+        );
         assert_eq!(len, 160);
         assert_eq!(payload[..160], m.bytes[429..589]);
         assert_eq!(copc_reader_vlr(r, nv, &mut v), COPC_STATUS_INVALID_ARGUMENT);

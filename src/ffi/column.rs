@@ -1,7 +1,7 @@
 //! `copc_column`: a caller buffer that receives one dimension of many points.
 
 use super::dims::{dimension, mask_allows};
-use super::{FfiResult, Failure};
+use super::{Failure, FfiResult};
 use crate::{Dimension, PointBatch, RecordFormat};
 use std::ffi::c_void;
 
@@ -45,7 +45,11 @@ pub(crate) unsafe fn targets(
     if capacity == 0 {
         return Err(Failure::invalid("capacity 0: the buffers must hold at least one point"));
     }
-    let cols = if ncols == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(cols, ncols) } };
+    let cols = if ncols == 0 {
+        &[][..]
+    } else {
+        unsafe { std::slice::from_raw_parts(cols, ncols) }
+    };
     let mut out = Vec::with_capacity(ncols);
     for (i, c) in cols.iter().enumerate() {
         if c.data.is_null() {
@@ -67,10 +71,21 @@ pub(crate) unsafe fn targets(
                 c.dim
             )));
         }
-        if (capacity - 1).checked_mul(stride).and_then(|b| b.checked_add(size)).is_none_or(|b| b > isize::MAX as usize) {
-            return Err(Failure::invalid(format!("cols[{i}]: capacity {capacity} times stride {stride} overflows")));
+        if (capacity - 1)
+            .checked_mul(stride)
+            .and_then(|b| b.checked_add(size))
+            .is_none_or(|b| b > isize::MAX as usize)
+        {
+            return Err(Failure::invalid(format!(
+                "cols[{i}]: capacity {capacity} times stride {stride} overflows"
+            )));
         }
-        out.push(Target { dim, data: c.data as *mut u8, stride, size });
+        out.push(Target {
+            dim,
+            data: c.data as *mut u8,
+            stride,
+            size,
+        });
     }
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! `copc_dim` (dimension ids), `copc_type` (value types) and `copc_dim_info`.
 
 use super::reader::copc_reader;
-use super::{FfiResult, Failure, borrow, copc_status, guard, out_ptr, write_versioned};
+use super::{Failure, FfiResult, borrow, copc_status, guard, out_ptr, write_versioned};
 use crate::format::point::DimType;
 use crate::{Dimension, RecordFormat};
 use std::ffi::{CStr, c_char};
@@ -161,7 +161,9 @@ const NAMES: [&CStr; 25] = [
 /// The dimension a C id names, checked against the file's extra bytes.
 pub(crate) fn dimension(id: i32, format: &RecordFormat) -> FfiResult<Dimension> {
     let d = u32::try_from(id).ok().and_then(Dimension::from_id).ok_or_else(|| {
-        Failure::invalid(format!("dimension {id} is not a copc_dim (0-24, COPC_DIM_EXTRA_BASE + i, COPC_DIM_EXTRA_DOUBLE_BASE + i)"))
+        Failure::invalid(format!(
+            "dimension {id} is not a copc_dim (0-24, COPC_DIM_EXTRA_BASE + i, COPC_DIM_EXTRA_DOUBLE_BASE + i)"
+        ))
     })?;
     if let Some(i) = d.extra_index() {
         if i >= format.extra_bytes.len() {
@@ -177,7 +179,9 @@ pub(crate) fn dimension(id: i32, format: &RecordFormat) -> FfiResult<Dimension> 
 /// Checks a dimension mask: only bits 0-24 and 63.
 pub(crate) fn check_mask(mask: u64) -> FfiResult<()> {
     if mask == 0 {
-        return Err(Failure::invalid("dimension mask 0 selects nothing (use COPC_DIM_BIT(COPC_DIM_X) | ...)"));
+        return Err(Failure::invalid(
+            "dimension mask 0 selects nothing (use COPC_DIM_BIT(COPC_DIM_X) | ...)",
+        ));
     }
     if mask & !COPC_DIM_MASK_ALL != 0 {
         return Err(Failure::invalid(format!(
@@ -190,7 +194,11 @@ pub(crate) fn check_mask(mask: u64) -> FfiResult<()> {
 
 /// The dimensions a (checked) mask selects in a file with `n_extra` extra-bytes dimensions.
 pub(crate) fn mask_dims(mask: u64, n_extra: usize) -> Vec<Dimension> {
-    let mut d: Vec<Dimension> = Dimension::STANDARD.iter().copied().filter(|d| mask & (1u64 << d.id()) != 0).collect();
+    let mut d: Vec<Dimension> = Dimension::STANDARD
+        .iter()
+        .copied()
+        .filter(|d| mask & (1u64 << d.id()) != 0)
+        .collect();
     if mask & COPC_DIM_MASK_EXTRA != 0 {
         d.extend((0..n_extra.min(Dimension::MAX_EXTRA_IDS as usize)).map(|i| Dimension::ExtraRaw(i as u16)));
     }
@@ -254,7 +262,11 @@ pub unsafe extern "C" fn copc_reader_dims(
         let r = unsafe { borrow(r, "r")? };
         let out_count = out_ptr(out_count, "out_count")?;
         let format = r.reader.record_format();
-        let mut ids: Vec<i32> = Dimension::STANDARD.iter().filter(|d| format.layout.has(**d)).map(|d| d.id() as i32).collect();
+        let mut ids: Vec<i32> = Dimension::STANDARD
+            .iter()
+            .filter(|d| format.layout.has(**d))
+            .map(|d| d.id() as i32)
+            .collect();
         let n_extra = format.extra_bytes.len().min(Dimension::MAX_EXTRA_IDS as usize);
         ids.extend((0..n_extra).map(|i| Dimension::ExtraRaw(i as u16).id() as i32));
         if capacity > 0 {

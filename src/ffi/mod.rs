@@ -50,7 +50,10 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub fn new(status: copc_status, message: impl Into<String>) -> Self {
-        Failure { status, message: message.into() }
+        Failure {
+            status,
+            message: message.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -64,7 +67,10 @@ impl Failure {
 
 impl From<crate::Error> for Failure {
     fn from(e: crate::Error) -> Self {
-        Failure { status: status::of_error(&e), message: e.to_string() }
+        Failure {
+            status: status::of_error(&e),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -88,7 +94,10 @@ pub(crate) fn guard(func: &str, body: impl FnOnce() -> FfiResult<()>) -> copc_st
             f.status
         }
         Err(p) => {
-            error::set(format!("{func}: internal error (Rust panic: {}); the handles passed to this call should not be used again except to free them", panic_message(p.as_ref())));
+            error::set(format!(
+                "{func}: internal error (Rust panic: {}); the handles passed to this call should not be used again except to free them",
+                panic_message(p.as_ref())
+            ));
             COPC_STATUS_PANIC
         }
     }
@@ -100,7 +109,10 @@ pub(crate) fn guard_value<T>(func: &str, fallback: T, body: impl FnOnce() -> T) 
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(v) => v,
         Err(p) => {
-            error::set(format!("{func}: internal error (Rust panic: {})", panic_message(p.as_ref())));
+            error::set(format!(
+                "{func}: internal error (Rust panic: {})",
+                panic_message(p.as_ref())
+            ));
             fallback
         }
     }
@@ -135,7 +147,9 @@ pub(crate) unsafe fn c_str<'a>(p: *const c_char, what: &str) -> FfiResult<&'a st
     if p.is_null() {
         return Err(Failure::null(what));
     }
-    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| Failure::invalid(format!("{what} is not valid UTF-8")))
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map_err(|_| Failure::invalid(format!("{what} is not valid UTF-8")))
 }
 
 /// Moves a value to the heap for C; freed by [`free_box`].

@@ -33,7 +33,12 @@ pub struct copc_node {
 impl From<&Node> for copc_node {
     fn from(n: &Node) -> copc_node {
         copc_node {
-            key: copc_node_key { level: n.key.level, x: n.key.x, y: n.key.y, z: n.key.z },
+            key: copc_node_key {
+                level: n.key.level,
+                x: n.key.x,
+                y: n.key.y,
+                z: n.key.z,
+            },
             offset: n.offset,
             byte_size: n.byte_size,
             point_count: n.point_count as i64,
@@ -74,7 +79,11 @@ pub unsafe extern "C" fn copc_reader_nodes(
 /// Gives the next node in `*out` and sets `*out_has` to true, or sets `*out_has` to
 /// false (and leaves `*out` alone) when there are no more.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn copc_node_iter_next(it: *mut copc_node_iter, out: *mut copc_node, out_has: *mut bool) -> copc_status {
+pub unsafe extern "C" fn copc_node_iter_next(
+    it: *mut copc_node_iter,
+    out: *mut copc_node,
+    out_has: *mut bool,
+) -> copc_status {
     guard("copc_node_iter_next", || {
         let it = unsafe { borrow_mut(it, "it")? };
         let out = out_ptr(out, "out")?;

@@ -1,6 +1,6 @@
 //! `copc_options`: key/value settings for opening readers (and, later, writing).
 
-use super::{FfiResult, Failure, borrow_mut, c_str, copc_status, free_box, guard, guard_value, into_raw, out_ptr};
+use super::{Failure, FfiResult, borrow_mut, c_str, copc_status, free_box, guard, guard_value, into_raw, out_ptr};
 use crate::ReaderOptions;
 use std::ffi::c_char;
 use std::time::Duration;
@@ -27,7 +27,10 @@ pub struct copc_options {
 }
 
 fn integer<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> FfiResult<T> {
-    value.trim().parse::<T>().map_err(|_| Failure::invalid(format!("option {key}: '{value}' is not {what}")))
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|_| Failure::invalid(format!("option {key}: '{value}' is not {what}")))
 }
 
 fn millis(key: &str, value: &str) -> FfiResult<Duration> {
@@ -84,7 +87,11 @@ pub(crate) unsafe fn reader_options(o: *const copc_options) -> ReaderOptions {
 pub unsafe extern "C" fn copc_options_new(out: *mut *mut copc_options) -> copc_status {
     guard("copc_options_new", || {
         let out = out_ptr(out, "out")?;
-        unsafe { *out = into_raw(copc_options { reader: ReaderOptions::default() }) };
+        unsafe {
+            *out = into_raw(copc_options {
+                reader: ReaderOptions::default(),
+            })
+        };
         Ok(())
     })
 }
@@ -93,7 +100,11 @@ pub unsafe extern "C" fn copc_options_new(out: *mut *mut copc_options) -> copc_s
 /// a value that does not parse gives `COPC_STATUS_INVALID_ARGUMENT` and leaves the
 /// options as they were.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn copc_options_set(o: *mut copc_options, key: *const c_char, value: *const c_char) -> copc_status {
+pub unsafe extern "C" fn copc_options_set(
+    o: *mut copc_options,
+    key: *const c_char,
+    value: *const c_char,
+) -> copc_status {
     guard("copc_options_set", || {
         let o = unsafe { borrow_mut(o, "o")? };
         let key = unsafe { c_str(key, "key")? };

@@ -44,7 +44,16 @@ pub unsafe extern "C" fn copc_reader_query_points(
         // drops after `iter` (field order), so the borrow never dangles.
         let borrowed: &'static Reader = unsafe { &*Arc::as_ptr(&reader) };
         let iter = borrowed.points(&query)?;
-        unsafe { *out = into_raw(copc_point_iter { iter, batch: None, pos: 0, mask, failed: None, reader }) };
+        unsafe {
+            *out = into_raw(copc_point_iter {
+                iter,
+                batch: None,
+                pos: 0,
+                mask,
+                failed: None,
+                reader,
+            })
+        };
         Ok(())
     })
 }

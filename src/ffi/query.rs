@@ -43,7 +43,12 @@ pub(crate) unsafe fn query_or_all(q: *const copc_query, format: &RecordFormat) -
 pub unsafe extern "C" fn copc_query_new(out: *mut *mut copc_query) -> copc_status {
     guard("copc_query_new", || {
         let out = out_ptr(out, "out")?;
-        unsafe { *out = into_raw(copc_query { query: Query::new(), mask: None }) };
+        unsafe {
+            *out = into_raw(copc_query {
+                query: Query::new(),
+                mask: None,
+            })
+        };
         Ok(())
     })
 }
@@ -60,7 +65,10 @@ pub unsafe extern "C" fn copc_query_set_bounds(q: *mut copc_query, min: *const f
         }
         let b = unsafe { Bounds::new(*(min as *const [f64; 3]), *(max as *const [f64; 3])) };
         if !b.is_valid() {
-            return Err(Failure::invalid(format!("bounds {:?}..{:?}: NaN, or min above max", b.min, b.max)));
+            return Err(Failure::invalid(format!(
+                "bounds {:?}..{:?}: NaN, or min above max",
+                b.min, b.max
+            )));
         }
         q.query.bounds = Some(b);
         Ok(())
@@ -88,7 +96,9 @@ pub unsafe extern "C" fn copc_query_set_resolution(q: *mut copc_query, resolutio
     guard("copc_query_set_resolution", || {
         let q = unsafe { borrow_mut(q, "q")? };
         if resolution.is_nan() || resolution <= 0.0 || resolution.is_infinite() {
-            return Err(Failure::invalid(format!("resolution {resolution} must be a finite number > 0")));
+            return Err(Failure::invalid(format!(
+                "resolution {resolution} must be a finite number > 0"
+            )));
         }
         q.query.resolution = Some(resolution);
         Ok(())

@@ -5,7 +5,7 @@ use super::node_iter::copc_node_key;
 use super::options::{copc_options, reader_options};
 use super::query::{copc_query, query_or_all};
 use super::{
-    COPC_STATUS_BUFFER_TOO_SMALL, FfiResult, Failure, borrow, c_str, copc_status, error, free_box, guard, guard_value,
+    COPC_STATUS_BUFFER_TOO_SMALL, Failure, FfiResult, borrow, c_str, copc_status, error, free_box, guard, guard_value,
     into_raw, out_ptr, put_c_field, write_versioned,
 };
 use crate::format::point::DimType;
@@ -30,8 +30,16 @@ pub struct copc_reader {
 
 impl copc_reader {
     fn new(reader: Reader) -> copc_reader {
-        let extra_names = reader.extra_bytes().iter().map(|e| CString::new(e.name.replace('\0', " ")).unwrap_or_default()).collect();
-        copc_reader { reader: Arc::new(reader), extra_names, crs: OnceLock::new() }
+        let extra_names = reader
+            .extra_bytes()
+            .iter()
+            .map(|e| CString::new(e.name.replace('\0', " ")).unwrap_or_default())
+            .collect();
+        copc_reader {
+            reader: Arc::new(reader),
+            extra_names,
+            crs: OnceLock::new(),
+        }
     }
 }
 
@@ -164,7 +172,9 @@ unsafe fn c_path(p: *const c_char) -> FfiResult<std::path::PathBuf> {
     }
     #[cfg(not(unix))]
     {
-        c.to_str().map(Into::into).map_err(|_| Failure::invalid("source is not valid UTF-8"))
+        c.to_str()
+            .map(Into::into)
+            .map_err(|_| Failure::invalid("source is not valid UTF-8"))
     }
 }
 
@@ -218,10 +228,17 @@ pub unsafe extern "C" fn copc_reader_open_io(
     guard("copc_reader_open_io", || {
         let io = *unsafe { borrow(io, "io")? };
         // From here on, dropping `user` (on any error) calls io.close.
-        let user = Userdata { data: userdata, close: io.close };
+        let user = Userdata {
+            data: userdata,
+            close: io.close,
+        };
         let out = out_ptr(out, "out")?;
         let read = io.read.ok_or_else(|| Failure::null("io->read"))?;
-        let name = if io.name.is_null() { "copc_io".to_string() } else { unsafe { c_str(io.name, "io->name")? }.to_string() };
+        let name = if io.name.is_null() {
+            "copc_io".to_string()
+        } else {
+            unsafe { c_str(io.name, "io->name")? }.to_string()
+        };
         let f = move |offset: u64, buf: &mut [u8]| -> Result<(), String> {
             let user = &user;
             match unsafe { read(user.data, offset, buf.as_mut_ptr(), buf.len()) } {
@@ -307,7 +324,9 @@ pub unsafe extern "C" fn copc_reader_crs_wkt(r: *const copc_reader) -> *const c_
         let wkt = match r.crs.get() {
             Some(w) => w,
             None => match r.reader.crs_wkt() {
-                Ok(w) => r.crs.get_or_init(|| w.map(|s| CString::new(s.replace('\0', " ")).unwrap_or_default())),
+                Ok(w) => r
+                    .crs
+                    .get_or_init(|| w.map(|s| CString::new(s.replace('\0', " ")).unwrap_or_default())),
                 Err(e) => {
                     error::set(format!("copc_reader_crs_wkt: {e}"));
                     return std::ptr::null();
@@ -332,16 +351,27 @@ pub unsafe extern "C" fn copc_reader_extra_dim_count(r: *const copc_reader, out:
 /// Describes extra-bytes dimension `index` (0-based; see `copc_extra_dim`); an index
 /// past the count gives `COPC_STATUS_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn copc_reader_extra_dim(r: *const copc_reader, index: usize, out: *mut copc_extra_dim) -> copc_status {
+pub unsafe extern "C" fn copc_reader_extra_dim(
+    r: *const copc_reader,
+    index: usize,
+    out: *mut copc_extra_dim,
+) -> copc_status {
     guard("copc_reader_extra_dim", || {
         let r = unsafe { borrow(r, "r")? };
         let out = out_ptr(out, "out")?;
         let ebs = r.reader.extra_bytes();
-        let eb = ebs
-            .get(index)
-            .ok_or_else(|| Failure::invalid(format!("extra-bytes dimension {index} does not exist (the file has {})", ebs.len())))?;
+        let eb = ebs.get(index).ok_or_else(|| {
+            Failure::invalid(format!(
+                "extra-bytes dimension {index} does not exist (the file has {})",
+                ebs.len()
+            ))
+        })?;
         let ty = DimType::of_extra(eb.scalar);
-        let dim = if index < Dimension::MAX_EXTRA_IDS as usize { Dimension::ExtraRaw(index as u16).id() as i32 } else { -1 };
+        let dim = if index < Dimension::MAX_EXTRA_IDS as usize {
+            Dimension::ExtraRaw(index as u16).id() as i32
+        } else {
+            -1
+        };
         let mut v = copc_extra_dim {
             struct_size: 0,
             dim,
@@ -386,7 +416,9 @@ pub unsafe extern "C" fn copc_reader_vlr_count(r: *const copc_reader, out: *mut 
 fn record(r: &copc_reader, index: usize) -> FfiResult<&crate::format::Vlr> {
     let all = records(r)?;
     let n = all.len();
-    all.into_iter().nth(index).ok_or_else(|| Failure::invalid(format!("VLR {index} does not exist (the file has {n} VLRs and EVLRs)")))
+    all.into_iter()
+        .nth(index)
+        .ok_or_else(|| Failure::invalid(format!("VLR {index} does not exist (the file has {n} VLRs and EVLRs)")))
 }
 
 /// Describes record `index`: the VLRs in file order, then the EVLRs.

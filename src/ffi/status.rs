@@ -51,7 +51,11 @@ const DESCRIPTIONS: [(copc_status, &std::ffi::CStr); 10] = [
 /// Thread safety: may be called from any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn copc_status_str(status: i32) -> *const c_char {
-    DESCRIPTIONS.iter().find(|(s, _)| *s == status).map(|(_, d)| d.as_ptr()).unwrap_or(c"unknown status".as_ptr())
+    DESCRIPTIONS
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map(|(_, d)| d.as_ptr())
+        .unwrap_or(c"unknown status".as_ptr())
 }
 
 /// The status a Rust error maps to.

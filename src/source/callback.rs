@@ -48,7 +48,10 @@ impl CallbackSource {
         len: u64,
         read: impl Fn(u64, &mut [u8]) -> std::result::Result<(), String> + Send + Sync + 'static,
     ) -> Self {
-        CallbackSource { lock: Some(Mutex::new(())), ..Self::new(name, len, read) }
+        CallbackSource {
+            lock: Some(Mutex::new(())),
+            ..Self::new(name, len, read)
+        }
     }
 }
 
@@ -86,7 +89,11 @@ impl ByteSource for CallbackSource {
     }
 
     fn stats(&self) -> SourceStats {
-        SourceStats { requests: self.requests.load(Ordering::Relaxed), bytes: self.bytes.load(Ordering::Relaxed), retries: 0 }
+        SourceStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            retries: 0,
+        }
     }
 }
 
@@ -109,7 +116,10 @@ mod tests {
         });
         assert_eq!(src.read_range(10..14).unwrap(), vec![10, 11, 12, 13]);
         assert_eq!(src.read_range(998..1000).unwrap(), vec![230, 231]);
-        assert!(src.read_range(999..1001).is_err(), "past the end is refused before calling");
+        assert!(
+            src.read_range(999..1001).is_err(),
+            "past the end is refused before calling"
+        );
         assert_eq!(src.stats().requests, 2);
         assert_eq!(src.stats().bytes, 6);
     }
@@ -118,7 +128,10 @@ mod tests {
     fn callback_errors_name_source_and_offset() {
         let src = CallbackSource::new("mine", 100, |_, _| Err("disk on fire".into()));
         let e = src.read_range(40..50).unwrap_err().to_string();
-        assert!(e.contains("mine") && e.contains("40") && e.contains("disk on fire"), "{e}");
+        assert!(
+            e.contains("mine") && e.contains("40") && e.contains("disk on fire"),
+            "{e}"
+        );
     }
 
     #[test]
