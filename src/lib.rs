@@ -2,7 +2,9 @@
 //!
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
-//! lazy hierarchy, queries, parallel decode). The CLI and the C ABI sit on top.
+//! lazy hierarchy, queries, parallel decode); [`writer`] (LAS/LAZ to COPC: octree,
+//! spill, parallel LAZ chunks); [`sample`] (synthetic test clouds). The CLI and the
+//! C ABI sit on top.
 //!
 //! ```no_run
 //! use copc::{Bounds, Dimension, Query, Reader};
@@ -20,7 +22,9 @@
 pub mod error;
 pub mod format;
 pub mod reader;
+pub mod sample;
 pub mod source;
+pub mod writer;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
