@@ -8,13 +8,14 @@
 
 use crate::error::{Error, Location, Result};
 use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, parse_extra_bytes};
-use crate::format::vlr::{EVLR_HEADER_SIZE, VLR_HEADER_SIZE};
+use crate::reader::LasFile;
 use crate::format::{ExtraBytes, Header, PointLayout, Vlr};
 use crate::source::{ByteSource, FileSource};
 use laz::record::{LayeredPointRecordDecompressor, RecordDecompressor, SequentialPointRecordDecompressor};
 use rayon::prelude::*;
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::Arc;
 
 /// How the point records of an input are stored.
 #[derive(Debug, Clone)]
@@ -35,7 +36,9 @@ pub struct LazChunk {
 /// One opened LAS/LAZ input.
 pub struct InputFile {
     pub name: String,
-    pub source: Box<dyn ByteSource>,
+    pub source: Arc<dyn ByteSource>,
+    /// Header, VLRs and EVLRs, parsed by the same code the COPC reader uses.
+    pub las: LasFile,
     pub header: Header,
     /// VLRs with their payloads.
     pub vlrs: Vec<Vlr>,
@@ -46,6 +49,8 @@ pub struct InputFile {
     pub extra_bytes: Vec<ExtraBytes>,
     pub extra_bytes_vlr: Option<Vec<u8>>,
     pub storage: Storage,
+    /// Irregularities the opener tolerated (e.g. a VLR count larger than the VLRs present).
+    pub warnings: Vec<String>,
 }
 
 /// Waveform data packets (`LASF_Spec`/65535): never read, never forwarded.
@@ -57,76 +62,25 @@ impl InputFile {
     /// Opens a local LAS or LAZ file and checks its structure (not yet its points).
     pub fn open(path: impl AsRef<Path>) -> Result<InputFile> {
         let source = FileSource::open(path)?;
-        Self::from_source(Box::new(source))
+        Self::from_source(Arc::new(source))
     }
 
     /// Opens any byte source holding a LAS or LAZ file.
-    pub fn from_source(source: Box<dyn ByteSource>) -> Result<InputFile> {
+    pub fn from_source(source: Arc<dyn ByteSource>) -> Result<InputFile> {
         let name = source.name().to_string();
         let len = source.len();
-        let head = source.read_range(0..len.min(375))?;
-        let header = Header::parse(&name, &head, len)?;
+        let las = LasFile::open(source.clone())?;
+        let header = las.header.clone();
         let fail = |at: u64, msg: String| Error::format(&name, Location::Offset(at), msg);
-
-        // VLRs: between the header and the point data.
         let point_offset = header.offset_to_point_data();
-        let mut vlrs = Vec::new();
-        let mut at = header.header_size() as u64;
-        for i in 0..header.vlr_count() {
-            if at + VLR_HEADER_SIZE as u64 > point_offset {
-                return Err(fail(
-                    at,
-                    format!(
-                        "the header announces {} VLRs but VLR {} would start past the point data at byte {point_offset}",
-                        header.vlr_count(),
-                        i + 1
-                    ),
-                ));
-            }
-            let hb = source.read_range(at..at + VLR_HEADER_SIZE as u64)?;
-            let mut v = Vlr::parse_header(&hb, at, false);
-            if v.data_offset + v.data_len > point_offset {
-                return Err(fail(
-                    at,
-                    format!(
-                        "VLR {} ('{}'/{}) of {} bytes runs past the start of the point data at byte {point_offset}",
-                        i + 1,
-                        v.user_id,
-                        v.record_id,
-                        v.data_len
-                    ),
-                ));
-            }
-            v.data = Some(source.read_range(v.data_offset..v.data_offset + v.data_len)?);
-            at = v.data_offset + v.data_len;
-            vlrs.push(v);
-        }
-
-        // EVLRs (LAS 1.4).
+        let vlrs = las.vlrs.clone();
         let mut evlrs = Vec::new();
-        if header.evlr_count > 0 {
-            let mut at = header.evlr_start;
-            if at < point_offset || at > len {
-                return Err(fail(235, format!("start of the first EVLR {at} is outside the file ({len} bytes)")));
+        for v in las.evlrs()? {
+            let mut v = v.clone();
+            if v.data.is_none() && !is_waveform_data(&v) {
+                v.data = Some(las.payload(&v)?);
             }
-            for i in 0..header.evlr_count {
-                if at + EVLR_HEADER_SIZE as u64 > len {
-                    return Err(fail(
-                        at,
-                        format!("the header announces {} EVLRs but EVLR {} would start past the end of the file", header.evlr_count, i + 1),
-                    ));
-                }
-                let hb = source.read_range(at..at + EVLR_HEADER_SIZE as u64)?;
-                let mut v = Vlr::parse_header(&hb, at, true);
-                let end = v.data_offset.checked_add(v.data_len).filter(|e| *e <= len).ok_or_else(|| {
-                    fail(at, format!("EVLR {} ('{}'/{}) of {} bytes runs past the end of the file", i + 1, v.user_id, v.record_id, v.data_len))
-                })?;
-                if !is_waveform_data(&v) {
-                    v.data = Some(source.read_range(v.data_offset..end)?);
-                }
-                at = end;
-                evlrs.push(v);
-            }
+            evlrs.push(v);
         }
 
         let layout = PointLayout::new(header.point_format, header.point_record_length as usize);
@@ -141,10 +95,10 @@ impl InputFile {
         }
 
         let storage = if header.compressed {
-            Self::laz_storage(&name, source.as_ref(), &header, &vlrs)?
+            Self::laz_storage(&name, source.as_ref(), &header, &vlrs, las.laz_vlr.clone())?
         } else {
             let need = header.point_count.checked_mul(header.point_record_length as u64).and_then(|n| n.checked_add(point_offset));
-            let end = if header.evlr_count > 0 { header.evlr_start.min(len) } else { len };
+            let end = if header.evlr_count > 0 && header.evlr_start >= point_offset { header.evlr_start.min(len) } else { len };
             match need {
                 Some(n) if n <= end => {}
                 _ => {
@@ -160,17 +114,17 @@ impl InputFile {
             }
             Storage::Las
         };
-
-        Ok(InputFile { name, source, header, vlrs, evlrs, layout, extra_bytes, extra_bytes_vlr, storage })
+        let warnings = las.warnings.iter().map(|w| format!("{name}: {w}")).collect();
+        Ok(InputFile { name, source, las, header, vlrs, evlrs, layout, extra_bytes, extra_bytes_vlr, storage, warnings })
     }
 
-    fn laz_storage(name: &str, source: &dyn ByteSource, header: &Header, vlrs: &[Vlr]) -> Result<Storage> {
+    fn laz_storage(name: &str, source: &dyn ByteSource, header: &Header, vlrs: &[Vlr], parsed: Option<laz::LazVlr>) -> Result<Storage> {
         let fail = |at: u64, msg: String| Error::format(name, Location::Offset(at), msg);
         let v = vlrs.iter().find(|v| v.is(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID)).ok_or_else(|| {
             fail(104, "the point format byte says LAZ (bit 0x80) but there is no 'laszip encoded'/22204 VLR".into())
         })?;
         let data = v.data.as_deref().unwrap_or(&[]);
-        let vlr = laz::LazVlr::from_buffer(data).map_err(|e| fail(v.data_offset, format!("laszip VLR: {e}")))?;
+        let vlr = parsed.ok_or_else(|| fail(v.data_offset, "laszip VLR cannot be parsed".into()))?;
         let compressor = if data.len() >= 2 { u16::from_le_bytes([data[0], data[1]]) } else { 0 };
         if compressor != 2 && compressor != 3 {
             return Err(Error::unsupported(
@@ -183,16 +137,6 @@ impl InputFile {
             ));
         }
         let layered = vlr.items().first().map(|i| i.version() >= 3).unwrap_or(false);
-        if vlr.items_size() != header.point_record_length as u64 {
-            return Err(fail(
-                v.data_offset,
-                format!(
-                    "laszip VLR items describe {}-byte records but the header says {}",
-                    vlr.items_size(),
-                    header.point_record_length
-                ),
-            ));
-        }
         let point_offset = header.offset_to_point_data();
         let len = source.len();
         let data_end = if header.evlr_count > 0 { header.evlr_start.min(len) } else { len };
@@ -319,15 +263,17 @@ pub fn decompress_chunk(vlr: &laz::LazVlr, layered: bool, data: &[u8], points: u
         return Ok(out);
     }
     let items = vlr.items().clone();
-    let r = if layered {
+    // a damaged chunk must be an error, not a panic inside the decoder
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| if layered {
         let mut d = LayeredPointRecordDecompressor::new(Cursor::new(data));
-        d.set_fields_from(&items).map_err(|e| e.to_string())?;
+        d.set_fields_from(&items).map_err(|e| std::io::Error::other(e.to_string()))?;
         d.decompress_many(&mut out)
     } else {
         let mut d = SequentialPointRecordDecompressor::new(Cursor::new(data));
-        d.set_fields_from(&items).map_err(|e| e.to_string())?;
+        d.set_fields_from(&items).map_err(|e| std::io::Error::other(e.to_string()))?;
         d.decompress_many(&mut out)
-    };
+    }))
+    .map_err(|_| "the decoder panicked on the chunk's bytes".to_string())?;
     r.map_err(|e| e.to_string())?;
     Ok(out)
 }

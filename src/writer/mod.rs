@@ -344,6 +344,11 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
     let extra_len = first.header.extra_bytes_len();
     let mut warnings = Vec::new();
     for f in files {
+        for w in &f.warnings {
+            warn(opts, &mut warnings, w.clone());
+        }
+    }
+    for f in files {
         let tf = target_format(f.header.point_format);
         if tf != format {
             return Err(Error::invalid(format!(
