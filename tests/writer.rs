@@ -520,3 +520,31 @@ fn every_shared_las_laz_file_translates_and_passes_xcheck() {
     assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
     let _ = PointLayout::base_size(6);
 }
+
+#[test]
+fn cancelling_stops_and_cleans_up() {
+    let d = tmp();
+    let input = sample(d.path(), "c.laz", 300_000, 6, true, false);
+    let out = d.path().join("c.copc.laz");
+    let spill = d.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f2 = flag.clone();
+    let o = WriterOptions {
+        cancel: Some(flag.clone()),
+        memory_limit: Some(1),
+        temp_dir: Some(spill.clone()),
+        progress: Some(Arc::new(move |p: &Progress| {
+            if let Progress::PointsRead { read, .. } = p {
+                if *read > 100_000 {
+                    f2.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        })),
+        ..opts(2, 1_000)
+    };
+    let e = translate(&[&input], &out, &o).unwrap_err();
+    assert!(matches!(e, copc::Error::Cancelled(_)), "{e}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0, "spill files left behind");
+}

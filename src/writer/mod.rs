@@ -48,7 +48,7 @@ use octree::{Builder, ChunkSink, Geometry, PointBuf};
 use spill::Bins;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use file::PagePolicy as HierarchyPages;
 
@@ -98,6 +98,10 @@ pub struct WriterOptions {
     pub progress: Option<ProgressFn>,
     /// How the hierarchy is cut into pages.
     pub hierarchy_pages: PagePolicy,
+    /// Set it (e.g. from a Ctrl-C handler) to stop the writer: it returns
+    /// [`Error::Cancelled`] soon after, with its temp files removed and nothing at
+    /// the output path.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for WriterOptions {
@@ -112,6 +116,7 @@ impl Default for WriterOptions {
             max_points_per_node: DEFAULT_MAX_POINTS_PER_NODE,
             progress: None,
             hierarchy_pages: PagePolicy::default(),
+            cancel: None,
         }
     }
 }
@@ -128,6 +133,7 @@ impl std::fmt::Debug for WriterOptions {
             .field("max_points_per_node", &self.max_points_per_node)
             .field("progress", &self.progress.is_some())
             .field("hierarchy_pages", &self.hierarchy_pages)
+            .field("cancel", &self.cancel.is_some())
             .finish()
     }
 }
@@ -498,10 +504,19 @@ struct Counter<'a> {
     store: &'a ChunkStore,
     nodes: AtomicU64,
     progress: Option<ProgressFn>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+fn check_cancel(cancel: &Option<Arc<AtomicBool>>) -> Result<()> {
+    match cancel {
+        Some(c) if c.load(Ordering::Relaxed) => Err(Error::Cancelled("the COPC writer was asked to stop".into())),
+        _ => Ok(()),
+    }
 }
 
 impl ChunkSink for Counter<'_> {
     fn put(&self, key: VoxelKey, points: u64, chunk: Vec<u8>) -> Result<()> {
+        check_cancel(&self.cancel)?;
         self.store.put(key, points, chunk)?;
         let n = self.nodes.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(p) = &self.progress {
@@ -580,6 +595,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         }
         let mut read_in_file = 0u64;
         f.read_records(262_144, |recs| {
+            check_cancel(&opts.cancel)?;
             conv_buf.clear();
             conv.convert(recs, &mut conv_buf).map_err(|o| {
                 let axis = ["X", "Y", "Z"][o.axis];
@@ -636,7 +652,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
     std::fs::create_dir_all(&temp_dir).ok();
     let store = ChunkStore::new(chunk_mem, &temp_dir);
-    let counter = Counter { store: &store, nodes: AtomicU64::new(0), progress: progress.clone() };
+    let counter = Counter { store: &store, nodes: AtomicU64::new(0), progress: progress.clone(), cancel: opts.cancel.clone() };
     let builder = Builder {
         geo,
         rec_len: plan.rec_len,
@@ -724,6 +740,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         evlrs,
         page_policy: opts.hierarchy_pages,
     };
+    check_cancel(&opts.cancel)?;
     let (nodes, pages) = file::write_file(output, &spec, store)?;
     if let Some(p) = &progress {
         p(&Progress::Done { points: stats.count, nodes: nodes as u64 });
