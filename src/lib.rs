@@ -24,9 +24,10 @@ pub mod format;
 pub mod reader;
 pub mod sample;
 pub mod source;
+pub mod validate;
 pub mod writer;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
 pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Query, Reader, ReaderOptions, RecordFormat};
-pub use source::{ByteSource, FileSource, MemorySource, SourceStats};
+pub use source::{ByteSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};

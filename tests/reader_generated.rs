@@ -134,8 +134,8 @@ fn resolution_and_depth_select_levels() {
 #[test]
 fn output_order_is_file_order_and_independent_of_threads() {
     let m = mini_copc::build(&Options { points: 20000, ..Default::default() });
-    let one = Reader::from_source(m.source(), &ReaderOptions { threads: Some(1) }).unwrap();
-    let two = Reader::from_source(m.source(), &ReaderOptions { threads: Some(2) }).unwrap();
+    let one = Reader::from_source(m.source(), &ReaderOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let two = Reader::from_source(m.source(), &ReaderOptions { threads: Some(2), ..Default::default() }).unwrap();
     let run = |r: &Reader| r.points(&Query::new()).unwrap().map(|b| b.unwrap()).map(|b| (b.node, b.records().to_vec())).collect::<Vec<_>>();
     let a = run(&one);
     assert_eq!(a, run(&two));

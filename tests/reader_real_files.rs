@@ -211,9 +211,7 @@ fn draft_file_opens_and_reads() {
         let batch = batch.unwrap();
         let cube = r.cube().node_bounds(&batch.node);
         for p in batch.xyz() {
-            for i in 0..3 {
-                assert!(p[i] >= cube.min[i] - tol && p[i] <= cube.max[i] + tol);
-            }
+            assert!((0..3).all(|i| p[i] >= cube.min[i] - tol && p[i] <= cube.max[i] + tol), "{p:?} outside {}", batch.node);
         }
         n += batch.len();
     }

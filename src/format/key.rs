@@ -109,7 +109,7 @@ impl Cube {
 /// The exclusive depth limit of a resolution query, as PDAL and laspy compute it:
 /// the levels whose spacing is coarser than `resolution`, plus the first finer one.
 pub fn depth_end_for_resolution(spacing: f64, resolution: f64) -> i32 {
-    if !(resolution > 0.0) || !(spacing > 0.0) || !resolution.is_finite() {
+    if !resolution.is_finite() || resolution <= 0.0 || spacing.is_nan() || spacing <= 0.0 {
         return i32::MAX;
     }
     let d = (spacing / resolution).log2().ceil() + 1.0;

@@ -458,11 +458,11 @@ mod tests {
         let t = Transform { scale: [1.0; 3], offset: [0.0; 3] };
         let mut recs = record6();
         recs.extend(record6());
-        recs[30 + 12] = 1; // second intensity 0x0201 -> 0x0201 with low byte 1
+        recs[30 + 12] = 2; // second intensity 0x0201 -> 0x0202
         let mut out = vec![0u8; 8];
         write_column(&l, &t, None, &recs, Dimension::Intensity, &mut out, 4);
         assert_eq!(u16::from_ne_bytes([out[0], out[1]]), 513);
-        assert_eq!(u16::from_ne_bytes([out[4], out[5]]), 513 - 1 + 1 - 0 + 0); // 0x0201 = 513
+        assert_eq!(u16::from_ne_bytes([out[4], out[5]]), 514);
         let mut xs = vec![0u8; 16];
         write_column(&l, &t, None, &recs, Dimension::X, &mut xs, 8);
         assert_eq!(f64::from_ne_bytes(xs[8..16].try_into().unwrap()), 100.0);

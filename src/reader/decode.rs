@@ -8,6 +8,13 @@ use laz::{DecompressionSelection, LazItemType, LazVlr};
 use laz::record::{LayeredPointRecordDecompressor, RecordDecompressor, SequentialPointRecordDecompressor};
 use std::io::Cursor;
 
+/// Which chunk is being decoded, for error messages.
+pub struct ChunkAt<'a> {
+    pub source: &'a str,
+    pub key: VoxelKey,
+    pub offset: u64,
+}
+
 /// How a file's chunks are compressed.
 #[derive(Clone)]
 pub struct ChunkCodec {
@@ -70,11 +77,10 @@ impl ChunkCodec {
         point_count: usize,
         selection: DecompressionSelection,
         out: &mut Vec<u8>,
-        name: &str,
-        key: VoxelKey,
-        offset: u64,
+        at: &ChunkAt,
     ) -> Result<()> {
-        let at = Location::Node { key: key.as_array(), offset: Some(offset) };
+        let name = at.source;
+        let at = Location::Node { key: at.key.as_array(), offset: Some(at.offset) };
         if self.layered {
             self.check_layers(chunk, point_count).map_err(|m| Error::format(name, at.clone(), m))?;
         }

@@ -7,7 +7,7 @@ pub mod las;
 mod points;
 mod query;
 
-pub use decode::ChunkCodec;
+pub use decode::{ChunkAt, ChunkCodec};
 pub use las::LasFile;
 pub use points::{ColumnValue, PointBatch, PointIter, RecordFormat};
 pub use query::Query;
@@ -26,6 +26,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct ReaderOptions {
     /// Threads for decoding (None: all cores).
     pub threads: Option<usize>,
+    /// Requests, retries, headers and range merging for `http(s)://` sources.
+    pub http: crate::source::HttpOptions,
 }
 
 /// One octree node with data, as the hierarchy describes it.
@@ -75,13 +77,18 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Opens a local path.
-    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Reader> {
-        Self::open_with(path, &ReaderOptions::default())
+    /// Opens a local path or an `http://` / `https://` URL.
+    pub fn open(location: impl AsRef<std::path::Path>) -> Result<Reader> {
+        Self::open_with(location, &ReaderOptions::default())
     }
 
-    pub fn open_with(path: impl AsRef<std::path::Path>, opts: &ReaderOptions) -> Result<Reader> {
-        Self::from_source(Arc::new(FileSource::open(path)?), opts)
+    pub fn open_with(location: impl AsRef<std::path::Path>, opts: &ReaderOptions) -> Result<Reader> {
+        let path = location.as_ref();
+        let source = match path.to_str() {
+            Some(s) => crate::source::open_source(s, &opts.http)?,
+            None => Arc::new(FileSource::open(path)?),
+        };
+        Self::from_source(source, opts)
     }
 
     /// Opens any byte source (file, memory, HTTP, caller callbacks).
@@ -374,7 +381,7 @@ impl Reader {
     pub(crate) fn decode_planned(&self, p: &PlannedNode, chunk: &[u8], sel: laz::DecompressionSelection) -> Result<PointBatch> {
         let mut records = Vec::new();
         let n = &p.node;
-        self.codec.decode_into(chunk, n.point_count as usize, sel, &mut records, self.name(), n.key, n.offset)?;
+        self.codec.decode_into(chunk, n.point_count as usize, sel, &mut records, &ChunkAt { source: self.name(), key: n.key, offset: n.offset })?;
         if let Some(b) = &p.filter {
             retain_in_bounds(&mut records, self.format.layout.record_length, &self.format.transform, b);
         }
@@ -397,7 +404,8 @@ impl Reader {
         for e in &deepest {
             let chunk = self.file.source.read_range(e.offset..e.offset + e.byte_size as u64)?;
             let mut recs = Vec::new();
-            self.codec.decode_into(&chunk, e.point_count as usize, laz::DecompressionSelection::all(), &mut recs, self.name(), e.key, e.offset)?;
+            let at = ChunkAt { source: self.name(), key: e.key, offset: e.offset };
+            self.codec.decode_into(&chunk, e.point_count as usize, laz::DecompressionSelection::all(), &mut recs, &at)?;
             let batch = PointBatch::new(e.key, recs, self.format.clone());
             samples.push((e.key, batch.xyz()));
         }
@@ -425,10 +433,10 @@ fn check_info(name: &str, at: u64, info: &CopcInfo, file_len: u64) -> Result<()>
     if info.center.iter().any(|c| !c.is_finite()) {
         return Err(fail(0, format!("info VLR center {:?} is not finite", info.center)));
     }
-    if !(info.halfsize > 0.0) || !info.halfsize.is_finite() {
+    if !info.halfsize.is_finite() || info.halfsize <= 0.0 {
         return Err(fail(24, format!("info VLR halfsize {} (expected a finite number > 0)", info.halfsize)));
     }
-    if !(info.spacing > 0.0) || !info.spacing.is_finite() {
+    if !info.spacing.is_finite() || info.spacing <= 0.0 {
         return Err(fail(32, format!("info VLR spacing {} (expected a finite number > 0)", info.spacing)));
     }
     if info.root_hier_size == 0 {

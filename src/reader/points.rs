@@ -193,14 +193,20 @@ pub struct PointIter<'r> {
     next: usize,
     ready: VecDeque<Result<PointBatch>>,
     selection: laz::DecompressionSelection,
-    window: usize,
+    /// Nodes per fetch-and-decode round: at least two per thread, more while their
+    /// chunks stay under `WINDOW_BYTES` (so a remote source can merge them).
+    min_window: usize,
     failed: bool,
 }
 
+/// Compressed bytes fetched in one round (decoded, about 5-10 times that).
+const WINDOW_BYTES: u64 = 4 << 20;
+const MAX_WINDOW_NODES: usize = 256;
+
 impl<'r> PointIter<'r> {
     pub(crate) fn new(reader: &'r Reader, plan: Vec<PlannedNode>, selection: laz::DecompressionSelection) -> Self {
-        let window = (reader.threads() * 2).max(2);
-        PointIter { reader, plan, next: 0, ready: VecDeque::new(), selection, window, failed: false }
+        let min_window = (reader.threads() * 2).max(2);
+        PointIter { reader, plan, next: 0, ready: VecDeque::new(), selection, min_window, failed: false }
     }
 
     /// Nodes the iterator will visit.
@@ -209,7 +215,16 @@ impl<'r> PointIter<'r> {
     }
 
     fn fill(&mut self) {
-        let end = (self.next + self.window).min(self.plan.len());
+        let mut end = self.next;
+        let mut bytes = 0u64;
+        while end < self.plan.len() && end - self.next < MAX_WINDOW_NODES {
+            let size = self.plan[end].node.byte_size as u64;
+            if end - self.next >= self.min_window && bytes + size > WINDOW_BYTES {
+                break;
+            }
+            bytes += size;
+            end += 1;
+        }
         let batch = &self.plan[self.next..end];
         self.next = end;
         let ranges: Vec<_> = batch.iter().map(|p| p.node.offset..p.node.offset + p.node.byte_size as u64).collect();

@@ -58,7 +58,7 @@ impl Query {
             }
         }
         if let Some(r) = self.resolution {
-            if !(r > 0.0) || !r.is_finite() {
+            if !r.is_finite() || r <= 0.0 {
                 return Err(crate::Error::invalid(format!("resolution {r} must be a positive number")));
             }
         }

@@ -5,13 +5,16 @@
 //! ranges and fetch independent ones concurrently.
 
 mod file;
+mod http;
 mod memory;
 
 pub use file::FileSource;
+pub use http::{HttpOptions, HttpSource};
 pub use memory::MemorySource;
 
 use crate::error::Result;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Counters of what a source has cost so far (requests matter for HTTP).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,6 +54,22 @@ pub trait ByteSource: Send + Sync {
     }
 }
 
+/// Opens `location`: an `http://` or `https://` URL as an [`HttpSource`] with
+/// `http`'s settings, anything else as a local file path ([`FileSource`]).
+pub fn open_source(location: &str, http: &HttpOptions) -> Result<Arc<dyn ByteSource>> {
+    if is_url(location) {
+        Ok(Arc::new(HttpSource::open(location, http.clone())?))
+    } else {
+        Ok(Arc::new(FileSource::open(location)?))
+    }
+}
+
+/// Whether `location` starts with `http://` or `https://` (any case).
+fn is_url(location: &str) -> bool {
+    let lower = |n: usize| location.get(..n).map(str::to_ascii_lowercase);
+    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
+}
+
 /// Checks that `range` is a well-formed range inside a source of `len` bytes.
 pub(crate) fn check_range(name: &str, range: &Range<u64>, len: u64, what: &str) -> Result<()> {
     if range.start > range.end || range.end > len {
@@ -64,4 +83,17 @@ pub(crate) fn check_range(name: &str, range: &Range<u64>, len: u64, what: &str) 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_and_paths() {
+        for url in ["http://h/a.laz", "HTTPS://h/a.laz", "https://h"] {
+            assert!(super::is_url(url), "{url}");
+        }
+        for path in ["a.laz", "/data/http/a.laz", "http:/a", "httpx://h", "ftp://h/a", "", "h\u{e9}llo"] {
+            assert!(!super::is_url(path), "{path}");
+        }
+    }
 }

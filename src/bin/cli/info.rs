@@ -12,13 +12,15 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// The COPC file (path).
+    /// The COPC file: a path or an http(s):// URL.
     source: String,
+    #[command(flatten)]
+    src: super::SourceArgs,
 }
 
 pub fn run(a: InfoArgs) -> Result<(), Failure> {
     let fail = |e| Failure::new(&a.source, e);
-    let r = Reader::open(&a.source).map_err(fail)?;
+    let r = a.src.open(&a.source)?;
     let v = info_json(&r).map_err(fail)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());

@@ -3,6 +3,7 @@
 
 mod info;
 mod query;
+mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +18,43 @@ struct Cli {
 enum Command {
     Info(info::InfoArgs),
     Query(query::QueryArgs),
+    Validate(validate::ValidateArgs),
+}
+
+/// Options shared by every subcommand that reads a source.
+#[derive(clap::Args, Clone, Default)]
+pub struct SourceArgs {
+    /// HTTP header for remote sources, 'Name: value' (repeatable), e.g. --header 'Authorization: Bearer TOKEN'.
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+    /// Concurrent HTTP requests for remote sources.
+    #[arg(long, default_value_t = 10)]
+    pub requests: usize,
+    /// Threads for decoding (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl SourceArgs {
+    pub fn reader_options(&self, source: &str) -> Result<copc::ReaderOptions, Failure> {
+        let mut opts = copc::ReaderOptions { threads: self.threads, ..Default::default() };
+        for h in &self.headers {
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| Failure::msg(source, format!("--header '{h}': expected 'Name: value'")))?;
+            opts.http.headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        opts.http.concurrency = self.requests.max(1);
+        Ok(opts)
+    }
+
+    pub fn open(&self, source: &str) -> Result<copc::Reader, Failure> {
+        copc::Reader::open_with(source, &self.reader_options(source)?).map_err(|e| Failure::new(source, e))
+    }
+
+    pub fn open_source(&self, source: &str) -> Result<std::sync::Arc<dyn copc::ByteSource>, Failure> {
+        copc::open_source(source, &self.reader_options(source)?.http).map_err(|e| Failure::new(source, e))
+    }
 }
 
 /// An error for the user: the source it is about and what went wrong.
@@ -45,6 +83,7 @@ pub fn main() -> i32 {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Info(a) => info::run(a),
         Command::Query(a) => query::run(a),
+        Command::Validate(a) => validate::run(a),
     });
     match result {
         Ok(Ok(())) => 0,

@@ -1,15 +1,17 @@
 //! `copc query`: select points by box, resolution and depth.
 
 use super::Failure;
-use copc::{Bounds, Query, Reader};
+use copc::{Bounds, Query};
 
 /// Select points from a COPC file by box, resolution and depth.
 ///
 /// Example: copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count
 #[derive(clap::Args)]
 pub struct QueryArgs {
-    /// The COPC file (path).
+    /// The COPC file: a path or an http(s):// URL.
     source: String,
+    #[command(flatten)]
+    src: super::SourceArgs,
     /// minx,miny,maxx,maxy[,minz,maxz] (edges inclusive; without Z the box spans all heights).
     #[arg(long, allow_hyphen_values = true)]
     bounds: Option<String>,
@@ -25,6 +27,9 @@ pub struct QueryArgs {
     /// Print the number of matching points.
     #[arg(long, required = true)]
     count: bool,
+    /// Print what the query cost on stderr: nodes, requests, bytes, retries, time.
+    #[arg(long)]
+    stats: bool,
 }
 
 pub fn parse_bounds(s: &str) -> Result<Bounds, String> {
@@ -42,7 +47,8 @@ pub fn parse_bounds(s: &str) -> Result<Bounds, String> {
 
 pub fn run(a: QueryArgs) -> Result<(), Failure> {
     let fail = |e| Failure::new(&a.source, e);
-    let r = Reader::open(&a.source).map_err(fail)?;
+    let t0 = std::time::Instant::now();
+    let r = a.src.open(&a.source)?;
     let mut q = Query::new();
     if let Some(b) = &a.bounds {
         q.bounds = Some(parse_bounds(b).map_err(|m| Failure::msg(&a.source, m))?);
@@ -59,6 +65,17 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     }
     if a.count {
         println!("{}", r.count(&q).map_err(fail)?);
+    }
+    if a.stats {
+        let s = r.source_stats();
+        let nodes = r.nodes(&q).map_err(fail)?.len();
+        eprintln!(
+            "stats: nodes {nodes}, requests {}, bytes {}, retries {}, seconds {:.3}",
+            s.requests,
+            s.bytes,
+            s.retries,
+            t0.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

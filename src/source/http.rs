@@ -1,0 +1,779 @@
+//! Remote files over HTTP(S) with range requests (blocking ureq, rustls).
+//!
+//! Cost model, the thing that matters for COPC over a network:
+//! - `open` makes ONE request, for the first [`HttpOptions::first_read`] bytes.
+//!   The object size comes from the `Content-Range` total; those bytes are kept,
+//!   so the header, the VLRs and usually the root hierarchy page cost nothing more.
+//! - `read_range` makes one request for the part of the range that is not cached.
+//! - `read_ranges` merges ranges closer than [`HttpOptions::merge_gap`] into one
+//!   request, splits spans longer than [`HttpOptions::max_request`], and runs at
+//!   most [`HttpOptions::concurrency`] requests at once. Nothing is fetched twice.
+//!
+//! Every answer is checked: a `206` must carry a `Content-Range` naming exactly the
+//! bytes asked for, and the body must hold exactly that many bytes. Anything else
+//! (and connection errors, timeouts, `5xx`, `429`) is retried with exponential
+//! backoff and jitter, then reported as [`Error::Http`] naming URL, byte range and
+//! the last status or error. Short data is never returned.
+//!
+//! A server that ignores `Range` and answers `200` with the whole object still
+//! works (the wanted bytes are cut out of the stream), with a warning on stderr
+//! once per source, because every read then downloads from the start of the file.
+
+use super::{ByteSource, SourceStats, check_range};
+use crate::error::{Error, Result};
+use std::io::Read;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+use ureq::ResponseExt;
+use ureq::http::{Response, StatusCode};
+
+/// Longest wait between two attempts (unless `backoff_base` alone is longer).
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// How much of an error response body is quoted in a message.
+const ERROR_BODY_QUOTE: u64 = 300;
+
+/// Settings of an [`HttpSource`]. Start from `HttpOptions::default()` and set the
+/// fields you need (`HttpOptions { max_retries: 3, ..Default::default() }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// Headers sent with every request, e.g. `("Authorization", "Bearer ...")`.
+    /// (`Range` is set by the source; do not pass it here.)
+    pub headers: Vec<(String, String)>,
+    /// Retries after a transient failure (connection error, timeout, `5xx`, `429`,
+    /// an answer that is not exactly the bytes asked for): a request is tried at
+    /// most `max_retries + 1` times. Other `4xx` are never retried. Default 8 (PDAL's).
+    pub max_retries: u32,
+    /// Limit for one request, from connecting to the last byte of the body.
+    /// Default 60 s.
+    pub timeout: Duration,
+    /// Limit for establishing a connection (TCP and TLS). Default 10 s.
+    pub connect_timeout: Duration,
+    /// Requests in flight at once in `read_ranges` (PDAL's `requests`). Default 10.
+    pub concurrency: usize,
+    /// Ranges separated by at most this many bytes are fetched by one request (the
+    /// bytes in between are downloaded and dropped). Default 64 KiB.
+    pub merge_gap: u64,
+    /// Longest span one request asks for: longer spans are split into parts that
+    /// are fetched in parallel. 0 means no limit. Default 8 MiB.
+    pub max_request: u64,
+    /// Bytes fetched and kept by `open`; reads inside them cost no request.
+    /// Default 65536. (At least 1 byte is always asked for.)
+    pub first_read: u64,
+    /// `User-Agent` header. Default `copc/<crate version>`.
+    pub user_agent: String,
+    /// Wait before the first retry; it doubles on each further retry (times a random
+    /// factor in 0.5..1, at most 10 s). Default 100 ms.
+    pub backoff_base: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            headers: Vec::new(),
+            max_retries: 8,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            concurrency: 10,
+            merge_gap: 64 * 1024,
+            max_request: 8 * 1024 * 1024,
+            first_read: 65536,
+            user_agent: concat!("copc/", env!("CARGO_PKG_VERSION")).to_string(),
+            backoff_base: Duration::from_millis(100),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Adds a header sent with every request.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A COPC/LAS file behind an `http://` or `https://` URL, read with range requests.
+///
+/// Thread-safe: one source serves many threads; requests share a connection pool.
+pub struct HttpSource {
+    /// The URL as given (query string included: pre-signed URLs need it).
+    url: String,
+    /// The URL for messages: no user info, query string hidden.
+    name: String,
+    len: u64,
+    /// The first `min(first_read, len)` bytes (fewer if the server chose so).
+    head: Vec<u8>,
+    agent: ureq::Agent,
+    opts: HttpOptions,
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    retries: AtomicU64,
+    /// The server answered a range request with `200` and the whole object.
+    ranges_ignored: AtomicBool,
+}
+
+impl std::fmt::Debug for HttpSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSource").field("url", &self.name).field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+/// What one attempt came to.
+enum Attempt<T> {
+    Done(T),
+    /// Worth another try; `what` is "status 503 Service Unavailable" or "error: ...".
+    Transient(String),
+    /// Trying again will not help.
+    Fatal(String),
+}
+
+/// The parts of a `Content-Range: bytes a-b/total` header (`a-b` inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ContentRange {
+    /// `None` for `bytes */total` (the answer to an unsatisfiable range).
+    range: Option<(u64, u64)>,
+    /// `None` for `bytes a-b/*` (size unknown to the server).
+    total: Option<u64>,
+}
+
+impl HttpSource {
+    /// Opens `url` with one request for its first `opts.first_read` bytes, which
+    /// gives the object size and fills the cache of first bytes. Falls back to a
+    /// `HEAD` request when the server does not tell the total size.
+    pub fn open(url: &str, opts: HttpOptions) -> Result<HttpSource> {
+        let name = display_url(url);
+        let concurrency = opts.concurrency.max(1);
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_per_call(Some(opts.timeout))
+            .timeout_connect(Some(opts.connect_timeout))
+            .user_agent(opts.user_agent.as_str())
+            .accept_encoding("identity")
+            .max_redirects(10)
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
+            .save_redirect_history(true)
+            .max_idle_connections(concurrency.max(10))
+            .max_idle_connections_per_host(concurrency)
+            .build();
+        let mut source = HttpSource {
+            url: url.to_string(),
+            name,
+            len: 0,
+            head: Vec::new(),
+            agent: ureq::Agent::new_with_config(config),
+            opts,
+            requests: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            ranges_ignored: AtomicBool::new(false),
+        };
+        let want = source.opts.first_read.max(1);
+        let label = format!("0-{}", want - 1);
+        let (head, total) = source.with_retries(&label, || source.open_once(want))?;
+        let len = match total {
+            Some(total) => total,
+            None => source.with_retries("*", || source.head_once())?,
+        };
+        if head.len() as u64 > len {
+            return Err(source
+                .error(&label, format!("the server sent {} bytes of an object it says has {len} bytes", head.len())));
+        }
+        source.len = len;
+        source.head = head;
+        Ok(source)
+    }
+
+    /// The URL as given (with its query string, so it may hold credentials).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether the server answered a range request with the whole object (`200`).
+    pub fn ranges_ignored(&self) -> bool {
+        self.ranges_ignored.load(Ordering::Relaxed)
+    }
+
+    /// Bytes kept from `open`; reads inside `0..cached_len()` make no request.
+    pub fn cached_len(&self) -> u64 {
+        self.head.len() as u64
+    }
+
+    fn error(&self, range: &str, message: String) -> Error {
+        Error::Http { url: self.name.clone(), range: range.to_string(), message }
+    }
+
+    /// Runs `attempt` until it is done, fails for good, or `max_retries` is spent.
+    fn with_retries<T>(&self, range: &str, mut attempt: impl FnMut() -> Attempt<T>) -> Result<T> {
+        let tries = self.opts.max_retries.saturating_add(1);
+        let mut n = 1;
+        loop {
+            match attempt() {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::Fatal(message) => return Err(self.error(range, message)),
+                Attempt::Transient(what) if n >= tries => {
+                    let s = if n == 1 { "" } else { "s" };
+                    return Err(self.error(range, format!("gave up after {n} attempt{s}; last {what}")));
+                }
+                Attempt::Transient(_) => {
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(backoff(self.opts.backoff_base, n));
+                    n += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends one request (redirects followed) and counts what it cost.
+    fn send(&self, head: bool, range: Option<Range<u64>>) -> std::result::Result<Response<ureq::Body>, ureq::Error> {
+        let mut request = if head { self.agent.head(&self.url) } else { self.agent.get(&self.url) };
+        for (name, value) in &self.opts.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(r) = range {
+            request = request.header("Range", format!("bytes={}-{}", r.start, r.end - 1));
+        }
+        let result = request.call();
+        // Each redirect hop is a request on the wire.
+        let hops = match &result {
+            Ok(response) => response.get_redirect_history().map_or(1, |h| h.len().max(1)) as u64,
+            Err(_) => 1,
+        };
+        self.requests.fetch_add(hops, Ordering::Relaxed);
+        result
+    }
+
+    /// Reads up to `limit` bytes of a body, counting them.
+    fn read_body(&self, response: &mut Response<ureq::Body>, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let result = response.body_mut().as_reader().take(limit).read_to_end(out);
+        self.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+        result.map(|_| ())
+    }
+
+    /// Skips `n` bytes of a body (a server that ignores `Range`), counting them.
+    fn skip_body(&self, response: &mut Response<ureq::Body>, n: u64) -> std::io::Result<()> {
+        let mut reader = response.body_mut().as_reader();
+        let skipped = std::io::copy(&mut (&mut reader).take(n), &mut std::io::sink());
+        let skipped = skipped?;
+        self.bytes.fetch_add(skipped, Ordering::Relaxed);
+        if skipped < n {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "body ended early"));
+        }
+        Ok(())
+    }
+
+    /// Classifies an answer that is not what we can use, quoting its body.
+    fn refusal<T>(&self, response: &mut Response<ureq::Body>) -> Attempt<T> {
+        let status = response.status();
+        let mut text = Vec::new();
+        let _ = self.read_body(response, ERROR_BODY_QUOTE, &mut text);
+        let mut what = format!("status {}", status_text(status));
+        let quote = String::from_utf8_lossy(&text).split_whitespace().collect::<Vec<_>>().join(" ");
+        if !quote.is_empty() {
+            what.push_str(&format!(" ({quote})"));
+        }
+        if is_transient_status(status) { Attempt::Transient(what) } else { Attempt::Fatal(what) }
+    }
+
+    /// The first request: returns the first bytes and the total size, if told.
+    fn open_once(&self, want: u64) -> Attempt<(Vec<u8>, Option<u64>)> {
+        let mut response = match self.send(false, Some(0..want)) {
+            Ok(r) => r,
+            Err(e) => return classify_error(e),
+        };
+        let status = response.status().as_u16();
+        match status {
+            206 => {
+                let cr = match content_range(&response) {
+                    Ok(cr) => cr,
+                    Err(what) => return Attempt::Transient(what),
+                };
+                let Some((start, end)) = cr.range else {
+                    return Attempt::Transient("answer 206 without a byte range in Content-Range".into());
+                };
+                if start != 0 || end >= want || cr.total.is_some_and(|t| end >= t) {
+                    return Attempt::Transient(format!(
+                        "answer Content-Range: bytes {start}-{end}/{} to a request for bytes 0-{}",
+                        cr.total.map_or("*".to_string(), |t| t.to_string()),
+                        want - 1
+                    ));
+                }
+                let n = end + 1;
+                let mut head = Vec::with_capacity(n as usize);
+                if let Err(e) = self.read_body(&mut response, n.saturating_add(1), &mut head) {
+                    return Attempt::Transient(format!("error reading the body: {e}"));
+                }
+                if head.len() as u64 != n {
+                    return Attempt::Transient(format!(
+                        "body of {} bytes for the {n} bytes of Content-Range",
+                        head.len()
+                    ));
+                }
+                Attempt::Done((head, cr.total))
+            }
+            200 => {
+                let declared = content_length(&response);
+                self.warn_ranges_ignored(declared);
+                let limit = declared.map_or(u64::MAX, |len| len.min(want));
+                let mut body = Vec::new();
+                if let Err(e) = self.read_body(&mut response, limit, &mut body) {
+                    return Attempt::Transient(format!("error reading the body: {e}"));
+                }
+                match declared {
+                    Some(len) if (body.len() as u64) < limit => {
+                        Attempt::Transient(format!("body ended after {} bytes of an object of {len} bytes", body.len()))
+                    }
+                    Some(len) => Attempt::Done((body, Some(len))),
+                    None => {
+                        // No Content-Length: the whole body was read, its length is the size.
+                        let len = body.len() as u64;
+                        body.truncate(want as usize);
+                        Attempt::Done((body, Some(len)))
+                    }
+                }
+            }
+            416 => match content_range(&response) {
+                // The answer for an empty object is `bytes */0`.
+                Ok(ContentRange { range: None, total: Some(total) }) => Attempt::Done((Vec::new(), Some(total))),
+                _ => Attempt::Done((Vec::new(), None)),
+            },
+            _ => self.refusal(&mut response),
+        }
+    }
+
+    /// A `HEAD` request for the size, when the range answer did not tell it.
+    fn head_once(&self) -> Attempt<u64> {
+        let mut response = match self.send(true, None) {
+            Ok(r) => r,
+            Err(e) => return classify_error(e),
+        };
+        if response.status().as_u16() != 200 {
+            return self.refusal(&mut response);
+        }
+        match content_length(&response) {
+            Some(len) => Attempt::Done(len),
+            None => Attempt::Fatal(
+                "the server tells the size of the object neither in Content-Range nor in a HEAD Content-Length".into(),
+            ),
+        }
+    }
+
+    /// One ranged GET for exactly `range` (non-empty, inside the object).
+    fn fetch_once(&self, range: &Range<u64>) -> Attempt<Vec<u8>> {
+        let n = range.end - range.start;
+        let mut response = match self.send(false, Some(range.clone())) {
+            Ok(r) => r,
+            Err(e) => return classify_error(e),
+        };
+        let mut data = Vec::new();
+        match response.status().as_u16() {
+            206 => {
+                let cr = match content_range(&response) {
+                    Ok(cr) => cr,
+                    Err(what) => return Attempt::Transient(what),
+                };
+                if let Some(total) = cr.total.filter(|&t| t != self.len) {
+                    return Attempt::Fatal(format!(
+                        "the object changed: it had {} bytes when opened and now has {total}",
+                        self.len
+                    ));
+                }
+                if cr.range != Some((range.start, range.end - 1)) {
+                    let got = cr.range.map_or("*".to_string(), |(a, b)| format!("{a}-{b}"));
+                    return Attempt::Transient(format!("answer Content-Range: bytes {got} (not the range asked for)"));
+                }
+                if let Some(declared) = content_length(&response).filter(|&d| d != n) {
+                    return Attempt::Transient(format!("body of {declared} bytes for the {n} bytes of Content-Range"));
+                }
+                data.reserve_exact(n as usize);
+                if let Err(e) = self.read_body(&mut response, n.saturating_add(1), &mut data) {
+                    return Attempt::Transient(format!(
+                        "error reading the body after {} of {n} bytes: {e}",
+                        data.len()
+                    ));
+                }
+                if data.len() as u64 != n {
+                    return Attempt::Transient(format!(
+                        "body of {} bytes for the {n} bytes of Content-Range",
+                        data.len()
+                    ));
+                }
+                Attempt::Done(data)
+            }
+            200 => {
+                let declared = content_length(&response);
+                if let Some(len) = declared.filter(|&len| len != self.len) {
+                    return Attempt::Fatal(format!(
+                        "the object changed: it had {} bytes when opened and now has {len}",
+                        self.len
+                    ));
+                }
+                self.warn_ranges_ignored(declared);
+                if let Err(e) = self.skip_body(&mut response, range.start) {
+                    return Attempt::Transient(format!(
+                        "error reading the whole-object body up to byte {}: {e}",
+                        range.start
+                    ));
+                }
+                data.reserve_exact(n as usize);
+                if let Err(e) = self.read_body(&mut response, n, &mut data) {
+                    return Attempt::Transient(format!("error reading the whole-object body: {e}"));
+                }
+                if data.len() as u64 != n {
+                    return Attempt::Transient(format!(
+                        "whole-object body ended at byte {}",
+                        range.start + data.len() as u64
+                    ));
+                }
+                // The rest of the body is not read: dropping the response closes the connection.
+                Attempt::Done(data)
+            }
+            _ => self.refusal(&mut response),
+        }
+    }
+
+    fn warn_ranges_ignored(&self, declared: Option<u64>) {
+        if !self.ranges_ignored.swap(true, Ordering::Relaxed) {
+            let size = declared.map_or(String::new(), |n| format!(" ({n} bytes)"));
+            eprintln!(
+                "copc: warning: {}: the server ignores Range requests and sends the whole object{size}; \
+                 every read downloads from the start of the file",
+                self.name
+            );
+        }
+    }
+
+    /// Fetches `range` (non-empty) with retries.
+    fn fetch(&self, range: &Range<u64>) -> Result<Vec<u8>> {
+        self.with_retries(&range_label(range), || self.fetch_once(range))
+    }
+
+    /// Fetches all `parts`, at most `concurrency` at a time; results in order.
+    fn fetch_all(&self, parts: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        let workers = self.opts.concurrency.max(1).min(parts.len());
+        if workers <= 1 {
+            return parts.iter().map(|p| self.fetch(p)).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let mut slots: Vec<Option<Result<Vec<u8>>>> = (0..parts.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        while !failed.load(Ordering::Relaxed) {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(part) = parts.get(i) else { break };
+                            let result = self.fetch(part);
+                            if result.is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                            }
+                            done.push((i, result));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            for handle in handles {
+                match handle.join() {
+                    Ok(done) => {
+                        for (i, result) in done {
+                            slots[i] = Some(result);
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        // On failure, report the first failed part in order (parts after a failure
+        // may not have been fetched at all).
+        if let Some(i) = slots.iter().position(|s| matches!(s, Some(Err(_)))) {
+            if let Some(Err(e)) = slots[i].take() {
+                return Err(e);
+            }
+        }
+        slots
+            .into_iter()
+            .zip(parts)
+            .map(|(slot, part)| match slot {
+                Some(result) => result,
+                None => Err(self.error(&range_label(part), "not fetched (internal error)".into())),
+            })
+            .collect()
+    }
+}
+
+impl ByteSource for HttpSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>> {
+        check_range(&self.name, &range, self.len, "read")?;
+        let cached = self.head.len() as u64;
+        if range.end <= cached {
+            return Ok(self.head[range.start as usize..range.end as usize].to_vec());
+        }
+        let fetch = range.start.max(cached)..range.end;
+        let parts = plan_requests(std::slice::from_ref(&fetch), 0, self.opts.max_request);
+        let fetched = self.fetch_all(&parts)?;
+        Ok(assemble(&self.head, &range, &parts, &fetched))
+    }
+
+    fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        for range in ranges {
+            check_range(&self.name, range, self.len, "read")?;
+        }
+        let cached = self.head.len() as u64;
+        let wanted: Vec<Range<u64>> =
+            ranges.iter().filter(|r| r.end > cached).map(|r| r.start.max(cached)..r.end).collect();
+        let parts = plan_requests(&wanted, self.opts.merge_gap, self.opts.max_request);
+        let fetched = self.fetch_all(&parts)?;
+        Ok(ranges.iter().map(|r| assemble(&self.head, r, &parts, &fetched)).collect())
+    }
+
+    fn stats(&self) -> SourceStats {
+        SourceStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Requests covering all non-empty `wanted` ranges: sorted, merged when they
+/// overlap, touch or lie at most `merge_gap` apart, then cut into parts of at most
+/// `max_request` bytes (0: no limit). The parts are sorted and disjoint.
+fn plan_requests(wanted: &[Range<u64>], merge_gap: u64, max_request: u64) -> Vec<Range<u64>> {
+    let mut sorted: Vec<Range<u64>> = wanted.iter().filter(|r| r.start < r.end).cloned().collect();
+    sorted.sort_by_key(|r| (r.start, r.end));
+    let mut spans: Vec<Range<u64>> = Vec::new();
+    for r in sorted {
+        match spans.last_mut() {
+            Some(last) if r.start <= last.end.saturating_add(merge_gap) => last.end = last.end.max(r.end),
+            _ => spans.push(r),
+        }
+    }
+    if max_request == 0 {
+        return spans;
+    }
+    let mut parts = Vec::with_capacity(spans.len());
+    for span in spans {
+        let len = span.end - span.start;
+        let count = len.div_ceil(max_request);
+        let size = len.div_ceil(count);
+        let mut start = span.start;
+        while start < span.end {
+            let end = (start + size).min(span.end);
+            parts.push(start..end);
+            start = end;
+        }
+    }
+    parts
+}
+
+/// Cuts `range` out of the cached first bytes and the fetched parts, which cover
+/// every byte of it past the cache.
+fn assemble(head: &[u8], range: &Range<u64>, parts: &[Range<u64>], fetched: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity((range.end - range.start) as usize);
+    let cached = head.len() as u64;
+    if range.start < cached {
+        out.extend_from_slice(&head[range.start as usize..range.end.min(cached) as usize]);
+    }
+    let mut pos = range.start.max(cached);
+    let mut i = parts.partition_point(|p| p.end <= pos);
+    while pos < range.end {
+        let (part, data) = (&parts[i], &fetched[i]);
+        let end = range.end.min(part.end);
+        out.extend_from_slice(&data[(pos - part.start) as usize..(end - part.start) as usize]);
+        pos = end;
+        i += 1;
+    }
+    out
+}
+
+/// `start-end` (inclusive, as in a `Range` header) for messages.
+fn range_label(range: &Range<u64>) -> String {
+    format!("{}-{}", range.start, range.end.saturating_sub(1))
+}
+
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// 5xx and 429 (too many requests) are worth another try; 408 (request timeout) too.
+fn is_transient_status(status: StatusCode) -> bool {
+    status.is_server_error() || matches!(status.as_u16(), 408 | 429)
+}
+
+/// Connection trouble and timeouts are worth another try; bad URLs, TLS
+/// certificate problems, unknown hosts and redirect loops are not.
+fn classify_error<T>(error: ureq::Error) -> Attempt<T> {
+    let what = format!("error: {error}");
+    match error {
+        ureq::Error::Io(_)
+        | ureq::Error::Timeout(_)
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::Protocol(_)
+        | ureq::Error::BodyStalled => Attempt::Transient(what),
+        _ => Attempt::Fatal(what),
+    }
+}
+
+fn content_length<B>(response: &Response<B>) -> Option<u64> {
+    response.headers().get("content-length")?.to_str().ok()?.trim().parse().ok()
+}
+
+fn content_range<B>(response: &Response<B>) -> std::result::Result<ContentRange, String> {
+    let Some(value) = response.headers().get("content-range") else {
+        return Err(format!("answer {} without Content-Range", response.status().as_u16()));
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    parse_content_range(&text).ok_or_else(|| format!("answer with a malformed Content-Range: {text}"))
+}
+
+/// Parses `bytes a-b/total`, `bytes a-b/*` and `bytes */total`.
+fn parse_content_range(value: &str) -> Option<ContentRange> {
+    let value = value.trim();
+    let (unit, rest) = value.split_once(' ')?;
+    if !unit.eq_ignore_ascii_case("bytes") {
+        return None;
+    }
+    let (range, total) = rest.trim().split_once('/')?;
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse::<u64>().ok()?),
+    };
+    let range = match range.trim() {
+        "*" => None,
+        r => {
+            let (a, b) = r.split_once('-')?;
+            let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
+            if a > b {
+                return None;
+            }
+            Some((a, b))
+        }
+    };
+    if range.is_none() && total.is_none() {
+        return None;
+    }
+    Some(ContentRange { range, total })
+}
+
+/// The URL for messages and logs: user info dropped, query string hidden (it
+/// often holds a signature or token).
+fn display_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (path, hidden) = match tail.find(['?', '#']) {
+        Some(i) if tail[i..].starts_with('?') && tail.len() > i + 1 => (&tail[..i], "?..."),
+        Some(i) => (&tail[..i], ""),
+        None => (tail, ""),
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}{path}{hidden}"),
+        None => format!("{host}{path}{hidden}"),
+    }
+}
+
+/// Wait before attempt `n + 1`: `base * 2^(n-1)`, capped, times a factor in 0.5..1.
+fn backoff(base: Duration, n: u32) -> Duration {
+    let cap = MAX_BACKOFF.max(base);
+    let full = base.saturating_mul(1u32 << (n - 1).min(20)).min(cap);
+    full.mul_f64(0.5 + 0.5 * random_unit())
+}
+
+/// A number in 0..1 for jitter (splitmix64 over a counter seeded by the clock).
+fn random_unit() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut seed = STATE.load(Ordering::Relaxed);
+    if seed == 0 {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        seed = now.as_nanos() as u64 | 1;
+        let _ = STATE.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_forms() {
+        let full = ContentRange { range: Some((0, 65535)), total: Some(123456) };
+        assert_eq!(parse_content_range("bytes 0-65535/123456"), Some(full));
+        assert_eq!(parse_content_range("Bytes  0-65535/123456 "), Some(full));
+        assert_eq!(parse_content_range("bytes 10-19/*"), Some(ContentRange { range: Some((10, 19)), total: None }));
+        assert_eq!(parse_content_range("bytes */0"), Some(ContentRange { range: None, total: Some(0) }));
+        for bad in ["bytes */*", "bytes 5-4/10", "items 0-1/2", "bytes 0-1", "bytes a-b/10", "bytes 0-1/x", ""] {
+            assert_eq!(parse_content_range(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn plan_merges_near_and_splits_long() {
+        // Out of order, duplicated, overlapping, adjacent, near and far.
+        let wanted = [500..600, 100..200, 100..200, 150..250, 250..300, 350..400, 10_000..10_010, 5..5];
+        assert_eq!(plan_requests(&wanted, 50, 0), vec![100..400, 500..600, 10_000..10_010]);
+        assert_eq!(plan_requests(&wanted, 0, 0), vec![100..300, 350..400, 500..600, 10_000..10_010]);
+        assert_eq!(plan_requests(&wanted, 1000, 0), vec![100..600, 10_000..10_010]);
+        // 0..1000 in parts of at most 300 bytes: 4 even parts.
+        assert_eq!(
+            plan_requests(std::slice::from_ref(&(0..1000)), 0, 300),
+            vec![0..250, 250..500, 500..750, 750..1000]
+        );
+        assert_eq!(plan_requests(&[], 10, 10), Vec::<Range<u64>>::new());
+    }
+
+    #[test]
+    fn assemble_spans_cache_and_parts() {
+        let truth: Vec<u8> = (0..200u32).map(|i| (i * 7 % 251) as u8).collect();
+        let head = &truth[..50];
+        let parts = vec![50..90, 90..130, 170..200];
+        let fetched: Vec<Vec<u8>> = parts.iter().map(|p| truth[p.start as usize..p.end as usize].to_vec()).collect();
+        for r in [0..10, 40..60, 0..130, 85..95, 100..130, 170..200, 175..176, 60..60] {
+            assert_eq!(assemble(head, &r, &parts, &fetched), &truth[r.start as usize..r.end as usize], "{r:?}");
+        }
+    }
+
+    #[test]
+    fn display_url_hides_secrets() {
+        assert_eq!(display_url("https://h.example/a/b.copc.laz"), "https://h.example/a/b.copc.laz");
+        assert_eq!(
+            display_url("https://user:pw@h.example:8443/b.laz?X-Amz-Signature=s3cr3t"),
+            "https://h.example:8443/b.laz?..."
+        );
+        assert_eq!(display_url("http://h/b.laz#frag"), "http://h/b.laz");
+        assert_eq!(display_url("http://h?x=1"), "http://h?...");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_millis(100);
+        for n in 1..=12 {
+            let d = backoff(base, n);
+            let full = (base * 2u32.pow(n - 1)).min(MAX_BACKOFF);
+            assert!(d >= full / 2 && d <= full, "attempt {n}: {d:?} vs {full:?}");
+        }
+        assert_eq!(backoff(Duration::ZERO, 5), Duration::ZERO);
+    }
+}

@@ -1,0 +1,192 @@
+//! The `copc` binary: contracts (flags, JSON keys, exit codes, error lines).
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use support::mini_copc::{self, Options};
+use support::{VALID_COPC, test_data};
+
+fn copc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_copc")).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write_mini(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn info_json_has_the_contract_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = mini_copc::build(&Options { page_level: 2, ..Default::default() });
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    let o = copc(&["info", "--json", &f]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["point_count"], 5000);
+    assert_eq!(v["point_format"], 6);
+    assert_eq!(v["point_record_length"], 30);
+    assert_eq!(v["las_version"], "1.4");
+    assert_eq!(v["scale"], serde_json::json!([0.01, 0.01, 0.01]));
+    assert_eq!(v["offset"], serde_json::json!([1000.0, 2000.0, 0.0]));
+    assert!(v["bounds"]["min"].as_array().unwrap().len() == 3 && v["bounds"]["max"].is_array());
+    assert!(v["crs_wkt"].is_null());
+    assert_eq!(v["extra_bytes"], serde_json::json!([]));
+    let c = &v["copc"];
+    assert_eq!(c["center"], serde_json::json!(m.center));
+    assert_eq!(c["halfsize"], 64.0);
+    assert_eq!(c["spacing"], 1.0);
+    assert_eq!(c["root_hier_offset"], m.pages[0].0);
+    assert_eq!(c["root_hier_size"], m.pages[0].1);
+    assert_eq!(c["draft"], false);
+    assert!(c["gpstime_minimum"].as_f64().unwrap() >= 1000.0 && c["gpstime_maximum"].as_f64().unwrap() < 1005.0);
+    let h = &v["hierarchy"];
+    assert_eq!(h["pages"], m.pages.len());
+    assert_eq!(h["data_nodes"], m.nodes.len());
+    assert_eq!(h["max_depth"], 3);
+    assert!(h["nodes"].as_u64().unwrap() > m.nodes.len() as u64, "the empty interior node counts");
+}
+
+#[test]
+fn query_count_prints_one_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = mini_copc::build(&Options::default());
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    let o = copc(&["query", &f, "--count"]);
+    assert_eq!(stdout(&o), "5000\n");
+    let c = m.center;
+    let b = format!("{},{},{},{}", c[0] - 10.0, c[1] - 20.0, c[0] + 30.0, c[1]);
+    let want = m.sorted_records(|p| p[0] >= c[0] - 10.0 && p[0] <= c[0] + 30.0 && p[1] >= c[1] - 20.0 && p[1] <= c[1]).len();
+    let o = copc(&["query", &f, "--bounds", &b, "--dims", "x,y,z,classification", "--count"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim().parse::<usize>().unwrap(), want);
+    let b3 = format!("{},{},{},{},{},{}", c[0] - 64.0, c[1] - 64.0, c[0] + 64.0, c[1] + 64.0, c[2] - 64.0, c[2]);
+    let want3 = m.sorted_records(|p| p[2] <= c[2]).len();
+    assert_eq!(stdout(&copc(&["query", &f, "--bounds", &b3, "--count"])).trim().parse::<usize>().unwrap(), want3);
+    let o = copc(&["query", &f, "--max-depth", "0", "--resolution", "0.1", "--count", "--stats"]);
+    assert_eq!(stdout(&o).trim().parse::<usize>().unwrap(), m.nodes[&(0, 0, 0, 0)].len() / 30);
+    assert!(stderr(&o).contains("requests"));
+}
+
+#[test]
+fn errors_and_usage_have_the_contract_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.copc.laz");
+    let missing = missing.to_str().unwrap();
+    let o = copc(&["info", missing]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.starts_with(&format!("copc: {missing}: ")) && err.lines().count() == 1, "{err}");
+    assert_eq!(copc(&["query", missing]).status.code(), Some(2), "--count is required");
+    assert_eq!(copc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(copc(&["info"]).status.code(), Some(2));
+    let m = mini_copc::build(&Options::default());
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    for bad in [vec!["--bounds", "1,2,3"], vec!["--bounds", "a,b,c,d"], vec!["--dims", "x,nosuchdim"], vec!["--resolution=-1"], vec!["--max-depth=-2"]] {
+        let mut args = vec!["query", &f, "--count"];
+        args.extend(bad.iter().copied());
+        let o = copc(&args);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with(&format!("copc: {f}: ")), "{}", stderr(&o));
+    }
+    // every truncation of a valid file: exit 1 with one error line, never a crash
+    for cut in (0..m.bytes.len()).step_by(997) {
+        let t = write_mini(dir.path(), "cut.copc.laz", &m.bytes[..cut]);
+        for args in [vec!["info", "--json", &t], vec!["query", &t, "--count"], vec!["validate", &t]] {
+            let o = copc(&args);
+            assert_eq!(o.status.code(), Some(1), "{args:?} at {cut}");
+            assert!(stderr(&o).starts_with("copc: "), "{args:?} at {cut}: {}", stderr(&o));
+        }
+    }
+}
+
+#[test]
+fn validate_passes_a_clean_file_and_names_each_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = mini_copc::build(&Options { page_level: 2, ..Default::default() });
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    let o = copc(&["validate", &f]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.lines().last().unwrap().ends_with(" passed, 0 failed"));
+    assert!(out.lines().all(|l| l.starts_with("PASS ") || l.starts_with("WARN ") || l.ends_with("warning(s)") || l.contains(" passed, ")));
+    // the test builder writes no CRS: that is the only warning, so --strict fails on it
+    assert!(out.contains("WARN crs.wkt"));
+    assert_eq!(copc(&["validate", "--strict", &f]).status.code(), Some(1));
+
+    let put = |at: usize, v: &[u8]| {
+        let mut b = m.bytes.clone();
+        b[at..at + v.len()].copy_from_slice(v);
+        b
+    };
+    let root = m.pages[0].0 as usize;
+    let dup = {
+        let mut b = m.bytes.clone();
+        b.copy_within(root..root + 32, root + 32);
+        b
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("points.gpstime_range", put(429 + 56, &5.0f64.to_le_bytes())),
+        ("points.in_header_bounds", put(179, &(m.center[0] - 1.0).to_le_bytes())),
+        ("chunks.point_count", put(247, &4999u64.to_le_bytes())),
+        ("header.wkt_bit", put(6, &0u16.to_le_bytes())),
+        ("copc.info_reserved", put(429 + 80, &1u64.to_le_bytes())),
+        ("hierarchy.unique_keys", dup),
+        ("copc.info_values", put(429 + 32, &0f64.to_le_bytes())),
+    ];
+    for (check, bytes) in cases {
+        let f = write_mini(dir.path(), "bad.copc.laz", &bytes);
+        let o = copc(&["validate", &f]);
+        assert_eq!(o.status.code(), Some(1), "{check}");
+        assert!(stdout(&o).contains(&format!("FAIL {check}:")), "{check} not reported:\n{}", stdout(&o));
+        let json: serde_json::Value = serde_json::from_slice(&copc(&["validate", "--json", &f]).stdout).unwrap();
+        assert_eq!(json["ok"], false);
+        assert!(json["checks"].as_array().unwrap().iter().any(|c| c["name"] == check && c["status"] == "FAIL"));
+    }
+}
+
+#[test]
+fn validate_on_the_shared_files() {
+    let Some(dir) = test_data("validate_on_the_shared_files") else { return };
+    for name in VALID_COPC {
+        let f = dir.join(name);
+        let o = copc(&["validate", f.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}:\n{}", stdout(&o));
+        let out = stdout(&o);
+        let quirks: Vec<&str> = out.lines().filter(|l| l.starts_with("WARN")).map(|l| l.split(':').next().unwrap()).collect::<Vec<_>>();
+        let expected: &[&str] = if *name == "lastools_example.copc.laz" { &["WARN vlrs.end", "WARN laz.chunk_size"] } else { &["WARN header.legacy_counts"] };
+        assert_eq!(quirks, expected, "{name}");
+    }
+    for name in [
+        "copcvalidator_bad-ellipsoid.copc.laz",
+        "draft_entwine_ellipsoid.copc.laz",
+        "copcvalidator_ellipsoid-1.4.laz",
+        "pdal_bad_vlr_count.las",
+        "pdal_garbage_nVariableLength.las",
+        "lasr_malformed_extrabytes.las",
+        "pdal_laszip-v1.2r0-pointwise.laz",
+        "lazperf_no-points-1.3.laz",
+        "pdal_1.2-no-points-but-count.las",
+        "laspy_fullwave.laz",
+    ] {
+        let f = dir.join(name);
+        let o = copc(&["validate", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}:\n{}", stdout(&o));
+        assert!(stdout(&o).contains("FAIL "), "{name}");
+        assert!(stderr(&o).starts_with(&format!("copc: {}: ", f.display())), "{name}: {}", stderr(&o));
+    }
+    let o = copc(&["info", "--json", dir.join("draft_entwine_ellipsoid.copc.laz").to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["copc"]["draft"], true);
+    assert_eq!(v["point_count"], 63011);
+}
