@@ -579,7 +579,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let mut mem = PointBuf::new(plan.rec_len);
     let mut bins = if spill {
         let level = (1..=4).find(|b| total / 4u64.pow(*b as u32) <= budget_points / 2).unwrap_or(4);
-        Some(Bins::new(&temp_dir, plan.rec_len, prov_geo, level, (limit / 8) as usize)?)
+        Some(Bins::new(&temp_dir, plan.format, plan.extra_len, plan.rec_len, prov_geo, level, (limit / 8) as usize)?)
     } else {
         mem.recs.reserve(total as usize * plan.rec_len);
         mem.seqs.reserve(total as usize);

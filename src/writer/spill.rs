@@ -1,24 +1,37 @@
 //! Out-of-core storage: points binned by octree node into temp files.
 //!
-//! Each bin file holds `(u64 sequence number, record)` pairs, appended in input
-//! order. A bin too large for the memory budget is split into its eight children
-//! by streaming it through a small buffer. Bins live in a `tempfile::TempDir`,
-//! removed when the writer finishes, fails or unwinds.
+//! A bin file is a sequence of blocks `u32 point count, u32 byte count, LAZ chunk`;
+//! each chunk holds the bin's records with their 8-byte sequence number appended as
+//! extra bytes (layered LAZ, so temp disk stays near the input's LAZ size). Blocks
+//! are appended in input order. A bin too large for the memory budget is split into
+//! its eight children by streaming it block by block. Bins live in a
+//! `tempfile::TempDir`, removed when the writer finishes, fails or unwinds.
 
-use super::octree::{Geometry, PointBuf};
+use super::input::decompress_chunk;
+use super::octree::{Geometry, PointBuf, compress_chunk};
 use crate::error::{Error, Location, Result};
 use crate::format::VoxelKey;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+#[derive(Debug, Clone, Copy, Default)]
+struct BinInfo {
+    points: u64,
+    bytes: u64,
+}
+
 pub struct Bins {
     dir: tempfile::TempDir,
     rec_len: usize,
+    /// LAZ items of a record plus its 8-byte sequence number.
+    vlr: laz::LazVlr,
     geo: Geometry,
     level: i32,
-    counts: BTreeMap<VoxelKey, u64>,
+    bins: BTreeMap<VoxelKey, BinInfo>,
+    /// Pending items (`rec_len + 8` bytes: record, then sequence number) per bin.
     buffers: HashMap<VoxelKey, Vec<u8>>,
     buffered: usize,
     flush_at: usize,
@@ -28,17 +41,21 @@ pub struct Bins {
 }
 
 impl Bins {
-    pub fn new(temp_dir: &Path, rec_len: usize, geo: Geometry, level: i32, flush_at: usize) -> Result<Bins> {
+    /// `format` and `extra_len` describe the records (COPC format 6-8).
+    pub fn new(temp_dir: &Path, format: u8, extra_len: usize, rec_len: usize, geo: Geometry, level: i32, flush_at: usize) -> Result<Bins> {
         let dir = tempfile::Builder::new()
             .prefix("copc-spill-")
             .tempdir_in(temp_dir)
             .map_err(|e| Error::io(&temp_dir.display().to_string(), Location::Source, "creating the spill folder", e))?;
+        let items = laz::LazItemRecordBuilder::default_for_point_format_id(format, (extra_len + 8) as u16)
+            .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
         Ok(Bins {
             dir,
             rec_len,
+            vlr: laz::LazVlr::from_laz_items(items),
             geo,
             level,
-            counts: BTreeMap::new(),
+            bins: BTreeMap::new(),
             buffers: HashMap::new(),
             buffered: 0,
             flush_at: flush_at.max(1 << 16),
@@ -49,6 +66,10 @@ impl Bins {
 
     pub fn geometry(&self) -> Geometry {
         self.geo
+    }
+
+    fn item(&self) -> usize {
+        self.rec_len + 8
     }
 
     fn path(&self, key: &VoxelKey) -> PathBuf {
@@ -64,10 +85,9 @@ impl Bins {
         for (i, r) in recs.chunks_exact(self.rec_len).enumerate() {
             let key = Geometry::key_at(self.geo.grid(r), self.level);
             let b = self.buffers.entry(key).or_default();
-            b.extend_from_slice(&(first_seq + i as u64).to_le_bytes());
             b.extend_from_slice(r);
-            *self.counts.entry(key).or_insert(0) += 1;
-            self.buffered += 8 + self.rec_len;
+            b.extend_from_slice(&(first_seq + i as u64).to_le_bytes());
+            self.buffered += self.rec_len + 8;
         }
         if self.buffered >= self.flush_at {
             self.flush()?;
@@ -75,18 +95,41 @@ impl Bins {
         Ok(())
     }
 
-    /// Appends every buffer to its bin file.
+    /// Adds items (record + sequence number) to bins at `level`.
+    fn add_items(&mut self, items: &[u8], level: i32) -> Result<()> {
+        let n = self.item();
+        for it in items.chunks_exact(n) {
+            let key = Geometry::key_at(self.geo.grid(&it[..self.rec_len]), level);
+            self.buffers.entry(key).or_default().extend_from_slice(it);
+            self.buffered += n;
+        }
+        if self.buffered >= self.flush_at {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Compresses every pending buffer (in parallel) and appends it to its bin file.
     pub fn flush(&mut self) -> Result<()> {
-        let mut keys: Vec<VoxelKey> = self.buffers.keys().copied().collect();
-        keys.sort();
-        for k in keys {
-            let Some(b) = self.buffers.remove(&k) else { continue };
-            if b.is_empty() {
-                continue;
-            }
+        let mut pending: Vec<(VoxelKey, Vec<u8>)> = self.buffers.drain().filter(|(_, b)| !b.is_empty()).collect();
+        pending.sort_by_key(|(k, _)| *k);
+        let items = self.vlr.items().clone();
+        let n = self.item();
+        let blocks: Vec<(VoxelKey, u64, std::io::Result<Vec<u8>>)> = pending
+            .into_par_iter()
+            .map(|(k, b)| (k, (b.len() / n) as u64, compress_chunk(&items, &b)))
+            .collect();
+        for (k, points, chunk) in blocks {
+            let chunk = chunk.map_err(|e| self.io(&k, "compressing spilled points", e))?;
             let mut f = OpenOptions::new().create(true).append(true).open(self.path(&k)).map_err(|e| self.io(&k, "opening a spill file", e))?;
-            f.write_all(&b).map_err(|e| self.io(&k, "writing a spill file", e))?;
-            self.disk_bytes += b.len() as u64;
+            let mut head = [0u8; 8];
+            head[..4].copy_from_slice(&(points as u32).to_le_bytes());
+            head[4..].copy_from_slice(&(chunk.len() as u32).to_le_bytes());
+            f.write_all(&head).and_then(|_| f.write_all(&chunk)).map_err(|e| self.io(&k, "writing a spill file", e))?;
+            let info = self.bins.entry(k).or_default();
+            info.points += points;
+            info.bytes += 8 + chunk.len() as u64;
+            self.disk_bytes += 8 + chunk.len() as u64;
         }
         self.peak_disk_bytes = self.peak_disk_bytes.max(self.disk_bytes);
         self.buffered = 0;
@@ -94,54 +137,60 @@ impl Bins {
     }
 
     pub fn total(&self) -> u64 {
-        self.counts.values().sum()
+        self.bins.values().map(|b| b.points).sum()
     }
 
     /// Points in the bins at or below `key`.
     pub fn count_under(&self, key: VoxelKey) -> u64 {
-        self.counts.iter().filter(|(k, _)| is_under(**k, key)).map(|(_, c)| *c).sum()
+        self.bins.iter().filter(|(k, _)| is_under(**k, key)).map(|(_, b)| b.points).sum()
     }
 
     pub fn is_bin(&self, key: VoxelKey) -> bool {
-        self.counts.contains_key(&key)
+        self.bins.contains_key(&key)
     }
 
-    /// Streams the records of one bin file to `f` in pieces.
+    /// Streams the items (record + sequence number) of one bin, block by block.
     fn stream(&self, key: VoxelKey, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
         let file = File::open(self.path(&key)).map_err(|e| self.io(&key, "opening a spill file", e))?;
         let mut r = BufReader::with_capacity(1 << 20, file);
-        let item = 8 + self.rec_len;
-        let mut buf = vec![0u8; item * 16_384];
-        let mut left = self.counts.get(&key).copied().unwrap_or(0) as usize;
+        let info = self.bins.get(&key).copied().unwrap_or_default();
+        let mut left = info.points;
+        let mut data = Vec::new();
         while left > 0 {
-            let n = left.min(16_384);
-            r.read_exact(&mut buf[..n * item]).map_err(|e| self.io(&key, "reading a spill file", e))?;
-            f(&buf[..n * item])?;
-            left -= n;
+            let mut head = [0u8; 8];
+            r.read_exact(&mut head).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
+            let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
+            data.resize(bytes, 0);
+            r.read_exact(&mut data).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            let items = decompress_chunk(&self.vlr, true, &data, points, self.item())
+                .map_err(|m| self.io(&key, "decoding spilled points", std::io::Error::other(m)))?;
+            f(&items)?;
+            left = left.saturating_sub(points as u64);
         }
         Ok(())
     }
 
     fn remove(&mut self, key: VoxelKey) {
-        if let Some(n) = self.counts.remove(&key) {
+        if let Some(info) = self.bins.remove(&key) {
             let _ = std::fs::remove_file(self.path(&key));
-            self.disk_bytes = self.disk_bytes.saturating_sub(n * (8 + self.rec_len) as u64);
+            self.disk_bytes = self.disk_bytes.saturating_sub(info.bytes);
         }
     }
 
     /// Loads (and deletes) every bin at or below `key`.
     pub fn take(&mut self, key: VoxelKey) -> Result<PointBuf> {
-        let keys: Vec<VoxelKey> = self.counts.keys().copied().filter(|k| is_under(*k, key)).collect();
-        let n: u64 = keys.iter().map(|k| self.counts[k]).sum();
+        let keys: Vec<VoxelKey> = self.bins.keys().copied().filter(|k| is_under(*k, key)).collect();
+        let n: u64 = keys.iter().map(|k| self.bins[k].points).sum();
         let mut out = PointBuf::new(self.rec_len);
         out.recs.reserve(n as usize * self.rec_len);
         out.seqs.reserve(n as usize);
         let rl = self.rec_len;
         for k in &keys {
             self.stream(*k, |b| {
-                for item in b.chunks_exact(8 + rl) {
-                    out.seqs.push(u64::from_le_bytes(item[..8].try_into().unwrap_or([0; 8])));
-                    out.recs.extend_from_slice(&item[8..]);
+                for it in b.chunks_exact(rl + 8) {
+                    out.recs.extend_from_slice(&it[..rl]);
+                    out.seqs.push(u64::from_le_bytes(it[rl..].try_into().unwrap_or([0; 8])));
                 }
                 Ok(())
             })?;
@@ -152,86 +201,70 @@ impl Bins {
         Ok(out)
     }
 
-    /// Splits the bin `key` into its (up to eight) children.
+    /// Splits the bin `key` into its (up to eight) children, block by block.
     pub fn split(&mut self, key: VoxelKey) -> Result<()> {
-        let rl = self.rec_len;
-        let geo = self.geo;
-        let child_level = key.level + 1;
-        let mut outs: HashMap<VoxelKey, Vec<u8>> = HashMap::new();
-        let mut counts: HashMap<VoxelKey, u64> = HashMap::new();
-        let mut pending = 0usize;
-        let flush_at = self.flush_at;
-        let paths: HashMap<VoxelKey, PathBuf> = (0..8).map(|i| key.child(i)).map(|c| (c, self.path(&c))).collect();
-        let flush = |outs: &mut HashMap<VoxelKey, Vec<u8>>| -> Result<()> {
-            for (k, b) in outs.iter_mut() {
-                if b.is_empty() {
-                    continue;
-                }
-                let p = &paths[k];
-                let mut f = OpenOptions::new().create(true).append(true).open(p).map_err(|e| Error::io(&p.display().to_string(), Location::Source, "opening a spill file", e))?;
-                f.write_all(b).map_err(|e| Error::io(&p.display().to_string(), Location::Source, "writing a spill file", e))?;
-                b.clear();
+        self.flush()?;
+        let Some(parent) = self.bins.remove(&key) else { return Ok(()) };
+        // move the file aside so the children can be written while it is read
+        let path = self.path(&key);
+        let aside = path.with_extension("splitting");
+        std::fs::rename(&path, &aside).map_err(|e| self.io(&key, "renaming a spill file", e))?;
+        let result = (|| {
+            let file = File::open(&aside).map_err(|e| self.io(&key, "opening a spill file", e))?;
+            let mut r = BufReader::with_capacity(1 << 20, file);
+            let mut left = parent.points;
+            let mut data = Vec::new();
+            while left > 0 {
+                let mut head = [0u8; 8];
+                r.read_exact(&mut head).map_err(|e| self.io(&key, "reading a spill file", e))?;
+                let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
+                let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
+                data.resize(bytes, 0);
+                r.read_exact(&mut data).map_err(|e| self.io(&key, "reading a spill file", e))?;
+                let items = decompress_chunk(&self.vlr, true, &data, points, self.item())
+                    .map_err(|m| self.io(&key, "decoding spilled points", std::io::Error::other(m)))?;
+                self.add_items(&items, key.level + 1)?;
+                left = left.saturating_sub(points as u64);
             }
-            Ok(())
-        };
-        self.stream(key, |b| {
-            for item in b.chunks_exact(8 + rl) {
-                let c = Geometry::key_at(geo.grid(&item[8..]), child_level);
-                outs.entry(c).or_default().extend_from_slice(item);
-                *counts.entry(c).or_insert(0) += 1;
-                pending += item.len();
-            }
-            if pending >= flush_at {
-                flush(&mut outs)?;
-                pending = 0;
-            }
-            Ok(())
-        })?;
-        flush(&mut outs)?;
-        let moved: u64 = counts.values().sum();
-        self.remove(key);
-        self.disk_bytes += moved * (8 + rl) as u64;
-        self.peak_disk_bytes = self.peak_disk_bytes.max(self.disk_bytes);
-        self.counts.extend(counts);
-        Ok(())
+            self.flush()
+        })();
+        let _ = std::fs::remove_file(&aside);
+        self.disk_bytes = self.disk_bytes.saturating_sub(parent.bytes);
+        result
     }
 
     /// Re-bins everything for a new geometry (when the input headers' bounds turned
     /// out not to contain every point).
-    pub fn rebin(self, geo: Geometry) -> Result<Bins> {
+    pub fn rebin(mut self, geo: Geometry) -> Result<Bins> {
+        self.flush()?;
         let parent = self.dir.path().parent().map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
-        let mut next = Bins::new(&parent, self.rec_len, geo, self.level, self.flush_at)?;
-        let rl = self.rec_len;
-        let keys: Vec<VoxelKey> = self.counts.keys().copied().collect();
+        let mut next = Bins {
+            dir: tempfile::Builder::new()
+                .prefix("copc-spill-")
+                .tempdir_in(&parent)
+                .map_err(|e| Error::io(&parent.display().to_string(), Location::Source, "creating the spill folder", e))?,
+            rec_len: self.rec_len,
+            vlr: self.vlr.clone(),
+            geo,
+            level: self.level,
+            bins: BTreeMap::new(),
+            buffers: HashMap::new(),
+            buffered: 0,
+            flush_at: self.flush_at,
+            disk_bytes: 0,
+            peak_disk_bytes: 0,
+        };
+        let keys: Vec<VoxelKey> = self.bins.keys().copied().collect();
+        let level = self.level;
         for k in keys {
-            self.stream(k, |b| {
-                let mut recs = Vec::with_capacity(b.len());
-                let mut seqs = Vec::with_capacity(b.len() / (8 + rl));
-                for item in b.chunks_exact(8 + rl) {
-                    seqs.push(u64::from_le_bytes(item[..8].try_into().unwrap_or([0; 8])));
-                    recs.extend_from_slice(&item[8..]);
-                }
-                next.add_with_seqs(&recs, &seqs)
-            })?;
+            self.stream(k, |b| next.add_items(b, level))?;
+            next.flush()?;
+            next.peak_disk_bytes = next.peak_disk_bytes.max(self.disk_bytes + next.disk_bytes);
+            self.remove(k);
         }
         next.flush()?;
-        next.peak_disk_bytes = next.peak_disk_bytes.max(self.peak_disk_bytes + next.disk_bytes);
+        next.peak_disk_bytes = next.peak_disk_bytes.max(self.peak_disk_bytes);
         Ok(next)
-    }
-
-    fn add_with_seqs(&mut self, recs: &[u8], seqs: &[u64]) -> Result<()> {
-        for (r, s) in recs.chunks_exact(self.rec_len).zip(seqs) {
-            let key = Geometry::key_at(self.geo.grid(r), self.level);
-            let b = self.buffers.entry(key).or_default();
-            b.extend_from_slice(&s.to_le_bytes());
-            b.extend_from_slice(r);
-            *self.counts.entry(key).or_insert(0) += 1;
-            self.buffered += 8 + self.rec_len;
-        }
-        if self.buffered >= self.flush_at {
-            self.flush()?;
-        }
-        Ok(())
     }
 }
 
