@@ -256,7 +256,7 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     let laz_vlr = laz::LazVlrBuilder::new(items).with_variable_chunk_size().build();
     let mut laz_data = Vec::new();
     laz_vlr.write_to(&mut laz_data).map_err(|e| Error::io(&tname, Location::Source, "encoding the laszip VLR", e))?;
-    Vlr::write(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID, "lazperf variant", &laz_data, false, &mut vlr_bytes);
+    Vlr::write(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID, laz::LazVlr::DESCRIPTION, &laz_data, false, &mut vlr_bytes);
     nvlrs += 1;
     if let Some(w) = &spec.wkt {
         let mut data = w.as_bytes().to_vec();
