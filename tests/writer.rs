@@ -295,6 +295,13 @@ fn several_inputs_merge_and_mismatches_are_named() {
     let e = translate(&[&a, &c], d.path().join("ac.copc.laz"), &opts(2, 1_000)).unwrap_err().to_string();
     assert!(e.contains("a.laz") && e.contains("c.laz") && e.contains("point format"), "{e}");
     assert!(!d.path().join("ac.copc.laz").exists());
+    // GPS week time cannot be merged with adjusted standard time
+    let mut wk = std::fs::read(&b).unwrap();
+    wk[6] &= !1;
+    let week = d.path().join("week.laz");
+    std::fs::write(&week, wk).unwrap();
+    let e = translate(&[&a, &week], d.path().join("aw.copc.laz"), &opts(2, 1_000)).unwrap_err().to_string();
+    assert!(e.contains("week.laz") && e.contains("GPS week time"), "{e}");
 }
 
 #[test]

@@ -362,6 +362,16 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
                 f.name, f.header.point_format, first.name, first.header.point_format
             )));
         }
+        let gps_kind = |f: &InputFile| f.layout.gps_time.is_some().then_some(f.header.global_encoding() & 1);
+        if let (Some(a), Some(b)) = (gps_kind(f), gps_kind(first)) {
+            if a != b {
+                let kind = |k: u16| if k == 1 { "adjusted standard GPS time" } else { "GPS week time" };
+                return Err(Error::invalid(format!(
+                    "cannot merge {} ({}) with {} ({}): their GPS times are not comparable",
+                    f.name, kind(a), first.name, kind(b)
+                )));
+            }
+        }
         if f.header.extra_bytes_len() != extra_len || f.extra_bytes_vlr != first.extra_bytes_vlr {
             return Err(Error::invalid(format!(
                 "cannot merge {} and {}: their extra bytes differ ({} and {} bytes per point, or different descriptors)",
