@@ -309,9 +309,17 @@ fn scale_offset_options_requantize_and_overflow_is_an_error() {
     let d = tmp();
     let input = sample(d.path(), "q.las", 2_000, 6, false, false);
     let out = d.path().join("q.copc.laz");
-    let o = WriterOptions { scale: Some([0.1, 0.1, 0.1]), offset: Some(OffsetOption::Auto), ..opts(2, 100_000) };
+    let o = WriterOptions {
+        scale: Some([0.1, 0.1, 0.1]),
+        offset: Some(OffsetOption::Auto),
+        a_srs: Some("EPSG:26911".into()),
+        ..opts(2, 100_000)
+    };
     let s = translate(&[&input], &out, &o).unwrap();
     assert_eq!(s.scale, [0.1; 3]);
+    let wkt = copc::Reader::open(&out).unwrap().crs_wkt().unwrap().unwrap();
+    assert!(wkt.starts_with("PROJCS[\"NAD83 / UTM zone 11N\""), "{wkt}");
+    assert!(std::fs::read(&out).unwrap()[6] & 0x10 != 0, "WKT bit");
     for a in 0..3 {
         let steps = s.offset[a] / 0.1;
         assert!((steps - steps.round()).abs() < 1e-6, "offset {} not a multiple of the scale", s.offset[a]);
