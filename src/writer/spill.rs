@@ -178,7 +178,26 @@ impl Bins {
         }
     }
 
-    /// Loads (and deletes) every bin at or below `key`.
+    /// Reads the compressed blocks of one bin: (points, LAZ bytes) in file order.
+    fn blocks(&self, key: VoxelKey) -> Result<Vec<(usize, Vec<u8>)>> {
+        let file = File::open(self.path(&key)).map_err(|e| self.io(&key, "opening a spill file", e))?;
+        let mut r = BufReader::with_capacity(1 << 20, file);
+        let mut left = self.bins.get(&key).map(|b| b.points).unwrap_or(0);
+        let mut out = Vec::new();
+        while left > 0 {
+            let mut head = [0u8; 8];
+            r.read_exact(&mut head).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
+            let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
+            let mut data = vec![0u8; bytes];
+            r.read_exact(&mut data).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            out.push((points, data));
+            left = left.saturating_sub(points as u64);
+        }
+        Ok(out)
+    }
+
+    /// Loads (and deletes) every bin at or below `key`; blocks decode in parallel.
     pub fn take(&mut self, key: VoxelKey) -> Result<PointBuf> {
         let keys: Vec<VoxelKey> = self.bins.keys().copied().filter(|k| is_under(*k, key)).collect();
         let n: u64 = keys.iter().map(|k| self.bins[k].points).sum();
@@ -186,14 +205,22 @@ impl Bins {
         out.recs.reserve(n as usize * self.rec_len);
         out.seqs.reserve(n as usize);
         let rl = self.rec_len;
+        let item = self.item();
         for k in &keys {
-            self.stream(*k, |b| {
-                for it in b.chunks_exact(rl + 8) {
+            let blocks = self.blocks(*k)?;
+            let decoded: Vec<Result<Vec<u8>>> = blocks
+                .par_iter()
+                .map(|(points, data)| {
+                    decompress_chunk(&self.vlr, true, data, *points, item)
+                        .map_err(|m| self.io(k, "decoding spilled points", std::io::Error::other(m)))
+                })
+                .collect();
+            for d in decoded {
+                for it in d?.chunks_exact(rl + 8) {
                     out.recs.extend_from_slice(&it[..rl]);
                     out.seqs.push(u64::from_le_bytes(it[rl..].try_into().unwrap_or([0; 8])));
                 }
-                Ok(())
-            })?;
+            }
         }
         for k in keys {
             self.remove(k);
@@ -275,4 +302,54 @@ pub fn is_under(k: VoxelKey, anc: VoxelKey) -> bool {
     }
     let s = k.level - anc.level;
     (k.x >> s) == anc.x && (k.y >> s) == anc.y && (k.z >> s) == anc.z
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Cube;
+
+    fn rec(x: i32, y: i32, z: i32) -> Vec<u8> {
+        let mut r = vec![0u8; 30];
+        r[0..4].copy_from_slice(&x.to_le_bytes());
+        r[4..8].copy_from_slice(&y.to_le_bytes());
+        r[8..12].copy_from_slice(&z.to_le_bytes());
+        r[22..30].copy_from_slice(&(x as f64).to_le_bytes());
+        r
+    }
+
+    #[test]
+    fn bins_split_take_and_keep_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let geo = Geometry::new(Cube { center: [50.0, 50.0, 50.0], halfsize: 50.0 }, [1.0; 3], [0.0; 3]);
+        let mut bins = Bins::new(dir.path(), 6, 0, 30, geo, 1, 1).unwrap();
+        let mut recs = Vec::new();
+        for i in 0..5000 {
+            recs.extend(rec(i % 100, (i * 7) % 100, (i * 13) % 100));
+        }
+        bins.add(&recs[..30 * 2500], 0).unwrap();
+        bins.add(&recs[30 * 2500..], 2500).unwrap();
+        bins.flush().unwrap();
+        assert_eq!(bins.total(), 5000);
+        let k = VoxelKey::new(1, 0, 0, 0);
+        let before = bins.count_under(k);
+        assert!(before > 0 && bins.is_bin(k));
+        bins.split(k).unwrap();
+        assert!(!bins.is_bin(k));
+        assert_eq!(bins.count_under(k), before);
+        assert_eq!(bins.total(), 5000);
+        assert!(bins.disk_bytes > 0 && bins.peak_disk_bytes >= bins.disk_bytes);
+        let child = (0..8).map(|i| k.child(i)).find(|c| bins.is_bin(*c)).unwrap();
+        let n = bins.count_under(child);
+        let buf = bins.take(child).unwrap();
+        assert_eq!(buf.len() as u64, n);
+        assert!(buf.seqs.windows(2).all(|w| w[0] < w[1]), "sequence order lost");
+        for (i, s) in buf.seqs.iter().enumerate() {
+            assert_eq!(buf.rec(i as u32), &recs[*s as usize * 30..*s as usize * 30 + 30]);
+        }
+        let all = bins.take(VoxelKey::ROOT).unwrap();
+        assert_eq!(all.len() as u64 + n, 5000);
+        assert_eq!(bins.total(), 0);
+        assert_eq!(std::fs::read_dir(bins.dir.path()).unwrap().count(), 0);
+    }
 }
