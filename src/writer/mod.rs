@@ -560,12 +560,18 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
 
     // memory budget
     let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
+    // Per point held in memory: the record, its sequence number, index and scratch
+    // arrays of the build, and a share of the compressed chunk. Out of the limit come
+    // a fixed allowance (code, thread stacks, decode batches) and the compressed
+    // chunks kept in memory; the rest holds points. A subtree never loads more than
+    // that; everything beyond spills.
     let per_point = (plan.rec_len + 8 + 20 + plan.rec_len / 4) as u64;
     let fixed = 96u64 << 20;
-    let budget_points = (limit.saturating_sub(fixed) / per_point).max(opts.max_points_per_node as u64 + 1);
+    let chunk_mem = (limit / 8).max(1 << 20) as usize;
+    let budget_points =
+        (limit.saturating_sub(fixed + chunk_mem as u64) / per_point).max(opts.max_points_per_node as u64 + 1);
     let spill = total > budget_points;
     let temp_dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let chunk_mem = (limit / 6).max(1 << 20) as usize;
 
     // provisional cube from the headers
     let (hmin, hmax) = header_bounds(&files);
