@@ -199,7 +199,9 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
     if ![3u8, 6, 7, 8].contains(&opts.format) {
         return Err(Error::invalid(format!("sample point format must be 3, 6, 7 or 8, not {}", opts.format)));
     }
-    if !(opts.density > 0.0) || !(opts.scale > 0.0) {
+    if opts.density.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+        || opts.scale.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+    {
         return Err(Error::invalid("sample density and scale must be positive"));
     }
     let io = |ctx: &str, e: std::io::Error| Error::io(&name, Location::Source, ctx.to_string(), e);

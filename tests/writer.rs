@@ -262,7 +262,7 @@ fn deep_trees_get_several_hierarchy_pages() {
     let o = WriterOptions { hierarchy_pages: HierarchyPages { levels: 2, min_entries: 8 }, ..opts(2, 200) };
     let s = translate(&[&input], &out, &o).unwrap();
     assert!(s.hierarchy_pages >= 3, "{} pages", s.hierarchy_pages);
-    let reader = check_round_trip(&input, &out);
+    check_round_trip(&input, &out);
     if let Some(f) = xcheck_failures(&out, &input) {
         assert!(f.is_empty(), "xcheck on a {}-page file: {f:?}", s.hierarchy_pages);
     }

@@ -143,7 +143,7 @@ pub fn paginate(keys: &[VoxelKey], policy: PagePolicy) -> Vec<Page> {
     }
     // subtree sizes, deepest first
     let mut sorted: Vec<VoxelKey> = keys.to_vec();
-    sorted.sort_by(|a, b| b.level.cmp(&a.level));
+    sorted.sort_by_key(|k| std::cmp::Reverse(k.level));
     let mut size: HashMap<VoxelKey, usize> = HashMap::new();
     for k in &sorted {
         let s = 1 + children.get(k).map(|c| c.iter().map(|c| size.get(c).copied().unwrap_or(1)).sum()).unwrap_or(0);
