@@ -27,7 +27,13 @@ fn main() {
             }
             println!(
                 "{} points, {} nodes, {} pages, spilled {} (peak temp {} MB) in {:.2} s (read/build/write {:.2?})",
-                s.points, s.nodes, s.hierarchy_pages, s.spilled, s.peak_temp_bytes >> 20, t.elapsed().as_secs_f64(), s.seconds
+                s.points,
+                s.nodes,
+                s.hierarchy_pages,
+                s.spilled,
+                s.peak_temp_bytes >> 20,
+                t.elapsed().as_secs_f64(),
+                s.seconds
             );
         }
         Err(e) => {

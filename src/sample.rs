@@ -178,7 +178,11 @@ impl Scene {
             j as f64 * TREE_CELL + radius + (TREE_CELL - 2.0 * radius).max(0.0) * unit(h, 40),
         ];
         let height = 4.0 + 18.0 * unit(h, 48);
-        Some(Tree { center: c, radius, height })
+        Some(Tree {
+            center: c,
+            radius,
+            height,
+        })
     }
 }
 
@@ -197,7 +201,10 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
     let path = path.as_ref();
     let name = path.display().to_string();
     if ![3u8, 6, 7, 8].contains(&opts.format) {
-        return Err(Error::invalid(format!("sample point format must be 3, 6, 7 or 8, not {}", opts.format)));
+        return Err(Error::invalid(format!(
+            "sample point format must be 3, 6, 7 or 8, not {}",
+            opts.format
+        )));
     }
     if opts.density.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
         || opts.scale.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
@@ -220,7 +227,13 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
     }
     if opts.extra_bytes {
         let mut eb = Vec::new();
-        eb.extend(eb_descriptor("HeightAboveGround", 9, 0, None, "height above ground (m)"));
+        eb.extend(eb_descriptor(
+            "HeightAboveGround",
+            9,
+            0,
+            None,
+            "height above ground (m)",
+        ));
         eb.extend(eb_descriptor("Sweep", 3, 8, Some(0.5), "sweep number / 2"));
         crate::format::Vlr::write("LASF_Spec", 4, "Extra bytes", &eb, false, &mut vlrs);
         nvlr += 1;
@@ -230,8 +243,17 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
     let laz_vlr = laz::LazVlrBuilder::new(items).with_fixed_chunk_size(50_000).build();
     if opts.compressed {
         let mut data = Vec::new();
-        laz_vlr.write_to(&mut data).map_err(|e| io("encoding the laszip VLR", e))?;
-        crate::format::Vlr::write(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID, laz::LazVlr::DESCRIPTION, &data, false, &mut vlrs);
+        laz_vlr
+            .write_to(&mut data)
+            .map_err(|e| io("encoding the laszip VLR", e))?;
+        crate::format::Vlr::write(
+            laz::LazVlr::USER_ID,
+            laz::LazVlr::RECORD_ID,
+            laz::LazVlr::DESCRIPTION,
+            &data,
+            false,
+            &mut vlrs,
+        );
         nvlr += 1;
     }
 
@@ -265,7 +287,8 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
     let file = File::create(path).map_err(|e| io("cannot create", e))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut hbytes = Vec::new();
-    raw.write_to(&mut hbytes).map_err(|e| Error::invalid(format!("header: {e}")))?;
+    raw.write_to(&mut hbytes)
+        .map_err(|e| Error::invalid(format!("header: {e}")))?;
     out.write_all(&hbytes).map_err(|e| io("writing", e))?;
     out.write_all(&vlrs).map_err(|e| io("writing", e))?;
 
@@ -274,7 +297,8 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
     let mut buf = Vec::with_capacity(batch as usize * rec_len);
     let mut left = opts.points;
     if opts.compressed {
-        let mut c = laz::ParLasZipCompressor::new(&mut out, laz_vlr).map_err(|e| Error::invalid(format!("laz: {e}")))?;
+        let mut c =
+            laz::ParLasZipCompressor::new(&mut out, laz_vlr).map_err(|e| Error::invalid(format!("laz: {e}")))?;
         while left > 0 {
             let n = left.min(batch);
             buf.clear();
@@ -282,7 +306,8 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
             c.compress_many(&buf).map_err(|e| io("compressing", e))?;
             left -= n;
         }
-        c.done().map_err(|e| Error::invalid(format!("{name}: finishing LAZ: {e}")))?;
+        c.done()
+            .map_err(|e| Error::invalid(format!("{name}: finishing LAZ: {e}")))?;
     } else {
         while left > 0 {
             let n = left.min(batch);
@@ -318,7 +343,8 @@ pub fn write_sample(path: impl AsRef<Path>, opts: &SampleOptions) -> Result<Samp
         }
     }
     let mut hbytes = Vec::new();
-    raw.write_to(&mut hbytes).map_err(|e| Error::invalid(format!("header: {e}")))?;
+    raw.write_to(&mut hbytes)
+        .map_err(|e| Error::invalid(format!("header: {e}")))?;
     out.seek(SeekFrom::Start(0)).map_err(|e| io("seeking", e))?;
     out.write_all(&hbytes).map_err(|e| io("writing", e))?;
     out.flush().map_err(|e| io("writing", e))?;
@@ -500,25 +526,53 @@ impl Generator {
         let r = &mut g.rng;
         // low noise, rarely
         if r.below(20_000) == 0 {
-            g.pending.push(Return { x, y, z: ground - r.range(2.0, 15.0), class: 7, hag: 0.0 });
+            g.pending.push(Return {
+                x,
+                y,
+                z: ground - r.range(2.0, 15.0),
+                class: 7,
+                hag: 0.0,
+            });
             return;
         }
         if let Some(b) = g.scene.building_at(x, y) {
             let inside = x >= b.min[0] && x <= b.max[0] && y >= b.min[1] && y <= b.max[1];
-            let edge_d = (x - b.min[0]).abs().min((x - b.max[0]).abs()).min((y - b.min[1]).abs()).min((y - b.max[1]).abs());
+            let edge_d = (x - b.min[0])
+                .abs()
+                .min((x - b.max[0]).abs())
+                .min((y - b.min[1]).abs())
+                .min((y - b.max[1]).abs());
             if inside && edge_d < 0.35 {
                 // a wall: the beam grazes the facade
                 let gz = g.scene.ground(x, y);
                 let z = gz + r.range(0.2, 1.0) * (b.roof - gz);
-                g.pending.push(Return { x, y, z, class: 6, hag: (z - gz) as f32 });
+                g.pending.push(Return {
+                    x,
+                    y,
+                    z,
+                    class: 6,
+                    hag: (z - gz) as f32,
+                });
                 if r.below(3) == 0 {
-                    g.pending.push(Return { x, y, z: gz, class: 2, hag: 0.0 });
+                    g.pending.push(Return {
+                        x,
+                        y,
+                        z: gz,
+                        class: 2,
+                        hag: 0.0,
+                    });
                 }
                 return;
             }
             if inside {
                 let z = b.roof + r.range(-0.03, 0.03);
-                g.pending.push(Return { x, y, z, class: 6, hag: (z - ground) as f32 });
+                g.pending.push(Return {
+                    x,
+                    y,
+                    z,
+                    class: 6,
+                    hag: (z - ground) as f32,
+                });
                 return;
             }
         }
@@ -555,17 +609,38 @@ impl Generator {
                         5
                     };
                     let (dx, dy) = ((r.f64() - 0.5) * 0.02, (r.f64() - 0.5) * 0.02);
-                    g.pending.push(Return { x: x + dx, y: y + dy, z: *z, class, hag: hag as f32 });
+                    g.pending.push(Return {
+                        x: x + dx,
+                        y: y + dy,
+                        z: *z,
+                        class,
+                        hag: hag as f32,
+                    });
                 }
                 return;
             }
         }
         let z = ground + r.range(-0.04, 0.04);
-        g.pending.push(Return { x, y, z, class: 2, hag: 0.0 });
+        g.pending.push(Return {
+            x,
+            y,
+            z,
+            class: 2,
+            hag: 0.0,
+        });
         if r.below(50) == 0 {
             // low vegetation over ground: 2 returns
             let top = ground + r.range(0.1, 0.45);
-            g.pending.insert(0, Return { x, y, z: top, class: 3, hag: (top - ground) as f32 });
+            g.pending.insert(
+                0,
+                Return {
+                    x,
+                    y,
+                    z: top,
+                    class: 3,
+                    hag: (top - ground) as f32,
+                },
+            );
         }
     }
 
@@ -576,7 +651,11 @@ impl Generator {
         let yw = ORIGIN[1] + ret.y;
         let q = |v: f64, o: f64| ((v - o) / self.scale).round();
         let (xi, yi, zi) = (q(xw, ORIGIN[0]) as i32, q(yw, ORIGIN[1]) as i32, q(ret.z, 0.0) as i32);
-        let world = [xi as f64 * self.scale + ORIGIN[0], yi as f64 * self.scale + ORIGIN[1], zi as f64 * self.scale];
+        let world = [
+            xi as f64 * self.scale + ORIGIN[0],
+            yi as f64 * self.scale + ORIGIN[1],
+            zi as f64 * self.scale,
+        ];
         for a in 0..3 {
             self.min[a] = self.min[a].min(world[a]);
             self.max[a] = self.max[a].max(world[a]);
@@ -599,7 +678,8 @@ impl Generator {
             7 => 200.0,
             _ => 500.0,
         };
-        let intensity = (base_int * (1.0 - 0.25 * (i as f64)) + self.rng.range(-120.0, 120.0)).clamp(0.0, 65535.0) as u16;
+        let intensity =
+            (base_int * (1.0 - 0.25 * (i as f64)) + self.rng.range(-120.0, 120.0)).clamp(0.0, 65535.0) as u16;
         r[12..14].copy_from_slice(&intensity.to_le_bytes());
         let nr = nret.min(15) as u8;
         let rnum = rn as u8;
@@ -645,7 +725,12 @@ fn colour(class: u8, z: f64, rng: &mut SplitMix64) -> (u16, u16, u16, u16) {
     match class {
         2 => {
             let t = ((z - 100.0) / 50.0).clamp(0.0, 1.0);
-            (n(rng, 0.45 + 0.1 * t), n(rng, 0.40 + 0.15 * t), n(rng, 0.28), n(rng, 0.35))
+            (
+                n(rng, 0.45 + 0.1 * t),
+                n(rng, 0.40 + 0.15 * t),
+                n(rng, 0.28),
+                n(rng, 0.35),
+            )
         }
         6 => (n(rng, 0.62), n(rng, 0.30), n(rng, 0.25), n(rng, 0.2)),
         3..=5 => (n(rng, 0.18), n(rng, 0.45), n(rng, 0.16), n(rng, 0.85)),

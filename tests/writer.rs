@@ -20,7 +20,18 @@ fn tmp() -> tempfile::TempDir {
 
 fn sample(dir: &Path, name: &str, points: u64, format: u8, compressed: bool, extra_bytes: bool) -> PathBuf {
     let p = dir.join(name);
-    let s = write_sample(&p, &SampleOptions { points, format, compressed, extra_bytes, seed: 7, ..Default::default() }).unwrap();
+    let s = write_sample(
+        &p,
+        &SampleOptions {
+            points,
+            format,
+            compressed,
+            extra_bytes,
+            seed: 7,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(s.points, points);
     p
 }
@@ -65,10 +76,17 @@ fn check_round_trip(input: &Path, output: &Path) -> copc::Reader {
     }
     let b = std::fs::read(output).unwrap();
     assert_eq!(&b[107..111], &[0, 0, 0, 0], "legacy point count must be 0");
-    assert_eq!(b[104] & 0x3F, copc::writer::convert::target_format(InputFile::open(input).unwrap().header.point_format));
+    assert_eq!(
+        b[104] & 0x3F,
+        copc::writer::convert::target_format(InputFile::open(input).unwrap().header.point_format)
+    );
     let reader = copc::Reader::open(output).unwrap();
     let entries = reader.all_entries().unwrap();
-    let data_points: i64 = entries.iter().filter(|e| e.point_count > 0).map(|e| e.point_count as i64).sum();
+    let data_points: i64 = entries
+        .iter()
+        .filter(|e| e.point_count > 0)
+        .map(|e| e.point_count as i64)
+        .sum();
     assert_eq!(data_points as usize, expected.len());
     let all = support::sorted_query_records(&reader, &copc::Query::new());
     assert_eq!(all, expected, "reader's view differs");
@@ -81,18 +99,30 @@ fn check_round_trip(input: &Path, output: &Path) -> copc::Reader {
         for p in batch.xyz() {
             for a in 0..3 {
                 let tol = h.scale[a] * 0.5;
-                assert!(p[a] >= nb.min[a] - tol && p[a] <= nb.max[a] + tol, "point {p:?} outside node {}", e.key);
+                assert!(
+                    p[a] >= nb.min[a] - tol && p[a] <= nb.max[a] + tol,
+                    "point {p:?} outside node {}",
+                    e.key
+                );
             }
         }
         // GPS time sorted inside the node
         let t: Vec<f64> = batch.column(copc::Dimension::GpsTime).unwrap();
-        assert!(t.windows(2).all(|w| w[0] <= w[1]), "node {} not sorted by GPS time", e.key);
+        assert!(
+            t.windows(2).all(|w| w[0] <= w[1]),
+            "node {} not sorted by GPS time",
+            e.key
+        );
     }
     reader
 }
 
 fn opts(threads: usize, max_points: usize) -> WriterOptions {
-    WriterOptions { threads: Some(threads), max_points_per_node: max_points, ..Default::default() }
+    WriterOptions {
+        threads: Some(threads),
+        max_points_per_node: max_points,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -106,7 +136,10 @@ fn generated_clouds_round_trip_in_every_format() {
         (20_000, 7, true, true, 2_000),
         (20_000, 8, false, false, 3_000),
     ] {
-        let name = format!("in_{points}_{format}_{compressed}_{eb}.la{}", if compressed { 'z' } else { 's' });
+        let name = format!(
+            "in_{points}_{format}_{compressed}_{eb}.la{}",
+            if compressed { 'z' } else { 's' }
+        );
         let input = sample(d.path(), &name, points, format, compressed, eb);
         let out = d.path().join(format!("{name}.copc.laz"));
         let s = translate(&[&input], &out, &opts(2, max)).unwrap();
@@ -142,7 +175,10 @@ fn output_does_not_depend_on_thread_count() {
     let b = d.path().join("b.copc.laz");
     translate(&[&input], &a, &opts(1, 2_000)).unwrap();
     translate(&[&input], &b, &opts(2, 2_000)).unwrap();
-    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "threads 1 and 2 differ");
+    assert!(
+        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+        "threads 1 and 2 differ"
+    );
 }
 
 #[test]
@@ -155,12 +191,23 @@ fn spilled_build_is_byte_identical_and_cleans_up() {
     std::fs::create_dir(&spill_dir).unwrap();
     let a = translate(&[&input], &mem, &opts(2, 1_000)).unwrap();
     assert!(!a.spilled);
-    let o = WriterOptions { memory_limit: Some(1 << 20), temp_dir: Some(spill_dir.clone()), ..opts(2, 1_000) };
+    let o = WriterOptions {
+        memory_limit: Some(1 << 20),
+        temp_dir: Some(spill_dir.clone()),
+        ..opts(2, 1_000)
+    };
     let b = translate(&[&input], &spilled, &o).unwrap();
     assert!(b.spilled, "a 1 MiB limit must spill");
     assert!(b.peak_temp_bytes > 0);
-    assert!(std::fs::read(&mem).unwrap() == std::fs::read(&spilled).unwrap(), "spilled output differs");
-    assert_eq!(std::fs::read_dir(&spill_dir).unwrap().count(), 0, "spill folder not cleaned");
+    assert!(
+        std::fs::read(&mem).unwrap() == std::fs::read(&spilled).unwrap(),
+        "spilled output differs"
+    );
+    assert_eq!(
+        std::fs::read_dir(&spill_dir).unwrap().count(),
+        0,
+        "spill folder not cleaned"
+    );
     check_round_trip(&input, &spilled);
     if let Some(f) = xcheck_failures(&spilled, &input) {
         assert!(f.is_empty(), "{f:?}");
@@ -182,7 +229,11 @@ fn wrong_header_bounds_are_survived() {
     let sp = d.path().join("sp.copc.laz");
     let s = translate(&[&input], &mem, &opts(2, 500)).unwrap();
     assert!(s.warnings.iter().any(|w| w.contains("bounds")));
-    let o = WriterOptions { memory_limit: Some(1), temp_dir: Some(d.path().to_path_buf()), ..opts(2, 500) };
+    let o = WriterOptions {
+        memory_limit: Some(1),
+        temp_dir: Some(d.path().to_path_buf()),
+        ..opts(2, 500)
+    };
     assert!(translate(&[&input], &sp, &o).unwrap().spilled);
     assert!(std::fs::read(&mem).unwrap() == std::fs::read(&sp).unwrap());
     check_round_trip(&input, &mem);
@@ -250,7 +301,12 @@ fn duplicate_points_stay_and_the_tree_stops() {
     assert_eq!(s.points, 35_000);
     let reader = check_round_trip(&input, &out);
     // the identical points end in one leaf over the cap, at the deepest useful level
-    let biggest = reader.all_entries().unwrap().into_iter().max_by_key(|e| e.point_count).unwrap();
+    let biggest = reader
+        .all_entries()
+        .unwrap()
+        .into_iter()
+        .max_by_key(|e| e.point_count)
+        .unwrap();
     assert!(biggest.point_count > 1_000 && biggest.key.level > 5, "{biggest:?}");
 }
 
@@ -259,7 +315,13 @@ fn deep_trees_get_several_hierarchy_pages() {
     let d = tmp();
     let input = sample(d.path(), "deep.laz", 60_000, 7, true, false);
     let out = d.path().join("deep.copc.laz");
-    let o = WriterOptions { hierarchy_pages: HierarchyPages { levels: 2, min_entries: 8 }, ..opts(2, 200) };
+    let o = WriterOptions {
+        hierarchy_pages: HierarchyPages {
+            levels: 2,
+            min_entries: 8,
+        },
+        ..opts(2, 200)
+    };
     let s = translate(&[&input], &out, &o).unwrap();
     assert!(s.hierarchy_pages >= 3, "{} pages", s.hierarchy_pages);
     check_round_trip(&input, &out);
@@ -268,14 +330,23 @@ fn deep_trees_get_several_hierarchy_pages() {
     }
     // the same tree with one page has the same points and chunks
     let one = d.path().join("one.copc.laz");
-    let o1 = WriterOptions { hierarchy_pages: HierarchyPages { levels: 0, min_entries: 1 }, ..opts(2, 200) };
+    let o1 = WriterOptions {
+        hierarchy_pages: HierarchyPages {
+            levels: 0,
+            min_entries: 1,
+        },
+        ..opts(2, 200)
+    };
     assert_eq!(translate(&[&input], &one, &o1).unwrap().hierarchy_pages, 1);
     let a = copc::Reader::open(&out).unwrap().all_entries().unwrap();
     let mut a: Vec<_> = a.into_iter().filter(|e| e.point_count >= 0).collect();
     let mut b: Vec<_> = copc::Reader::open(&one).unwrap().all_entries().unwrap();
     a.sort_by_key(|e| e.key);
     b.sort_by_key(|e| e.key);
-    assert_eq!(a.iter().map(|e| (e.key, e.point_count)).collect::<Vec<_>>(), b.iter().map(|e| (e.key, e.point_count)).collect::<Vec<_>>());
+    assert_eq!(
+        a.iter().map(|e| (e.key, e.point_count)).collect::<Vec<_>>(),
+        b.iter().map(|e| (e.key, e.point_count)).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -283,7 +354,16 @@ fn several_inputs_merge_and_mismatches_are_named() {
     let d = tmp();
     let a = sample(d.path(), "a.laz", 5_000, 7, true, false);
     let b = d.path().join("b.laz");
-    write_sample(&b, &SampleOptions { points: 3_000, format: 7, seed: 99, ..Default::default() }).unwrap();
+    write_sample(
+        &b,
+        &SampleOptions {
+            points: 3_000,
+            format: 7,
+            seed: 99,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let out = d.path().join("ab.copc.laz");
     let s = translate(&[&a, &b], &out, &opts(2, 1_000)).unwrap();
     assert_eq!(s.points, 8_000);
@@ -292,15 +372,22 @@ fn several_inputs_merge_and_mismatches_are_named() {
     expected.sort();
     assert_eq!(support::read_plain_laz(&out).sorted_records(|_| true), expected);
     let c = sample(d.path(), "c.laz", 100, 6, true, false);
-    let e = translate(&[&a, &c], d.path().join("ac.copc.laz"), &opts(2, 1_000)).unwrap_err().to_string();
-    assert!(e.contains("a.laz") && e.contains("c.laz") && e.contains("point format"), "{e}");
+    let e = translate(&[&a, &c], d.path().join("ac.copc.laz"), &opts(2, 1_000))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a.laz") && e.contains("c.laz") && e.contains("point format"),
+        "{e}"
+    );
     assert!(!d.path().join("ac.copc.laz").exists());
     // GPS week time cannot be merged with adjusted standard time
     let mut wk = std::fs::read(&b).unwrap();
     wk[6] &= !1;
     let week = d.path().join("week.laz");
     std::fs::write(&week, wk).unwrap();
-    let e = translate(&[&a, &week], d.path().join("aw.copc.laz"), &opts(2, 1_000)).unwrap_err().to_string();
+    let e = translate(&[&a, &week], d.path().join("aw.copc.laz"), &opts(2, 1_000))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("week.laz") && e.contains("GPS week time"), "{e}");
 }
 
@@ -322,27 +409,44 @@ fn scale_offset_options_requantize_and_overflow_is_an_error() {
     assert!(std::fs::read(&out).unwrap()[6] & 0x10 != 0, "WKT bit");
     for a in 0..3 {
         let steps = s.offset[a] / 0.1;
-        assert!((steps - steps.round()).abs() < 1e-6, "offset {} not a multiple of the scale", s.offset[a]);
+        assert!(
+            (steps - steps.round()).abs() < 1e-6,
+            "offset {} not a multiple of the scale",
+            s.offset[a]
+        );
     }
     // every output point is the input point rounded to 0.1
     let inp = InputFile::open(&input).unwrap();
     let mut want = Vec::new();
     inp.read_records(10_000, |r| {
         for rec in r.chunks_exact(inp.layout.record_length) {
-            let v = |a: usize| i32::from_le_bytes(rec[4 * a..4 * a + 4].try_into().unwrap()) as f64 * inp.header.scale[a] + inp.header.offset[a];
+            let v = |a: usize| {
+                i32::from_le_bytes(rec[4 * a..4 * a + 4].try_into().unwrap()) as f64 * inp.header.scale[a]
+                    + inp.header.offset[a]
+            };
             want.push([0, 1, 2].map(|a| ((v(a) - s.offset[a]) / 0.1).round() as i64));
         }
         Ok(())
     })
     .unwrap();
     let plain = support::read_plain_laz(&out);
-    let mut got: Vec<[i64; 3]> = plain.records.chunks_exact(30).map(|r| [0, 1, 2].map(|a| i32::from_le_bytes(r[4 * a..4 * a + 4].try_into().unwrap()) as i64)).collect();
+    let mut got: Vec<[i64; 3]> = plain
+        .records
+        .chunks_exact(30)
+        .map(|r| [0, 1, 2].map(|a| i32::from_le_bytes(r[4 * a..4 * a + 4].try_into().unwrap()) as i64))
+        .collect();
     want.sort();
     got.sort();
     assert_eq!(got, want);
     // a scale too fine for the data's distance from the offset
-    let o = WriterOptions { scale: Some([1e-9; 3]), offset: Some(OffsetOption::Value([0.0; 3])), ..opts(2, 100_000) };
-    let e = translate(&[&input], d.path().join("bad.copc.laz"), &o).unwrap_err().to_string();
+    let o = WriterOptions {
+        scale: Some([1e-9; 3]),
+        offset: Some(OffsetOption::Value([0.0; 3])),
+        ..opts(2, 100_000)
+    };
+    let e = translate(&[&input], d.path().join("bad.copc.laz"), &o)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("32-bit") && e.contains("--offset auto"), "{e}");
     assert!(!d.path().join("bad.copc.laz").exists());
 }
@@ -372,7 +476,11 @@ fn bad_inputs_fail_cleanly_and_leave_no_output() {
     let r = translate(&[&bad], d.path().join("bad.copc.laz"), &opts(2, 1_000));
     assert!(r.is_err(), "a truncated LAZ file must fail");
     assert!(!d.path().join("bad.copc.laz").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains(".partial-")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(".partial-"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -382,10 +490,19 @@ fn progress_reports_points_and_nodes() {
     let input = sample(d.path(), "p.laz", 50_000, 6, true, false);
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let o = WriterOptions { progress: Some(Arc::new(move |p: &Progress| ev.lock().unwrap().push(p.clone()))), ..opts(2, 200) };
+    let o = WriterOptions {
+        progress: Some(Arc::new(move |p: &Progress| ev.lock().unwrap().push(p.clone()))),
+        ..opts(2, 200)
+    };
     let s = translate(&[&input], d.path().join("p.copc.laz"), &o).unwrap();
     let ev = events.lock().unwrap();
-    assert!(ev.iter().any(|e| matches!(e, Progress::PointsRead { read: 50_000, total: 50_000 })));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Progress::PointsRead {
+            read: 50_000,
+            total: 50_000
+        }
+    )));
     assert!(ev.iter().any(|e| matches!(e, Progress::NodesWritten { .. })));
     assert!(matches!(ev.last(), Some(Progress::Done { points: 50_000, nodes }) if *nodes == s.nodes));
 }
@@ -393,7 +510,9 @@ fn progress_reports_points_and_nodes() {
 /// Run as a child process by `a_killed_writer_leaves_nothing`.
 #[test]
 fn child_translation_for_kill_test() {
-    let Some(dir) = std::env::var_os("COPC_KILL_CHILD_DIR") else { return };
+    let Some(dir) = std::env::var_os("COPC_KILL_CHILD_DIR") else {
+        return;
+    };
     let dir = PathBuf::from(dir);
     let input = dir.join("big.laz");
     let _ = translate(&[&input], dir.join("killed.copc.laz"), &opts(1, 500));
@@ -406,7 +525,12 @@ fn a_killed_writer_leaves_nothing() {
     let target = d.path().join("killed.copc.laz");
     for delay_ms in [300u64, 900] {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_translation_for_kill_test", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_translation_for_kill_test",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("COPC_KILL_CHILD_DIR", d.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -443,7 +567,9 @@ fn allowed_failure(file: &str, check: &str, input_has_crs: bool) -> bool {
         "points.gpstime_finite" => file == "pdal_gps-time-nan.las",
         // deprecated array extra-bytes types (data types 11-30): xcheck sizes them 0 and
         // copc.js refuses them, though the VLR is the input's, bit-exact
-        "eb.vlr" | "peer.copcjs_hierarchy" | "peer.copcjs_info" | "peer.copcjs_points" => file == "laspy_extrabytes.las",
+        "eb.vlr" | "peer.copcjs_hierarchy" | "peer.copcjs_info" | "peer.copcjs_points" => {
+            file == "laspy_extrabytes.las"
+        }
         _ => false,
     }
 }
@@ -451,14 +577,28 @@ fn allowed_failure(file: &str, check: &str, input_has_crs: bool) -> bool {
 /// Runs `xcheck --strict --json --compare input` when the peers are installed; returns
 /// the failed checks (None when xcheck cannot run here).
 fn xcheck_failures(out: &Path, input: &Path) -> Option<Vec<(String, String)>> {
-    let peers = std::process::Command::new("python3").args(["-c", "import laspy, lazrs"]).status().map(|s| s.success()).unwrap_or(false);
+    let peers = std::process::Command::new("python3")
+        .args(["-c", "import laspy, lazrs"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !peers || !xcheck_available() {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED xcheck of {}: python3 laspy/lazrs or xcheck missing", out.display());
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED xcheck of {}: python3 laspy/lazrs or xcheck missing",
+            out.display()
+        );
         return None;
     }
-    let o = std::process::Command::new(xcheck_path()).arg(out).args(["--strict", "--json", "--compare"]).arg(input).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("xcheck gave no JSON: {}", String::from_utf8_lossy(&o.stderr)));
+    let o = std::process::Command::new(xcheck_path())
+        .arg(out)
+        .args(["--strict", "--json", "--compare"])
+        .arg(input)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("xcheck gave no JSON: {}", String::from_utf8_lossy(&o.stderr)));
     Some(
         report["checks"]
             .as_array()
@@ -466,7 +606,12 @@ fn xcheck_failures(out: &Path, input: &Path) -> Option<Vec<(String, String)>> {
             .unwrap_or_default()
             .iter()
             .filter(|c| c["status"] == "FAIL")
-            .map(|c| (c["name"].as_str().unwrap_or("").to_string(), c["detail"].as_str().unwrap_or("").to_string()))
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap_or("").to_string(),
+                    c["detail"].as_str().unwrap_or("").to_string(),
+                )
+            })
             .collect(),
     )
 }
@@ -484,12 +629,22 @@ fn xcheck_path() -> PathBuf {
 
 #[test]
 fn every_shared_las_laz_file_translates_and_passes_xcheck() {
-    let Some(data) = support::test_data("every_shared_las_laz_file_translates_and_passes_xcheck") else { return };
-    let peers = std::process::Command::new("python3").args(["-c", "import laspy, lazrs"]).status().map(|s| s.success()).unwrap_or(false);
+    let Some(data) = support::test_data("every_shared_las_laz_file_translates_and_passes_xcheck") else {
+        return;
+    };
+    let peers = std::process::Command::new("python3")
+        .args(["-c", "import laspy, lazrs"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     let xcheck = xcheck_path();
     if !peers || !xcheck_available() {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED xcheck part: python3 laspy/lazrs or {} missing", xcheck.display());
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED xcheck part: python3 laspy/lazrs or {} missing",
+            xcheck.display()
+        );
     }
     let d = tmp();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&data)
@@ -501,7 +656,11 @@ fn every_shared_las_laz_file_translates_and_passes_xcheck() {
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 20, "expected the shared LAS/LAZ files in {}", data.display());
+    assert!(
+        files.len() >= 20,
+        "expected the shared LAS/LAZ files in {}",
+        data.display()
+    );
     let mut problems = Vec::new();
     for input in &files {
         let name = input.file_name().unwrap().to_string_lossy().to_string();
@@ -537,13 +696,23 @@ fn every_shared_las_laz_file_translates_and_passes_xcheck() {
         let outf = InputFile::open(&out).unwrap();
         let out_recs: Vec<&copc::format::Vlr> = outf.vlrs.iter().chain(outf.evlrs.iter()).collect();
         for v in inp.vlrs.iter().chain(inp.evlrs.iter()) {
-            let dropped = matches!(v.user_id.as_str(), "LASF_Projection" | "laszip encoded" | "copc" | "entwine")
-                || (v.user_id == "LASF_Spec" && (v.record_id == 4 || (100..=354).contains(&v.record_id) || v.record_id == 65535));
-            if !dropped && !out_recs.iter().any(|o| o.user_id == v.user_id && o.record_id == v.record_id && o.data == v.data) {
+            let dropped = matches!(
+                v.user_id.as_str(),
+                "LASF_Projection" | "laszip encoded" | "copc" | "entwine"
+            ) || (v.user_id == "LASF_Spec"
+                && (v.record_id == 4 || (100..=354).contains(&v.record_id) || v.record_id == 65535));
+            if !dropped
+                && !out_recs
+                    .iter()
+                    .any(|o| o.user_id == v.user_id && o.record_id == v.record_id && o.data == v.data)
+            {
                 problems.push(format!("{name}: record {}/{} not forwarded", v.user_id, v.record_id));
             }
         }
-        if out_recs.iter().any(|o| o.user_id == "LASF_Projection" && (34735..=34737).contains(&o.record_id)) {
+        if out_recs
+            .iter()
+            .any(|o| o.user_id == "LASF_Projection" && (34735..=34737).contains(&o.record_id))
+        {
             problems.push(format!("{name}: GeoTIFF record written"));
         }
         if !(peers && xcheck_available()) {
@@ -560,7 +729,10 @@ fn every_shared_las_laz_file_translates_and_passes_xcheck() {
         let report: serde_json::Value = match serde_json::from_slice(&o.stdout) {
             Ok(v) => v,
             Err(_) => {
-                problems.push(format!("{name}: xcheck gave no JSON: {}", String::from_utf8_lossy(&o.stderr)));
+                problems.push(format!(
+                    "{name}: xcheck gave no JSON: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                ));
                 continue;
             }
         };
@@ -568,11 +740,19 @@ fn every_shared_las_laz_file_translates_and_passes_xcheck() {
             let status = c["status"].as_str().unwrap_or("");
             let check = c["name"].as_str().unwrap_or("");
             if status == "FAIL" && !allowed_failure(&name, check, has_crs) {
-                problems.push(format!("{name}: xcheck {check}: {}", c["detail"].as_str().unwrap_or("")));
+                problems.push(format!(
+                    "{name}: xcheck {check}: {}",
+                    c["detail"].as_str().unwrap_or("")
+                ));
             }
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     let _ = PointLayout::base_size(6);
 }
 

@@ -12,7 +12,10 @@ pub const GEOASCII_RECORD_ID: u16 = 34737;
 /// True for the GeoTIFF records (34735-34737), which a COPC file must not carry.
 pub fn is_geotiff_record(user_id: &str, record_id: u16) -> bool {
     user_id == PROJECTION_USER_ID
-        && matches!(record_id, GEOKEY_DIRECTORY_RECORD_ID | GEODOUBLE_RECORD_ID | GEOASCII_RECORD_ID)
+        && matches!(
+            record_id,
+            GEOKEY_DIRECTORY_RECORD_ID | GEODOUBLE_RECORD_ID | GEOASCII_RECORD_ID
+        )
 }
 
 /// The keys of a GeoTIFF key directory that name a CRS by code.
@@ -31,16 +34,27 @@ pub struct GeoKeys {
 /// Parses the u16 keys stored inline (TIFF tag location 0) of a key directory.
 pub fn parse_geokeys(dir: &[u8]) -> Result<GeoKeys, String> {
     if dir.len() < 8 {
-        return Err(format!("GeoTIFF key directory of {} bytes is shorter than its 8-byte header", dir.len()));
+        return Err(format!(
+            "GeoTIFF key directory of {} bytes is shorter than its 8-byte header",
+            dir.len()
+        ));
     }
     let n = u16_at(dir, 6) as usize;
     if dir.len() < 8 + 8 * n {
-        return Err(format!("GeoTIFF key directory announces {n} keys but holds {} bytes", dir.len()));
+        return Err(format!(
+            "GeoTIFF key directory announces {n} keys but holds {} bytes",
+            dir.len()
+        ));
     }
     let mut k = GeoKeys::default();
     for i in 0..n {
         let at = 8 + 8 * i;
-        let (id, loc, _count, value) = (u16_at(dir, at), u16_at(dir, at + 2), u16_at(dir, at + 4), u16_at(dir, at + 6));
+        let (id, loc, _count, value) = (
+            u16_at(dir, at),
+            u16_at(dir, at + 2),
+            u16_at(dir, at + 4),
+            u16_at(dir, at + 6),
+        );
         if loc != 0 {
             continue;
         }
@@ -66,7 +80,15 @@ mod tests {
             d.extend_from_slice(&v.to_le_bytes());
         }
         let k = parse_geokeys(&d).unwrap();
-        assert_eq!(k, GeoKeys { model_type: Some(1), geographic: None, projected: Some(26910), vertical: Some(5703) });
+        assert_eq!(
+            k,
+            GeoKeys {
+                model_type: Some(1),
+                geographic: None,
+                projected: Some(26910),
+                vertical: Some(5703)
+            }
+        );
         assert!(parse_geokeys(&d[..20]).is_err());
         assert!(is_geotiff_record("LASF_Projection", 34736));
         assert!(!is_geotiff_record("LASF_Projection", 2112));

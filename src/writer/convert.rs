@@ -46,7 +46,12 @@ pub struct Requantize {
 impl Requantize {
     /// None when the input integers can be copied unchanged.
     pub fn new(scale_in: [f64; 3], offset_in: [f64; 3], scale_out: [f64; 3], offset_out: [f64; 3]) -> Option<Self> {
-        (scale_in != scale_out || offset_in != offset_out).then_some(Requantize { scale_in, offset_in, scale_out, offset_out })
+        (scale_in != scale_out || offset_in != offset_out).then_some(Requantize {
+            scale_in,
+            offset_in,
+            scale_out,
+            offset_out,
+        })
     }
 
     #[inline]
@@ -155,8 +160,8 @@ impl Converter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::point::{Transform, value_f64};
     use crate::format::Dimension as D;
+    use crate::format::point::{Transform, value_f64};
 
     fn legacy3() -> Vec<u8> {
         let mut r = vec![0u8; 34 + 3];
@@ -183,13 +188,33 @@ mod tests {
         let mut out = Vec::new();
         c.convert(&legacy3(), &mut out).unwrap();
         let ol = PointLayout::new(7, 39);
-        let t = Transform { scale: [1.0; 3], offset: [0.0; 3] };
+        let t = Transform {
+            scale: [1.0; 3],
+            offset: [0.0; 3],
+        };
         let v = |d| value_f64(&ol, &t, &out, d);
         let vi = |d| value_f64(&inl, &t, &legacy3(), d);
-        for d in [D::X, D::Y, D::Z, D::Intensity, D::ReturnNumber, D::NumberOfReturns, D::ScanDirectionFlag,
-            D::EdgeOfFlightLine, D::Classification, D::Synthetic, D::KeyPoint, D::Withheld, D::UserData,
-            D::PointSourceId, D::GpsTime, D::Red, D::Green, D::Blue, D::ScanAngle]
-        {
+        for d in [
+            D::X,
+            D::Y,
+            D::Z,
+            D::Intensity,
+            D::ReturnNumber,
+            D::NumberOfReturns,
+            D::ScanDirectionFlag,
+            D::EdgeOfFlightLine,
+            D::Classification,
+            D::Synthetic,
+            D::KeyPoint,
+            D::Withheld,
+            D::UserData,
+            D::PointSourceId,
+            D::GpsTime,
+            D::Red,
+            D::Green,
+            D::Blue,
+            D::ScanAngle,
+        ] {
             assert_eq!(v(d), vi(d), "{d:?}");
         }
         assert_eq!(v(D::ScanAngle), -1167.0);

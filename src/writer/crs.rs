@@ -3,27 +3,49 @@
 //! GeoTIFF records are never written to a COPC file.
 
 use crate::error::{Error, Result};
-use crate::format::crs::{GEOKEY_DIRECTORY_RECORD_ID, PROJECTION_USER_ID, WKT_RECORD_ID, parse_geokeys};
 use crate::format::Vlr;
+use crate::format::crs::{GEOKEY_DIRECTORY_RECORD_ID, PROJECTION_USER_ID, WKT_RECORD_ID, parse_geokeys};
 
 /// WKT of an EPSG code, when the code is known.
 pub fn epsg_wkt(code: u16) -> Option<String> {
-    crs_definitions::from_code(code).map(|d| d.wkt.to_string()).filter(|w| !w.is_empty())
+    crs_definitions::from_code(code)
+        .map(|d| d.wkt.to_string())
+        .filter(|w| !w.is_empty())
 }
 
 /// Parses the `--a-srs` value: `EPSG:n` (also `epsg:n`), or WKT text.
 pub fn parse_a_srs(s: &str) -> Result<String> {
     let t = s.trim();
     if let Some(code) = t.strip_prefix("EPSG:").or_else(|| t.strip_prefix("epsg:")) {
-        let code: u16 = code.trim().parse().map_err(|_| Error::invalid(format!("--a-srs {t}: expected EPSG:<code> with a code up to 65535")))?;
-        return epsg_wkt(code).ok_or_else(|| Error::invalid(format!("--a-srs {t}: EPSG code {code} is not in the CRS table")));
+        let code: u16 = code
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid(format!("--a-srs {t}: expected EPSG:<code> with a code up to 65535")))?;
+        return epsg_wkt(code)
+            .ok_or_else(|| Error::invalid(format!("--a-srs {t}: EPSG code {code} is not in the CRS table")));
     }
     let upper = t.to_ascii_uppercase();
-    let wkt_starts = ["PROJCS[", "GEOGCS[", "GEOCCS[", "COMPD_CS[", "VERT_CS[", "LOCAL_CS[", "PROJCRS[", "GEOGCRS[", "GEODCRS[", "COMPOUNDCRS[", "VERTCRS[", "BOUNDCRS[", "ENGCRS["];
+    let wkt_starts = [
+        "PROJCS[",
+        "GEOGCS[",
+        "GEOCCS[",
+        "COMPD_CS[",
+        "VERT_CS[",
+        "LOCAL_CS[",
+        "PROJCRS[",
+        "GEOGCRS[",
+        "GEODCRS[",
+        "COMPOUNDCRS[",
+        "VERTCRS[",
+        "BOUNDCRS[",
+        "ENGCRS[",
+    ];
     if wkt_starts.iter().any(|w| upper.starts_with(w)) {
         return Ok(t.to_string());
     }
-    Err(Error::invalid(format!("--a-srs: '{t}' is neither EPSG:<code> nor WKT text")))
+    Err(Error::invalid(format!(
+        "--a-srs: '{t}' is neither EPSG:<code> nor WKT text"
+    )))
 }
 
 /// What an input says about its CRS.
@@ -32,7 +54,10 @@ pub enum InputCrs {
     None,
     Wkt(String),
     /// GeoTIFF keys converted to WKT.
-    FromGeoTiff { wkt: String, codes: String },
+    FromGeoTiff {
+        wkt: String,
+        codes: String,
+    },
     /// GeoTIFF keys that name no EPSG code we know (the message says which).
     Unconvertible(String),
 }
@@ -56,14 +81,20 @@ pub fn input_crs(records: &[&Vlr]) -> InputCrs {
             return InputCrs::Wkt(text);
         }
     }
-    let Some(dir) = records.iter().find(|v| v.is(PROJECTION_USER_ID, GEOKEY_DIRECTORY_RECORD_ID)) else {
+    let Some(dir) = records
+        .iter()
+        .find(|v| v.is(PROJECTION_USER_ID, GEOKEY_DIRECTORY_RECORD_ID))
+    else {
         return InputCrs::None;
     };
     let keys = match parse_geokeys(dir.data.as_deref().unwrap_or(&[])) {
         Ok(k) => k,
         Err(m) => return InputCrs::Unconvertible(m),
     };
-    let horizontal = keys.projected.filter(|c| (1024..32767).contains(c)).or(keys.geographic.filter(|c| (1024..32767).contains(c)));
+    let horizontal = keys
+        .projected
+        .filter(|c| (1024..32767).contains(c))
+        .or(keys.geographic.filter(|c| (1024..32767).contains(c)));
     let Some(h) = horizontal else {
         return InputCrs::Unconvertible(format!(
             "GeoTIFF keys name no EPSG code (projected {:?}, geographic {:?}: user-defined CRSs are not converted)",
@@ -73,13 +104,23 @@ pub fn input_crs(records: &[&Vlr]) -> InputCrs {
     let Some(hwkt) = epsg_wkt(h) else {
         return InputCrs::Unconvertible(format!("GeoTIFF EPSG code {h} is not in the CRS table"));
     };
-    match keys.vertical.filter(|c| (1024..32767).contains(c)).and_then(|v| epsg_wkt(v).map(|w| (v, w))) {
+    match keys
+        .vertical
+        .filter(|c| (1024..32767).contains(c))
+        .and_then(|v| epsg_wkt(v).map(|w| (v, w)))
+    {
         Some((v, vwkt)) => {
             let name = |w: &str| w.split('"').nth(1).unwrap_or("").to_string();
             let wkt = format!("COMPD_CS[\"{} + {}\",{hwkt},{vwkt}]", name(&hwkt), name(&vwkt));
-            InputCrs::FromGeoTiff { wkt, codes: format!("EPSG:{h}+{v}") }
+            InputCrs::FromGeoTiff {
+                wkt,
+                codes: format!("EPSG:{h}+{v}"),
+            }
         }
-        None => InputCrs::FromGeoTiff { wkt: hwkt, codes: format!("EPSG:{h}") },
+        None => InputCrs::FromGeoTiff {
+            wkt: hwkt,
+            codes: format!("EPSG:{h}"),
+        },
     }
 }
 

@@ -46,7 +46,11 @@ pub struct ChunkStore {
 impl ChunkStore {
     pub fn new(mem_limit: usize, dir: &Path) -> Self {
         ChunkStore {
-            inner: Mutex::new(StoreInner { chunks: Vec::new(), mem_bytes: 0, file: None }),
+            inner: Mutex::new(StoreInner {
+                chunks: Vec::new(),
+                mem_bytes: 0,
+                file: None,
+            }),
             mem_limit,
             dir: dir.to_path_buf(),
         }
@@ -59,7 +63,10 @@ impl ChunkStore {
 
 impl ChunkSink for ChunkStore {
     fn put(&self, key: VoxelKey, points: u64, chunk: Vec<u8>) -> Result<()> {
-        let mut g = self.inner.lock().map_err(|_| Error::invalid("chunk store poisoned by a panic"))?;
+        let mut g = self
+            .inner
+            .lock()
+            .map_err(|_| Error::invalid("chunk store poisoned by a panic"))?;
         let dir_name = self.dir.display().to_string();
         let data = if g.mem_bytes + chunk.len() <= self.mem_limit {
             g.mem_bytes += chunk.len();
@@ -71,10 +78,14 @@ impl ChunkSink for ChunkStore {
                 g.file = Some((f, 0));
             }
             let (f, len) = g.file.as_mut().ok_or_else(|| Error::invalid("chunk file missing"))?;
-            f.write_all(&chunk).map_err(|e| Error::io(&dir_name, Location::Offset(*len), "writing a chunk to the temp file", e))?;
+            f.write_all(&chunk)
+                .map_err(|e| Error::io(&dir_name, Location::Offset(*len), "writing a chunk to the temp file", e))?;
             let at = *len;
             *len += chunk.len() as u64;
-            ChunkData::File { offset: at, len: chunk.len() as u64 }
+            ChunkData::File {
+                offset: at,
+                len: chunk.len() as u64,
+            }
         };
         g.chunks.push(Stored { key, points, data });
         Ok(())
@@ -116,7 +127,10 @@ pub struct PagePolicy {
 
 impl Default for PagePolicy {
     fn default() -> Self {
-        PagePolicy { levels: 4, min_entries: 256 }
+        PagePolicy {
+            levels: 4,
+            min_entries: 256,
+        }
     }
 }
 
@@ -146,7 +160,10 @@ pub fn paginate(keys: &[VoxelKey], policy: PagePolicy) -> Vec<Page> {
     sorted.sort_by_key(|k| std::cmp::Reverse(k.level));
     let mut size: HashMap<VoxelKey, usize> = HashMap::new();
     for k in &sorted {
-        let s = 1 + children.get(k).map(|c| c.iter().map(|c| size.get(c).copied().unwrap_or(1)).sum()).unwrap_or(0);
+        let s = 1 + children
+            .get(k)
+            .map(|c| c.iter().map(|c| size.get(c).copied().unwrap_or(1)).sum())
+            .unwrap_or(0);
         size.insert(*k, s);
     }
     let mut pages = Vec::new();
@@ -225,8 +242,14 @@ impl Drop for TempGuard {
 
 /// The temp name the output is written under before the final rename.
 pub fn temp_path_for(target: &Path) -> PathBuf {
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
     dir.join(format!(".{name}.partial-{}", std::process::id()))
 }
 
@@ -234,13 +257,19 @@ pub fn temp_path_for(target: &Path) -> PathBuf {
 /// Returns the number of data nodes and of hierarchy pages.
 pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(usize, usize)> {
     let tname = target.display().to_string();
-    let inner = store.inner.into_inner().map_err(|_| Error::invalid("chunk store poisoned by a panic"))?;
+    let inner = store
+        .inner
+        .into_inner()
+        .map_err(|_| Error::invalid("chunk store poisoned by a panic"))?;
     let mut chunks = inner.chunks;
     let mut chunk_file = inner.file.map(|(f, _)| f);
     chunks.sort_by(|a, b| preorder_cmp(&a.key, &b.key));
     for w in chunks.windows(2) {
         if w[0].key == w[1].key {
-            return Err(Error::invalid(format!("internal error: node {} emitted twice", w[0].key)));
+            return Err(Error::invalid(format!(
+                "internal error: node {} emitted twice",
+                w[0].key
+            )));
         }
     }
 
@@ -249,14 +278,30 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     let mut nvlrs = 0u32;
     let mut evlr_list: Vec<(String, u16, String, Vec<u8>)> = Vec::new();
     let info_at = vlr_bytes.len();
-    Vlr::write(INFO_USER_ID, INFO_RECORD_ID, "COPC info VLR", &[0u8; 160], false, &mut vlr_bytes);
+    Vlr::write(
+        INFO_USER_ID,
+        INFO_RECORD_ID,
+        "COPC info VLR",
+        &[0u8; 160],
+        false,
+        &mut vlr_bytes,
+    );
     nvlrs += 1;
     let items = laz::LazItemRecordBuilder::default_for_point_format_id(spec.format, spec.extra_bytes_len)
         .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
     let laz_vlr = laz::LazVlrBuilder::new(items).with_variable_chunk_size().build();
     let mut laz_data = Vec::new();
-    laz_vlr.write_to(&mut laz_data).map_err(|e| Error::io(&tname, Location::Source, "encoding the laszip VLR", e))?;
-    Vlr::write(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID, laz::LazVlr::DESCRIPTION, &laz_data, false, &mut vlr_bytes);
+    laz_vlr
+        .write_to(&mut laz_data)
+        .map_err(|e| Error::io(&tname, Location::Source, "encoding the laszip VLR", e))?;
+    Vlr::write(
+        laz::LazVlr::USER_ID,
+        laz::LazVlr::RECORD_ID,
+        laz::LazVlr::DESCRIPTION,
+        &laz_data,
+        false,
+        &mut vlr_bytes,
+    );
     nvlrs += 1;
     if let Some(w) = &spec.wkt {
         let mut data = w.as_bytes().to_vec();
@@ -292,13 +337,26 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
             ChunkData::Mem(v) => v.len() as u64,
             ChunkData::File { len, .. } => *len,
         };
-        entries.insert(c.key, Entry { key: c.key, offset: at, byte_size: len as i32, point_count: c.points as i32 });
-        table.push(laz::laszip::ChunkTableEntry { point_count: c.points, byte_count: len });
+        entries.insert(
+            c.key,
+            Entry {
+                key: c.key,
+                offset: at,
+                byte_size: len as i32,
+                point_count: c.points as i32,
+            },
+        );
+        table.push(laz::laszip::ChunkTableEntry {
+            point_count: c.points,
+            byte_count: len,
+        });
         at += len;
     }
     let table_at = at;
     let mut table_bytes = Vec::new();
-    table.write_to(&mut table_bytes, &laz_vlr).map_err(|e| Error::io(&tname, Location::Source, "encoding the chunk table", e))?;
+    table
+        .write_to(&mut table_bytes, &laz_vlr)
+        .map_err(|e| Error::io(&tname, Location::Source, "encoding the chunk table", e))?;
     let evlr_at = table_at + table_bytes.len() as u64;
 
     // --- hierarchy: data nodes plus the empty ancestors they need, and the root
@@ -306,11 +364,21 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     for k in data_keys {
         let mut p = k.parent();
         while let Some(q) = p {
-            entries.entry(q).or_insert(Entry { key: q, offset: 0, byte_size: 0, point_count: 0 });
+            entries.entry(q).or_insert(Entry {
+                key: q,
+                offset: 0,
+                byte_size: 0,
+                point_count: 0,
+            });
             p = q.parent();
         }
     }
-    entries.entry(VoxelKey::ROOT).or_insert(Entry { key: VoxelKey::ROOT, offset: 0, byte_size: 0, point_count: 0 });
+    entries.entry(VoxelKey::ROOT).or_insert(Entry {
+        key: VoxelKey::ROOT,
+        offset: 0,
+        byte_size: 0,
+        point_count: 0,
+    });
     let keys: Vec<VoxelKey> = entries.keys().copied().collect();
     let pages = paginate(&keys, spec.page_policy);
     let hier_data_at = evlr_at + crate::format::vlr::EVLR_HEADER_SIZE as u64;
@@ -325,7 +393,13 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
         for (k, pointer) in &p.entries {
             if *pointer {
                 let (o, s) = page_at[k];
-                Entry { key: *k, offset: o, byte_size: s as i32, point_count: -1 }.write(&mut hier);
+                Entry {
+                    key: *k,
+                    offset: o,
+                    byte_size: s as i32,
+                    point_count: -1,
+                }
+                .write(&mut hier);
             } else {
                 entries[k].write(&mut hier);
             }
@@ -333,7 +407,14 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     }
     let (root_off, root_size) = page_at[&VoxelKey::ROOT];
     let mut evlr_bytes = Vec::new();
-    Vlr::write(HIERARCHY_USER_ID, HIERARCHY_RECORD_ID, "EPT hierarchy", &hier, true, &mut evlr_bytes);
+    Vlr::write(
+        HIERARCHY_USER_ID,
+        HIERARCHY_RECORD_ID,
+        "EPT hierarchy",
+        &hier,
+        true,
+        &mut evlr_bytes,
+    );
     for (u, r, d, data) in &evlr_list {
         Vlr::write(u, *r, d, data, true, &mut evlr_bytes);
     }
@@ -355,8 +436,12 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
 
     // --- write
     let tmp = temp_path_for(target);
-    let mut guard = TempGuard { path: tmp.clone(), armed: true };
-    let file = File::create(&tmp).map_err(|e| Error::io(&tmp.display().to_string(), Location::Source, "cannot create", e))?;
+    let mut guard = TempGuard {
+        path: tmp.clone(),
+        armed: true,
+    };
+    let file =
+        File::create(&tmp).map_err(|e| Error::io(&tmp.display().to_string(), Location::Source, "cannot create", e))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let werr = |e: std::io::Error| Error::io(&tname, Location::Source, "writing", e);
     w.write_all(&header).map_err(werr)?;
@@ -367,11 +452,13 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
         match &c.data {
             ChunkData::Mem(v) => w.write_all(v).map_err(werr)?,
             ChunkData::File { offset, len } => {
-                let f = chunk_file.as_mut().ok_or_else(|| Error::invalid("chunk temp file missing"))?;
+                let f = chunk_file
+                    .as_mut()
+                    .ok_or_else(|| Error::invalid("chunk temp file missing"))?;
                 buf.resize(*len as usize, 0);
-                f.seek(SeekFrom::Start(*offset)).and_then(|_| f.read_exact(&mut buf)).map_err(|e| {
-                    Error::io("chunk temp file", Location::Offset(*offset), "reading back a chunk", e)
-                })?;
+                f.seek(SeekFrom::Start(*offset))
+                    .and_then(|_| f.read_exact(&mut buf))
+                    .map_err(|e| Error::io("chunk temp file", Location::Offset(*offset), "reading back a chunk", e))?;
                 w.write_all(&buf).map_err(werr)?;
             }
         }
@@ -379,9 +466,11 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     w.write_all(&table_bytes).map_err(werr)?;
     w.write_all(&evlr_bytes).map_err(werr)?;
     let file = w.into_inner().map_err(|e| werr(e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(&tname, Location::Source, "fsync", e))?;
+    file.sync_all()
+        .map_err(|e| Error::io(&tname, Location::Source, "fsync", e))?;
     drop(file);
-    std::fs::rename(&tmp, target).map_err(|e| Error::io(&tname, Location::Source, "renaming the finished file into place", e))?;
+    std::fs::rename(&tmp, target)
+        .map_err(|e| Error::io(&tname, Location::Source, "renaming the finished file into place", e))?;
     guard.armed = false;
     if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         if let Ok(d) = File::open(dir) {
@@ -396,7 +485,10 @@ fn header_bytes(spec: &FileSpec, point_data_at: u64, nvlrs: u32, evlr_at: u64, n
     let (min, max) = if spec.points == 0 {
         ([0.0; 3], [0.0; 3])
     } else {
-        ([q(spec.min_int[0], 0), q(spec.min_int[1], 1), q(spec.min_int[2], 2)], [q(spec.max_int[0], 0), q(spec.max_int[1], 1), q(spec.max_int[2], 2)])
+        (
+            [q(spec.min_int[0], 0), q(spec.min_int[1], 1), q(spec.min_int[2], 2)],
+            [q(spec.max_int[0], 0), q(spec.max_int[1], 1), q(spec.max_int[2], 2)],
+        )
     };
     let mut raw = las::raw::Header {
         file_source_id: spec.file_source_id,
@@ -425,14 +517,21 @@ fn header_bytes(spec: &FileSpec, point_data_at: u64, nvlrs: u32, evlr_at: u64, n
         max_z: max[2],
         min_z: min[2],
         start_of_waveform_data_packet_record: Some(0),
-        evlr: Some(las::raw::header::Evlr { start_of_first_evlr: evlr_at, number_of_evlrs: nevlrs }),
-        large_file: Some(las::raw::header::LargeFile { number_of_point_records: spec.points, number_of_points_by_return: spec.points_by_return }),
+        evlr: Some(las::raw::header::Evlr {
+            start_of_first_evlr: evlr_at,
+            number_of_evlrs: nevlrs,
+        }),
+        large_file: Some(las::raw::header::LargeFile {
+            number_of_point_records: spec.points,
+            number_of_points_by_return: spec.points_by_return,
+        }),
         ..Default::default()
     };
     crate::format::bytes::put_c_string(&mut raw.system_identifier, &spec.system_identifier);
     crate::format::bytes::put_c_string(&mut raw.generating_software, &spec.generating_software);
     let mut out = Vec::with_capacity(375);
-    raw.write_to(&mut out).map_err(|e| Error::invalid(format!("encoding the header: {e}")))?;
+    raw.write_to(&mut out)
+        .map_err(|e| Error::invalid(format!("encoding the header: {e}")))?;
     if out.len() != 375 {
         return Err(Error::invalid(format!("internal error: header of {} bytes", out.len())));
     }
@@ -446,9 +545,28 @@ mod tests {
     #[test]
     fn preorder_puts_parents_first_and_children_in_index_order() {
         let r = VoxelKey::ROOT;
-        let mut keys = vec![r.child(7), r.child(0).child(3), r.child(0), r, r.child(1), r.child(0).child(0).child(5), r.child(0).child(1)];
+        let mut keys = vec![
+            r.child(7),
+            r.child(0).child(3),
+            r.child(0),
+            r,
+            r.child(1),
+            r.child(0).child(0).child(5),
+            r.child(0).child(1),
+        ];
         keys.sort_by(preorder_cmp);
-        assert_eq!(keys, vec![r, r.child(0), r.child(0).child(0).child(5), r.child(0).child(1), r.child(0).child(3), r.child(1), r.child(7)]);
+        assert_eq!(
+            keys,
+            vec![
+                r,
+                r.child(0),
+                r.child(0).child(0).child(5),
+                r.child(0).child(1),
+                r.child(0).child(3),
+                r.child(1),
+                r.child(7)
+            ]
+        );
     }
 
     #[test]
@@ -460,18 +578,41 @@ mod tests {
             level = level.iter().flat_map(|k| (0..8).map(move |i| k.child(i))).collect();
             keys.extend(&level);
         }
-        let pages = paginate(&keys, PagePolicy { levels: 2, min_entries: 9 });
+        let pages = paginate(
+            &keys,
+            PagePolicy {
+                levels: 2,
+                min_entries: 9,
+            },
+        );
         assert_eq!(pages.len(), 1 + 64);
         assert_eq!(pages[0].root, VoxelKey::ROOT);
         assert_eq!(pages[0].entries.len(), 1 + 8 + 64);
         assert_eq!(pages[0].entries.iter().filter(|e| e.1).count(), 64);
-        assert!(pages[1..].iter().all(|p| p.entries.len() == 9 && p.entries[0] == (p.root, false)));
+        assert!(
+            pages[1..]
+                .iter()
+                .all(|p| p.entries.len() == 9 && p.entries[0] == (p.root, false))
+        );
         // every key appears exactly once as a non-pointer entry
-        let mut seen: Vec<VoxelKey> = pages.iter().flat_map(|p| p.entries.iter().filter(|e| !e.1).map(|e| e.0)).collect();
+        let mut seen: Vec<VoxelKey> = pages
+            .iter()
+            .flat_map(|p| p.entries.iter().filter(|e| !e.1).map(|e| e.0))
+            .collect();
         seen.sort();
         let mut all = keys.clone();
         all.sort();
         assert_eq!(seen, all);
-        assert_eq!(paginate(&keys, PagePolicy { levels: 2, min_entries: 10 }).len(), 1);
+        assert_eq!(
+            paginate(
+                &keys,
+                PagePolicy {
+                    levels: 2,
+                    min_entries: 10
+                }
+            )
+            .len(),
+            1
+        );
     }
 }

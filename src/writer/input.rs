@@ -8,8 +8,8 @@
 
 use crate::error::{Error, Location, Result};
 use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, parse_extra_bytes};
-use crate::reader::LasFile;
 use crate::format::{ExtraBytes, Header, PointLayout, Vlr};
+use crate::reader::LasFile;
 use crate::source::{ByteSource, FileSource};
 use laz::record::{LayeredPointRecordDecompressor, RecordDecompressor, SequentialPointRecordDecompressor};
 use rayon::prelude::*;
@@ -23,7 +23,11 @@ pub enum Storage {
     /// Uncompressed records.
     Las,
     /// LAZ chunks: (absolute offset, compressed bytes, points) per chunk, in order.
-    Laz { vlr: laz::LazVlr, layered: bool, chunks: Vec<LazChunk> },
+    Laz {
+        vlr: laz::LazVlr,
+        layered: bool,
+        chunks: Vec<LazChunk>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +91,11 @@ impl InputFile {
         let available = header.extra_bytes_len();
         let mut extra_bytes = Vec::new();
         let mut extra_bytes_vlr = None;
-        if let Some(v) = vlrs.iter().chain(evlrs.iter()).find(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID)) {
+        if let Some(v) = vlrs
+            .iter()
+            .chain(evlrs.iter())
+            .find(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID))
+        {
             let data = v.data.clone().unwrap_or_default();
             extra_bytes = parse_extra_bytes(&data, available)
                 .map_err(|m| fail(v.data_offset, format!("extra-bytes VLR: {m}")))?;
@@ -97,8 +105,15 @@ impl InputFile {
         let storage = if header.compressed {
             Self::laz_storage(&name, source.as_ref(), &header, &vlrs, las.laz_vlr.clone())?
         } else {
-            let need = header.point_count.checked_mul(header.point_record_length as u64).and_then(|n| n.checked_add(point_offset));
-            let end = if header.evlr_count > 0 && header.evlr_start >= point_offset { header.evlr_start.min(len) } else { len };
+            let need = header
+                .point_count
+                .checked_mul(header.point_record_length as u64)
+                .and_then(|n| n.checked_add(point_offset));
+            let end = if header.evlr_count > 0 && header.evlr_start >= point_offset {
+                header.evlr_start.min(len)
+            } else {
+                len
+            };
             match need {
                 Some(n) if n <= end => {}
                 _ => {
@@ -115,17 +130,45 @@ impl InputFile {
             Storage::Las
         };
         let warnings = las.warnings.iter().map(|w| format!("{name}: {w}")).collect();
-        Ok(InputFile { name, source, las, header, vlrs, evlrs, layout, extra_bytes, extra_bytes_vlr, storage, warnings })
+        Ok(InputFile {
+            name,
+            source,
+            las,
+            header,
+            vlrs,
+            evlrs,
+            layout,
+            extra_bytes,
+            extra_bytes_vlr,
+            storage,
+            warnings,
+        })
     }
 
-    fn laz_storage(name: &str, source: &dyn ByteSource, header: &Header, vlrs: &[Vlr], parsed: Option<laz::LazVlr>) -> Result<Storage> {
+    fn laz_storage(
+        name: &str,
+        source: &dyn ByteSource,
+        header: &Header,
+        vlrs: &[Vlr],
+        parsed: Option<laz::LazVlr>,
+    ) -> Result<Storage> {
         let fail = |at: u64, msg: String| Error::format(name, Location::Offset(at), msg);
-        let v = vlrs.iter().find(|v| v.is(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID)).ok_or_else(|| {
-            fail(104, "the point format byte says LAZ (bit 0x80) but there is no 'laszip encoded'/22204 VLR".into())
-        })?;
+        let v = vlrs
+            .iter()
+            .find(|v| v.is(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID))
+            .ok_or_else(|| {
+                fail(
+                    104,
+                    "the point format byte says LAZ (bit 0x80) but there is no 'laszip encoded'/22204 VLR".into(),
+                )
+            })?;
         let data = v.data.as_deref().unwrap_or(&[]);
         let vlr = parsed.ok_or_else(|| fail(v.data_offset, "laszip VLR cannot be parsed".into()))?;
-        let compressor = if data.len() >= 2 { u16::from_le_bytes([data[0], data[1]]) } else { 0 };
+        let compressor = if data.len() >= 2 {
+            u16::from_le_bytes([data[0], data[1]])
+        } else {
+            0
+        };
         if compressor != 2 && compressor != 3 {
             return Err(Error::unsupported(
                 name,
@@ -139,14 +182,25 @@ impl InputFile {
         let layered = vlr.items().first().map(|i| i.version() >= 3).unwrap_or(false);
         let point_offset = header.offset_to_point_data();
         let len = source.len();
-        let data_end = if header.evlr_count > 0 { header.evlr_start.min(len) } else { len };
+        let data_end = if header.evlr_count > 0 {
+            header.evlr_start.min(len)
+        } else {
+            len
+        };
         if header.point_count == 0 {
-            return Ok(Storage::Laz { vlr, layered, chunks: Vec::new() });
+            return Ok(Storage::Laz {
+                vlr,
+                layered,
+                chunks: Vec::new(),
+            });
         }
         if point_offset + 8 > data_end {
             return Err(fail(
                 point_offset,
-                format!("the header promises {} points but the file ends before the LAZ data starts", header.point_count),
+                format!(
+                    "the header promises {} points but the file ends before the LAZ data starts",
+                    header.point_count
+                ),
             ));
         }
         let off = source.read_range(point_offset..point_offset + 8)?;
@@ -158,7 +212,9 @@ impl InputFile {
             if table_at <= point_offset as i64 || table_at as u64 >= data_end {
                 return Err(fail(
                     point_offset,
-                    format!("LAZ chunk table offset {table_at} is not inside the point data (bytes {point_offset}..{data_end}); the file is truncated or was not finished"),
+                    format!(
+                        "LAZ chunk table offset {table_at} is not inside the point data (bytes {point_offset}..{data_end}); the file is truncated or was not finished"
+                    ),
                 ));
             }
         }
@@ -173,15 +229,26 @@ impl InputFile {
             if left == 0 {
                 break;
             }
-            let points = if vlr.uses_variable_size_chunks() { e.point_count } else { (vlr.chunk_size() as u64).min(left) };
+            let points = if vlr.uses_variable_size_chunks() {
+                e.point_count
+            } else {
+                (vlr.chunk_size() as u64).min(left)
+            };
             if at + e.byte_count > table_at {
                 return Err(fail(
                     at,
-                    format!("LAZ chunk {i} of {} bytes runs past the chunk table at byte {table_at}", e.byte_count),
+                    format!(
+                        "LAZ chunk {i} of {} bytes runs past the chunk table at byte {table_at}",
+                        e.byte_count
+                    ),
                 ));
             }
             let points = points.min(left);
-            chunks.push(LazChunk { offset: at, bytes: e.byte_count, points });
+            chunks.push(LazChunk {
+                offset: at,
+                bytes: e.byte_count,
+                points,
+            });
             at += e.byte_count;
             left -= points;
         }
@@ -241,8 +308,13 @@ impl InputFile {
                         .par_iter()
                         .map(|c| {
                             let data = self.source.read_range(c.offset..c.offset + c.bytes)?;
-                            decompress_chunk(vlr, *layered, &data, c.points as usize, rl)
-                                .map_err(|m| Error::format(&self.name, Location::Offset(c.offset), format!("LAZ chunk of {} points does not decode: {m}", c.points)))
+                            decompress_chunk(vlr, *layered, &data, c.points as usize, rl).map_err(|m| {
+                                Error::format(
+                                    &self.name,
+                                    Location::Offset(c.offset),
+                                    format!("LAZ chunk of {} points does not decode: {m}", c.points),
+                                )
+                            })
                         })
                         .collect();
                     for d in decoded {
@@ -257,21 +329,31 @@ impl InputFile {
 }
 
 /// Decodes one LAZ chunk of `points` records.
-pub fn decompress_chunk(vlr: &laz::LazVlr, layered: bool, data: &[u8], points: usize, rec_len: usize) -> std::result::Result<Vec<u8>, String> {
+pub fn decompress_chunk(
+    vlr: &laz::LazVlr,
+    layered: bool,
+    data: &[u8],
+    points: usize,
+    rec_len: usize,
+) -> std::result::Result<Vec<u8>, String> {
     let mut out = vec![0u8; points * rec_len];
     if points == 0 {
         return Ok(out);
     }
     let items = vlr.items().clone();
     // a damaged chunk must be an error, not a panic inside the decoder
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| if layered {
-        let mut d = LayeredPointRecordDecompressor::new(Cursor::new(data));
-        d.set_fields_from(&items).map_err(|e| std::io::Error::other(e.to_string()))?;
-        d.decompress_many(&mut out)
-    } else {
-        let mut d = SequentialPointRecordDecompressor::new(Cursor::new(data));
-        d.set_fields_from(&items).map_err(|e| std::io::Error::other(e.to_string()))?;
-        d.decompress_many(&mut out)
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if layered {
+            let mut d = LayeredPointRecordDecompressor::new(Cursor::new(data));
+            d.set_fields_from(&items)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            d.decompress_many(&mut out)
+        } else {
+            let mut d = SequentialPointRecordDecompressor::new(Cursor::new(data));
+            d.set_fields_from(&items)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            d.decompress_many(&mut out)
+        }
     }))
     .map_err(|_| "the decoder panicked on the chunk's bytes".to_string())?;
     r.map_err(|e| e.to_string())?;

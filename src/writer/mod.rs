@@ -169,7 +169,10 @@ pub struct Writer {
 
 impl Writer {
     pub fn new(opts: WriterOptions) -> Self {
-        Writer { opts, inputs: Vec::new() }
+        Writer {
+            opts,
+            inputs: Vec::new(),
+        }
     }
     pub fn input(mut self, path: impl AsRef<Path>) -> Self {
         self.inputs.push(path.as_ref().to_path_buf());
@@ -221,21 +224,30 @@ pub fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num.parse().map_err(|_| Error::invalid(format!("'{s}' is not a size (examples: 512M, 2G, 1000000)")))?;
+    let v: f64 = num
+        .parse()
+        .map_err(|_| Error::invalid(format!("'{s}' is not a size (examples: 512M, 2G, 1000000)")))?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" | "kib" => 1024.0,
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
         "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
         "t" | "tb" | "tib" => 1024.0f64.powi(4),
-        u => return Err(Error::invalid(format!("'{s}': unknown size unit '{u}' (use K, M, G or T)"))),
+        u => {
+            return Err(Error::invalid(format!(
+                "'{s}': unknown size unit '{u}' (use K, M, G or T)"
+            )));
+        }
     };
     Ok((v * mult) as u64)
 }
 
 /// Parses `--scale X[,Y,Z]`.
 pub fn parse_scale(s: &str) -> Result<[f64; 3]> {
-    let v: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>()
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
         .map_err(|_| Error::invalid(format!("--scale '{s}': expected X or X,Y,Z numbers")))?;
     let out = match v.as_slice() {
         [a] => [*a; 3],
@@ -253,24 +265,35 @@ pub fn parse_offset(s: &str) -> Result<OffsetOption> {
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(OffsetOption::Auto);
     }
-    let v: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>()
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
         .map_err(|_| Error::invalid(format!("--offset '{s}': expected X,Y,Z or auto")))?;
     match v.as_slice() {
         [a, b, c] if [a, b, c].iter().all(|x| x.is_finite()) => Ok(OffsetOption::Value([*a, *b, *c])),
-        _ => Err(Error::invalid(format!("--offset '{s}': expected three finite numbers X,Y,Z or auto"))),
+        _ => Err(Error::invalid(format!(
+            "--offset '{s}': expected three finite numbers X,Y,Z or auto"
+        ))),
     }
 }
 
 /// Half the machine's RAM (from /proc/meminfo), 2 GiB when unknown.
 pub fn default_memory_limit() -> u64 {
     let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-        s.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        s.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
     });
     total.map(|kb| kb * 1024 / 2).unwrap_or(2 << 30)
 }
 
 /// Translates LAS/LAZ `inputs` into one COPC file at `output`. See the module docs.
-pub fn translate<P: AsRef<Path>>(inputs: &[P], output: impl AsRef<Path>, opts: &WriterOptions) -> Result<TranslateSummary> {
+pub fn translate<P: AsRef<Path>>(
+    inputs: &[P],
+    output: impl AsRef<Path>,
+    opts: &WriterOptions,
+) -> Result<TranslateSummary> {
     let output = output.as_ref();
     let threads = opts.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -291,7 +314,13 @@ struct Stats {
 
 impl Stats {
     fn new() -> Self {
-        Stats { min: [i32::MAX; 3], max: [i32::MIN; 3], gps: [f64::INFINITY, f64::NEG_INFINITY], by_return: [0; 15], count: 0 }
+        Stats {
+            min: [i32::MAX; 3],
+            max: [i32::MIN; 3],
+            gps: [f64::INFINITY, f64::NEG_INFINITY],
+            by_return: [0; 15],
+            count: 0,
+        }
     }
     fn add(&mut self, recs: &[u8], rec_len: usize) {
         for r in recs.chunks_exact(rec_len) {
@@ -365,32 +394,54 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
         let gps_kind = |f: &InputFile| f.layout.gps_time.is_some().then_some(f.header.global_encoding() & 1);
         if let (Some(a), Some(b)) = (gps_kind(f), gps_kind(first)) {
             if a != b {
-                let kind = |k: u16| if k == 1 { "adjusted standard GPS time" } else { "GPS week time" };
+                let kind = |k: u16| {
+                    if k == 1 {
+                        "adjusted standard GPS time"
+                    } else {
+                        "GPS week time"
+                    }
+                };
                 return Err(Error::invalid(format!(
                     "cannot merge {} ({}) with {} ({}): their GPS times are not comparable",
-                    f.name, kind(a), first.name, kind(b)
+                    f.name,
+                    kind(a),
+                    first.name,
+                    kind(b)
                 )));
             }
         }
         if f.header.extra_bytes_len() != extra_len || f.extra_bytes_vlr != first.extra_bytes_vlr {
             return Err(Error::invalid(format!(
                 "cannot merge {} and {}: their extra bytes differ ({} and {} bytes per point, or different descriptors)",
-                f.name, first.name, f.header.extra_bytes_len(), extra_len
+                f.name,
+                first.name,
+                f.header.extra_bytes_len(),
+                extra_len
             )));
         }
         let described: usize = f.extra_bytes.iter().map(|e| e.size()).sum();
         if extra_len > described {
             // undescribed bytes cannot be labelled in the output; say so, but keep them
-            warn(opts, &mut warnings, format!(
-                "{}: {} of the {} extra bytes per point have no extra-bytes descriptor; they are kept bit-exact and described as undocumented (type 0) bytes",
-                f.name, extra_len - described, extra_len
-            ));
+            warn(
+                opts,
+                &mut warnings,
+                format!(
+                    "{}: {} of the {} extra bytes per point have no extra-bytes descriptor; they are kept bit-exact and described as undocumented (type 0) bytes",
+                    f.name,
+                    extra_len - described,
+                    extra_len
+                ),
+            );
         }
         if has_waveform(f.header.point_format) {
-            warn(opts, &mut warnings, format!(
-                "{}: point format {} carries wave packets; the points are kept, the wave packet fields are dropped",
-                f.name, f.header.point_format
-            ));
+            warn(
+                opts,
+                &mut warnings,
+                format!(
+                    "{}: point format {} carries wave packets; the points are kept, the wave packet fields are dropped",
+                    f.name, f.header.point_format
+                ),
+            );
         }
     }
     // CRS
@@ -403,10 +454,14 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
             let c = crs::input_crs(&recs);
             let w = match &c {
                 crs::InputCrs::Unconvertible(m) => {
-                    warn(opts, &mut warnings, format!(
-                        "{}: {m}; the output has no CRS (give one with --a-srs WKT|EPSG:n)",
-                        f.name
-                    ));
+                    warn(
+                        opts,
+                        &mut warnings,
+                        format!(
+                            "{}: {m}; the output has no CRS (give one with --a-srs WKT|EPSG:n)",
+                            f.name
+                        ),
+                    );
                     None
                 }
                 other => other.wkt().map(str::to_string),
@@ -427,7 +482,11 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
                 let recs: Vec<&crate::format::Vlr> = f.vlrs.iter().chain(f.evlrs.iter()).collect();
                 crs::input_crs(&recs).wkt().is_none()
             }) {
-                warn(opts, &mut warnings, format!("{} has no CRS; using the CRS of {pname}", f.name));
+                warn(
+                    opts,
+                    &mut warnings,
+                    format!("{} has no CRS; using the CRS of {pname}", f.name),
+                );
             }
         }
         found.map(|(w, _)| w)
@@ -480,7 +539,9 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
         None if same(&in_offset) && fits(first.header.offset) => first.header.offset,
         None => auto(scale),
     };
-    let unchanged = files.iter().all(|f| f.header.scale == scale && f.header.offset == offset);
+    let unchanged = files
+        .iter()
+        .all(|f| f.header.scale == scale && f.header.offset == offset);
     if !unchanged && !fits(offset) {
         let (mn, mx) = (hmin.unwrap_or([0.0; 3]), hmax.unwrap_or([0.0; 3]));
         return Err(Error::invalid(format!(
@@ -488,7 +549,15 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
              use --offset auto (or an offset near the data) or a larger --scale"
         )));
     }
-    Ok(Plan { format, rec_len: crate::format::PointLayout::base_size(format) + extra_len, extra_len, scale, offset, wkt, warnings })
+    Ok(Plan {
+        format,
+        rec_len: crate::format::PointLayout::base_size(format) + extra_len,
+        extra_len,
+        scale,
+        offset,
+        wkt,
+        warnings,
+    })
 }
 
 /// Union of the inputs' header bounds, when they are sane.
@@ -579,12 +648,19 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         (Some(a), Some(b)) => {
             // the header bounds at the output quantization
             let q = |v: f64, x: usize| ((v - plan.offset[x]) / plan.scale[x]).round() * plan.scale[x] + plan.offset[x];
-            Some(Geometry::cube_for([q(a[0], 0), q(a[1], 1), q(a[2], 2)], [q(b[0], 0), q(b[1], 1), q(b[2], 2)], plan.scale))
+            Some(Geometry::cube_for(
+                [q(a[0], 0), q(a[1], 1), q(a[2], 2)],
+                [q(b[0], 0), q(b[1], 1), q(b[2], 2)],
+                plan.scale,
+            ))
         }
         _ => None,
     };
     let prov_geo = Geometry::new(
-        provisional.unwrap_or(Cube { center: plan.offset, halfsize: 1.0 }),
+        provisional.unwrap_or(Cube {
+            center: plan.offset,
+            halfsize: 1.0,
+        }),
         plan.scale,
         plan.offset,
     );
@@ -594,8 +670,18 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let mut stats = Stats::new();
     let mut mem = PointBuf::new(plan.rec_len);
     let mut bins = if spill {
-        let level = (1..=4).find(|b| total / 4u64.pow(*b as u32) <= budget_points / 2).unwrap_or(4);
-        Some(Bins::new(&temp_dir, plan.format, plan.extra_len, plan.rec_len, prov_geo, level, (limit / 8) as usize)?)
+        let level = (1..=4)
+            .find(|b| total / 4u64.pow(*b as u32) <= budget_points / 2)
+            .unwrap_or(4);
+        Some(Bins::new(
+            &temp_dir,
+            plan.format,
+            plan.extra_len,
+            plan.rec_len,
+            prov_geo,
+            level,
+            (limit / 8) as usize,
+        )?)
     } else {
         mem.recs.reserve(total as usize * plan.rec_len);
         mem.seqs.reserve(total as usize);
@@ -607,7 +693,10 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         let rq = Requantize::new(f.header.scale, f.header.offset, plan.scale, plan.offset);
         let conv = Converter::new(f.layout, rq);
         if conv.output_len != plan.rec_len {
-            return Err(Error::invalid(format!("internal error: {} converts to {} bytes, expected {}", f.name, conv.output_len, plan.rec_len)));
+            return Err(Error::invalid(format!(
+                "internal error: {} converts to {} bytes, expected {}",
+                f.name, conv.output_len, plan.rec_len
+            )));
         }
         let mut read_in_file = 0u64;
         f.read_records(262_144, |recs| {
@@ -649,12 +738,23 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let (emin, emax) = stats.world(plan.scale, plan.offset);
     let geo = match provisional {
         // no points: the header bounds are written as 0, so is the cube's centre
-        _ if stats.count == 0 => Geometry::new(Cube { center: [0.0; 3], halfsize: 1.0 }, plan.scale, plan.offset),
+        _ if stats.count == 0 => Geometry::new(
+            Cube {
+                center: [0.0; 3],
+                halfsize: 1.0,
+            },
+            plan.scale,
+            plan.offset,
+        ),
         Some(_) if prov_geo.contains(emin, emax) => prov_geo,
         _ => {
-            warn(opts, &mut plan.warnings, format!(
-                "the input headers' bounds do not contain every point; the octree cube is computed from the points ({emin:?} to {emax:?})"
-            ));
+            warn(
+                opts,
+                &mut plan.warnings,
+                format!(
+                    "the input headers' bounds do not contain every point; the octree cube is computed from the points ({emin:?} to {emax:?})"
+                ),
+            );
             Geometry::new(Geometry::cube_for(emin, emax, plan.scale), plan.scale, plan.offset)
         }
     };
@@ -668,7 +768,12 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
     std::fs::create_dir_all(&temp_dir).ok();
     let store = ChunkStore::new(chunk_mem, &temp_dir);
-    let counter = Counter { store: &store, nodes: AtomicU64::new(0), progress: progress.clone(), cancel: opts.cancel.clone() };
+    let counter = Counter {
+        store: &store,
+        nodes: AtomicU64::new(0),
+        progress: progress.clone(),
+        cancel: opts.cancel.clone(),
+    };
     let builder = Builder {
         geo,
         rec_len: plan.rec_len,
@@ -729,7 +834,11 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             }
         }
     }
-    let (gps0, gps1) = if stats.count == 0 || !stats.gps[0].is_finite() { (0.0, 0.0) } else { (stats.gps[0], stats.gps[1]) };
+    let (gps0, gps1) = if stats.count == 0 || !stats.gps[0].is_finite() {
+        (0.0, 0.0)
+    } else {
+        (stats.gps[0], stats.gps[1])
+    };
     let spec = FileSpec {
         format: plan.format,
         record_length: plan.rec_len as u16,
@@ -744,9 +853,20 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         cube: geo.cube,
         spacing: geo.spacing(),
         global_encoding_gps_bit: first.header.global_encoding() & 1 != 0,
-        file_source_id: if files.iter().all(|f| f.header.raw.file_source_id == first.header.raw.file_source_id) { first.header.raw.file_source_id } else { 0 },
+        file_source_id: if files
+            .iter()
+            .all(|f| f.header.raw.file_source_id == first.header.raw.file_source_id)
+        {
+            first.header.raw.file_source_id
+        } else {
+            0
+        },
         guid: if single { first.header.raw.guid } else { [0; 16] },
-        system_identifier: if single { first.header.system_identifier() } else { "MERGE".into() },
+        system_identifier: if single {
+            first.header.system_identifier()
+        } else {
+            "MERGE".into()
+        },
         generating_software: format!("copc {}", env!("CARGO_PKG_VERSION")),
         creation_day: first.header.raw.file_creation_day_of_year,
         creation_year: first.header.raw.file_creation_year,
@@ -759,7 +879,10 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     check_cancel(&opts.cancel)?;
     let (nodes, pages) = file::write_file(output, &spec, store)?;
     if let Some(p) = &progress {
-        p(&Progress::Done { points: stats.count, nodes: nodes as u64 });
+        p(&Progress::Done {
+            points: stats.count,
+            nodes: nodes as u64,
+        });
     }
     Ok(TranslateSummary {
         points: stats.count,
@@ -773,7 +896,11 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         spilled: spill,
         peak_temp_bytes: peak_temp,
         warnings: plan.warnings,
-        seconds: [(t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64(), t2.elapsed().as_secs_f64()],
+        seconds: [
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            t2.elapsed().as_secs_f64(),
+        ],
     })
 }
 

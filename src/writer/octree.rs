@@ -47,8 +47,18 @@ pub struct Geometry {
 
 impl Geometry {
     pub fn new(cube: Cube, scale: [f64; 3], offset: [f64; 3]) -> Self {
-        let origin = [cube.center[0] - cube.halfsize, cube.center[1] - cube.halfsize, cube.center[2] - cube.halfsize];
-        Geometry { cube, scale, offset, origin, inv: (1u64 << GRID_BITS) as f64 / (2.0 * cube.halfsize) }
+        let origin = [
+            cube.center[0] - cube.halfsize,
+            cube.center[1] - cube.halfsize,
+            cube.center[2] - cube.halfsize,
+        ];
+        Geometry {
+            cube,
+            scale,
+            offset,
+            origin,
+            inv: (1u64 << GRID_BITS) as f64 / (2.0 * cube.halfsize),
+        }
     }
 
     /// The cube for points whose quantized extents are `min`..`max` (world units):
@@ -62,7 +72,10 @@ impl Geometry {
             half = half.max((max[a] - min[a]) * 0.5);
         }
         let step = scale.iter().fold(0.0f64, |m, s| m.max(s.abs()));
-        Cube { center, halfsize: half + step.max(1e-9) }
+        Cube {
+            center,
+            halfsize: half + step.max(1e-9),
+        }
     }
 
     /// True when every world coordinate in `min`..`max` lies inside the cube.
@@ -80,7 +93,13 @@ impl Geometry {
             let v = i32::from_le_bytes([rec[4 * a], rec[4 * a + 1], rec[4 * a + 2], rec[4 * a + 3]]);
             let w = v as f64 * self.scale[a] + self.offset[a];
             let t = ((w - self.origin[a]) * self.inv).floor();
-            g[a] = if t.is_nan() || t <= 0.0 { 0 } else if t >= top { top as u32 } else { t as u32 };
+            g[a] = if t.is_nan() || t <= 0.0 {
+                0
+            } else if t >= top {
+                top as u32
+            } else {
+                t as u32
+            };
         }
         g
     }
@@ -135,7 +154,11 @@ pub struct PointBuf {
 
 impl PointBuf {
     pub fn new(rec_len: usize) -> Self {
-        PointBuf { rec_len, recs: Vec::new(), seqs: Vec::new() }
+        PointBuf {
+            rec_len,
+            recs: Vec::new(),
+            seqs: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -260,11 +283,18 @@ impl<'a> Builder<'a> {
             srest = sb;
         }
         let run = |(c, part, s): (usize, &mut [u32], &mut [u32])| -> Result<Vec<u32>> {
-            if part.is_empty() { Ok(Vec::new()) } else { self.build_rec(key.child(c as u8), buf, part, s) }
+            if part.is_empty() {
+                Ok(Vec::new())
+            } else {
+                self.build_rec(key.child(c as u8), buf, part, s)
+            }
         };
         let total: usize = counts.iter().sum();
-        let lists: Vec<Result<Vec<u32>>> =
-            if total >= PARALLEL_MIN { parts.into_par_iter().map(run).collect() } else { parts.into_iter().map(run).collect() };
+        let lists: Vec<Result<Vec<u32>>> = if total >= PARALLEL_MIN {
+            parts.into_par_iter().map(run).collect()
+        } else {
+            parts.into_iter().map(run).collect()
+        };
         let lists = lists.into_iter().collect::<Result<Vec<_>>>()?;
         self.sample_and_emit(key, buf, lists)
     }
@@ -309,12 +339,22 @@ impl<'a> Builder<'a> {
             let r = buf.rec(p);
             f64::from_le_bytes(r[g..g + 8].try_into().unwrap_or([0; 8]))
         };
-        list.sort_unstable_by(|&a, &b| gps(a).total_cmp(&gps(b)).then(buf.seqs[a as usize].cmp(&buf.seqs[b as usize])));
+        list.sort_unstable_by(|&a, &b| {
+            gps(a)
+                .total_cmp(&gps(b))
+                .then(buf.seqs[a as usize].cmp(&buf.seqs[b as usize]))
+        });
         if list.len() > i32::MAX as usize {
             return Err(Error::format(
                 &self.name,
-                Location::Node { key: key.as_array(), offset: None },
-                format!("{} points fall in one node (over the i32 limit of a COPC entry): the input has too many identical points", list.len()),
+                Location::Node {
+                    key: key.as_array(),
+                    offset: None,
+                },
+                format!(
+                    "{} points fall in one node (over the i32 limit of a COPC entry): the input has too many identical points",
+                    list.len()
+                ),
             ));
         }
         let mut recs = Vec::with_capacity(list.len() * buf.rec_len);
@@ -322,13 +362,27 @@ impl<'a> Builder<'a> {
             recs.extend_from_slice(buf.rec(p));
         }
         let chunk = compress_chunk(&self.items, &recs).map_err(|e| {
-            Error::io(&self.name, Location::Node { key: key.as_array(), offset: None }, "compressing a node", e)
+            Error::io(
+                &self.name,
+                Location::Node {
+                    key: key.as_array(),
+                    offset: None,
+                },
+                "compressing a node",
+                e,
+            )
         })?;
         if chunk.len() > i32::MAX as usize {
             return Err(Error::format(
                 &self.name,
-                Location::Node { key: key.as_array(), offset: None },
-                format!("a node's chunk of {} bytes is over the i32 limit of a COPC entry (too many identical points)", chunk.len()),
+                Location::Node {
+                    key: key.as_array(),
+                    offset: None,
+                },
+                format!(
+                    "a node's chunk of {} bytes is over the i32 limit of a COPC entry (too many identical points)",
+                    chunk.len()
+                ),
             ));
         }
         self.sink.put(key, list.len() as u64, chunk)
@@ -338,7 +392,8 @@ impl<'a> Builder<'a> {
 /// Compresses records into one layered LAZ chunk (what a reader decodes alone).
 pub fn compress_chunk(items: &[laz::LazItem], recs: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut c = LayeredPointRecordCompressor::new(Vec::with_capacity(recs.len() / 4));
-    c.set_fields_from(&items.to_vec()).map_err(|e| std::io::Error::other(e.to_string()))?;
+    c.set_fields_from(&items.to_vec())
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     c.compress_many(recs)?;
     c.done()?;
     Ok(c.into_inner())
@@ -350,7 +405,10 @@ mod tests {
 
     #[test]
     fn grid_octants_and_cells_agree_with_keys() {
-        let cube = Cube { center: [0.0, 0.0, 0.0], halfsize: 64.0 };
+        let cube = Cube {
+            center: [0.0, 0.0, 0.0],
+            halfsize: 64.0,
+        };
         let geo = Geometry::new(cube, [1.0; 3], [0.0; 3]);
         let mut rec = vec![0u8; 30];
         let put = |rec: &mut Vec<u8>, p: [i32; 3]| {

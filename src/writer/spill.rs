@@ -42,11 +42,26 @@ pub struct Bins {
 
 impl Bins {
     /// `format` and `extra_len` describe the records (COPC format 6-8).
-    pub fn new(temp_dir: &Path, format: u8, extra_len: usize, rec_len: usize, geo: Geometry, level: i32, flush_at: usize) -> Result<Bins> {
+    pub fn new(
+        temp_dir: &Path,
+        format: u8,
+        extra_len: usize,
+        rec_len: usize,
+        geo: Geometry,
+        level: i32,
+        flush_at: usize,
+    ) -> Result<Bins> {
         let dir = tempfile::Builder::new()
             .prefix("copc-spill-")
             .tempdir_in(temp_dir)
-            .map_err(|e| Error::io(&temp_dir.display().to_string(), Location::Source, "creating the spill folder", e))?;
+            .map_err(|e| {
+                Error::io(
+                    &temp_dir.display().to_string(),
+                    Location::Source,
+                    "creating the spill folder",
+                    e,
+                )
+            })?;
         let items = laz::LazItemRecordBuilder::default_for_point_format_id(format, (extra_len + 8) as u16)
             .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
         Ok(Bins {
@@ -73,11 +88,18 @@ impl Bins {
     }
 
     fn path(&self, key: &VoxelKey) -> PathBuf {
-        self.dir.path().join(format!("{}-{}-{}-{}.bin", key.level, key.x, key.y, key.z))
+        self.dir
+            .path()
+            .join(format!("{}-{}-{}-{}.bin", key.level, key.x, key.y, key.z))
     }
 
     fn io(&self, key: &VoxelKey, what: &str, e: std::io::Error) -> Error {
-        Error::io(&self.path(key).display().to_string(), Location::Source, what.to_string(), e)
+        Error::io(
+            &self.path(key).display().to_string(),
+            Location::Source,
+            what.to_string(),
+            e,
+        )
     }
 
     /// Adds records (`rec_len` each) whose sequence numbers start at `first_seq`.
@@ -121,11 +143,17 @@ impl Bins {
             .collect();
         for (k, points, chunk) in blocks {
             let chunk = chunk.map_err(|e| self.io(&k, "compressing spilled points", e))?;
-            let mut f = OpenOptions::new().create(true).append(true).open(self.path(&k)).map_err(|e| self.io(&k, "opening a spill file", e))?;
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.path(&k))
+                .map_err(|e| self.io(&k, "opening a spill file", e))?;
             let mut head = [0u8; 8];
             head[..4].copy_from_slice(&(points as u32).to_le_bytes());
             head[4..].copy_from_slice(&(chunk.len() as u32).to_le_bytes());
-            f.write_all(&head).and_then(|_| f.write_all(&chunk)).map_err(|e| self.io(&k, "writing a spill file", e))?;
+            f.write_all(&head)
+                .and_then(|_| f.write_all(&chunk))
+                .map_err(|e| self.io(&k, "writing a spill file", e))?;
             let info = self.bins.entry(k).or_default();
             info.points += points;
             info.bytes += 8 + chunk.len() as u64;
@@ -142,7 +170,11 @@ impl Bins {
 
     /// Points in the bins at or below `key`.
     pub fn count_under(&self, key: VoxelKey) -> u64 {
-        self.bins.iter().filter(|(k, _)| is_under(**k, key)).map(|(_, b)| b.points).sum()
+        self.bins
+            .iter()
+            .filter(|(k, _)| is_under(**k, key))
+            .map(|(_, b)| b.points)
+            .sum()
     }
 
     pub fn is_bin(&self, key: VoxelKey) -> bool {
@@ -158,11 +190,13 @@ impl Bins {
         let mut data = Vec::new();
         while left > 0 {
             let mut head = [0u8; 8];
-            r.read_exact(&mut head).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            r.read_exact(&mut head)
+                .map_err(|e| self.io(&key, "reading a spill file", e))?;
             let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
             let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
             data.resize(bytes, 0);
-            r.read_exact(&mut data).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            r.read_exact(&mut data)
+                .map_err(|e| self.io(&key, "reading a spill file", e))?;
             let items = decompress_chunk(&self.vlr, true, &data, points, self.item())
                 .map_err(|m| self.io(&key, "decoding spilled points", std::io::Error::other(m)))?;
             f(&items)?;
@@ -186,11 +220,13 @@ impl Bins {
         let mut out = Vec::new();
         while left > 0 {
             let mut head = [0u8; 8];
-            r.read_exact(&mut head).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            r.read_exact(&mut head)
+                .map_err(|e| self.io(&key, "reading a spill file", e))?;
             let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
             let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
             let mut data = vec![0u8; bytes];
-            r.read_exact(&mut data).map_err(|e| self.io(&key, "reading a spill file", e))?;
+            r.read_exact(&mut data)
+                .map_err(|e| self.io(&key, "reading a spill file", e))?;
             out.push((points, data));
             left = left.saturating_sub(points as u64);
         }
@@ -231,7 +267,9 @@ impl Bins {
     /// Splits the bin `key` into its (up to eight) children, block by block.
     pub fn split(&mut self, key: VoxelKey) -> Result<()> {
         self.flush()?;
-        let Some(parent) = self.bins.remove(&key) else { return Ok(()) };
+        let Some(parent) = self.bins.remove(&key) else {
+            return Ok(());
+        };
         // move the file aside so the children can be written while it is read
         let path = self.path(&key);
         let aside = path.with_extension("splitting");
@@ -243,11 +281,13 @@ impl Bins {
             let mut data = Vec::new();
             while left > 0 {
                 let mut head = [0u8; 8];
-                r.read_exact(&mut head).map_err(|e| self.io(&key, "reading a spill file", e))?;
+                r.read_exact(&mut head)
+                    .map_err(|e| self.io(&key, "reading a spill file", e))?;
                 let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
                 let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
                 data.resize(bytes, 0);
-                r.read_exact(&mut data).map_err(|e| self.io(&key, "reading a spill file", e))?;
+                r.read_exact(&mut data)
+                    .map_err(|e| self.io(&key, "reading a spill file", e))?;
                 let items = decompress_chunk(&self.vlr, true, &data, points, self.item())
                     .map_err(|m| self.io(&key, "decoding spilled points", std::io::Error::other(m)))?;
                 self.add_items(&items, key.level + 1)?;
@@ -264,12 +304,24 @@ impl Bins {
     /// out not to contain every point).
     pub fn rebin(mut self, geo: Geometry) -> Result<Bins> {
         self.flush()?;
-        let parent = self.dir.path().parent().map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+        let parent = self
+            .dir
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
         let mut next = Bins {
             dir: tempfile::Builder::new()
                 .prefix("copc-spill-")
                 .tempdir_in(&parent)
-                .map_err(|e| Error::io(&parent.display().to_string(), Location::Source, "creating the spill folder", e))?,
+                .map_err(|e| {
+                    Error::io(
+                        &parent.display().to_string(),
+                        Location::Source,
+                        "creating the spill folder",
+                        e,
+                    )
+                })?,
             rec_len: self.rec_len,
             vlr: self.vlr.clone(),
             geo,
@@ -321,7 +373,14 @@ mod tests {
     #[test]
     fn bins_split_take_and_keep_input_order() {
         let dir = tempfile::tempdir().unwrap();
-        let geo = Geometry::new(Cube { center: [50.0, 50.0, 50.0], halfsize: 50.0 }, [1.0; 3], [0.0; 3]);
+        let geo = Geometry::new(
+            Cube {
+                center: [50.0, 50.0, 50.0],
+                halfsize: 50.0,
+            },
+            [1.0; 3],
+            [0.0; 3],
+        );
         let mut bins = Bins::new(dir.path(), 6, 0, 30, geo, 1, 1).unwrap();
         let mut recs = Vec::new();
         for i in 0..5000 {

@@ -35,7 +35,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { points: 5000, max_level: 3, seed: 7, page_level: 0, empty_interior: true }
+        Options {
+            points: 5000,
+            max_level: 3,
+            seed: 7,
+            page_level: 0,
+            empty_interior: true,
+        }
     }
 }
 
@@ -128,7 +134,14 @@ fn ancestor_at(k: Key, level: i32) -> Key {
     (level, k.1 >> s, k.2 >> s, k.3 >> s)
 }
 
-pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offset: [f64; 3], center: [f64; 3], halfsize: f64) -> MiniCopc {
+pub fn assemble(
+    nodes: BTreeMap<Key, Vec<u8>>,
+    page_level: i32,
+    scale: f64,
+    offset: [f64; 3],
+    center: [f64; 3],
+    halfsize: f64,
+) -> MiniCopc {
     let spacing = 2.0 * halfsize / 128.0;
     let vlr = laz::LazVlrBuilder::new(laz_items()).with_variable_chunk_size().build();
     let mut laz_payload = Vec::new();
@@ -144,7 +157,10 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
         let c = compress_chunk(recs);
         let at = (point_offset + data.len()) as u64;
         chunk_offsets.insert(*k, (at, c.len() as u64));
-        table.push(laz::laszip::ChunkTableEntry { point_count: (recs.len() / RECORD_LEN) as u64, byte_count: c.len() as u64 });
+        table.push(laz::laszip::ChunkTableEntry {
+            point_count: (recs.len() / RECORD_LEN) as u64,
+            byte_count: c.len() as u64,
+        });
         data.extend_from_slice(&c);
     }
     let table_at = (point_offset + data.len()) as u64;
@@ -163,7 +179,11 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
     }
     // pages: root page holds levels < page_level (+ pointers); each level-page_level key its subtree
     let evlr_start = point_offset as u64 + data.len() as u64;
-    let mut page_keys: Vec<Key> = if page_level > 0 { all.keys().filter(|k| k.0 == page_level).copied().collect() } else { vec![] };
+    let mut page_keys: Vec<Key> = if page_level > 0 {
+        all.keys().filter(|k| k.0 == page_level).copied().collect()
+    } else {
+        vec![]
+    };
     page_keys.sort();
     let mut sub_pages = Vec::new();
     let mut evlr = Vec::new();
@@ -222,7 +242,10 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
     if n == 0 {
         (min, max, tmin, tmax) = ([0.0; 3], [0.0; 3], 0.0, 0.0);
     }
-    let mut h = las::raw::Header { version: las::Version::new(1, 4), ..Default::default() };
+    let mut h = las::raw::Header {
+        version: las::Version::new(1, 4),
+        ..Default::default()
+    };
     h.header_size = 375;
     h.global_encoding = 0x10;
     h.offset_to_point_data = point_offset as u32;
@@ -232,8 +255,14 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
     (h.x_scale_factor, h.y_scale_factor, h.z_scale_factor) = (scale, scale, scale);
     (h.x_offset, h.y_offset, h.z_offset) = (offset[0], offset[1], offset[2]);
     (h.min_x, h.min_y, h.min_z, h.max_x, h.max_y, h.max_z) = (min[0], min[1], min[2], max[0], max[1], max[2]);
-    h.evlr = Some(las::raw::header::Evlr { start_of_first_evlr: evlr_start, number_of_evlrs: 1 });
-    h.large_file = Some(las::raw::header::LargeFile { number_of_point_records: n, number_of_points_by_return: by_return });
+    h.evlr = Some(las::raw::header::Evlr {
+        start_of_first_evlr: evlr_start,
+        number_of_evlrs: 1,
+    });
+    h.large_file = Some(las::raw::header::LargeFile {
+        number_of_point_records: n,
+        number_of_points_by_return: by_return,
+    });
     let mut bytes = Vec::new();
     h.write_to(&mut bytes).unwrap();
     assert_eq!(bytes.len(), 375);
@@ -264,18 +293,37 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
 
     let mut pages = vec![(root_start, root_size)];
     pages.extend(sub_pages.iter().map(|(_, s, z)| (*s, *z)));
-    MiniCopc { bytes, nodes, scale, offset, center, halfsize, spacing, pages, chunk_offsets }
+    MiniCopc {
+        bytes,
+        nodes,
+        scale,
+        offset,
+        center,
+        halfsize,
+        spacing,
+        pages,
+        chunk_offsets,
+    }
 }
 
 impl MiniCopc {
     pub fn xyz(&self, r: &[u8]) -> [f64; 3] {
         let raw = |o: usize| i32::from_le_bytes(r[o..o + 4].try_into().unwrap()) as f64;
-        [raw(0) * self.scale + self.offset[0], raw(4) * self.scale + self.offset[1], raw(8) * self.scale + self.offset[2]]
+        [
+            raw(0) * self.scale + self.offset[0],
+            raw(4) * self.scale + self.offset[1],
+            raw(8) * self.scale + self.offset[2],
+        ]
     }
 
     pub fn sorted_records(&self, keep: impl Fn([f64; 3]) -> bool) -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> =
-            self.nodes.values().flat_map(|r| r.chunks_exact(RECORD_LEN)).filter(|r| keep(self.xyz(r))).map(|r| r.to_vec()).collect();
+        let mut v: Vec<Vec<u8>> = self
+            .nodes
+            .values()
+            .flat_map(|r| r.chunks_exact(RECORD_LEN))
+            .filter(|r| keep(self.xyz(r)))
+            .map(|r| r.to_vec())
+            .collect();
         v.sort();
         v
     }
