@@ -31,17 +31,14 @@ pub struct Options {
     pub page_level: i32,
     /// Leave one level-1 node empty (point count 0) with data below it.
     pub empty_interior: bool,
+    /// Write the seed draft's layout: an 80-byte `entwine`/1 info VLR (root page
+    /// offset and size) and `entwine`/1234 pages that start with a u64 entry count.
+    pub seed_draft: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            points: 5000,
-            max_level: 3,
-            seed: 7,
-            page_level: 0,
-            empty_interior: true,
-        }
+        Options { points: 5000, max_level: 3, seed: 7, page_level: 0, empty_interior: true, seed_draft: false }
     }
 }
 
@@ -101,6 +98,21 @@ pub fn build(o: &Options) -> MiniCopc {
         rec[22..30].copy_from_slice(&(1000.0 + i as f64 * 0.001).to_le_bytes());
         nodes.entry(key).or_default().extend_from_slice(&rec);
     }
+    if o.seed_draft {
+        // the draft carries no cube: corner points make the header bounds the cube, as
+        // PDAL's writer did (anchored at the minimum, side = the largest extent)
+        for (i, corner) in [[-halfsize; 3], [halfsize - scale; 3]].iter().enumerate() {
+            let mut rec = [0u8; RECORD_LEN];
+            for a in 0..3 {
+                let raw = ((center[a] + corner[a] - offset[a]) / scale).round() as i32;
+                rec[a * 4..a * 4 + 4].copy_from_slice(&raw.to_le_bytes());
+            }
+            rec[14] = 0x11;
+            let c = if i == 0 { 0 } else { (1 << o.max_level) - 1 };
+            nodes.entry((o.max_level, c, c, c)).or_default().extend_from_slice(&rec);
+        }
+        return assemble_with(nodes, o.page_level, scale, offset, center, halfsize, true);
+    }
     assemble(nodes, o.page_level, scale, offset, center, halfsize)
 }
 
@@ -134,19 +146,27 @@ fn ancestor_at(k: Key, level: i32) -> Key {
     (level, k.1 >> s, k.2 >> s, k.3 >> s)
 }
 
-pub fn assemble(
+pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offset: [f64; 3], center: [f64; 3], halfsize: f64) -> MiniCopc {
+    assemble_with(nodes, page_level, scale, offset, center, halfsize, false)
+}
+
+fn assemble_with(
     nodes: BTreeMap<Key, Vec<u8>>,
     page_level: i32,
     scale: f64,
     offset: [f64; 3],
     center: [f64; 3],
     halfsize: f64,
+    seed: bool,
 ) -> MiniCopc {
+    // the seed draft's pages start with a u64 entry count; its info VLR is 80 bytes
+    let count_prefix = if seed { 8 } else { 0 };
+    let info_len = if seed { 80 } else { 160 };
     let spacing = 2.0 * halfsize / 128.0;
     let vlr = laz::LazVlrBuilder::new(laz_items()).with_variable_chunk_size().build();
     let mut laz_payload = Vec::new();
     vlr.write_to(&mut laz_payload).unwrap();
-    let vlr_block = 54 + 160 + 54 + laz_payload.len();
+    let vlr_block = 54 + info_len + 54 + laz_payload.len();
     let point_offset = 375 + vlr_block;
 
     // chunks
@@ -157,10 +177,7 @@ pub fn assemble(
         let c = compress_chunk(recs);
         let at = (point_offset + data.len()) as u64;
         chunk_offsets.insert(*k, (at, c.len() as u64));
-        table.push(laz::laszip::ChunkTableEntry {
-            point_count: (recs.len() / RECORD_LEN) as u64,
-            byte_count: c.len() as u64,
-        });
+        table.push(laz::laszip::ChunkTableEntry { point_count: (recs.len() / RECORD_LEN) as u64, byte_count: c.len() as u64 });
         data.extend_from_slice(&c);
     }
     let table_at = (point_offset + data.len()) as u64;
@@ -179,11 +196,7 @@ pub fn assemble(
     }
     // pages: root page holds levels < page_level (+ pointers); each level-page_level key its subtree
     let evlr_start = point_offset as u64 + data.len() as u64;
-    let mut page_keys: Vec<Key> = if page_level > 0 {
-        all.keys().filter(|k| k.0 == page_level).copied().collect()
-    } else {
-        vec![]
-    };
+    let mut page_keys: Vec<Key> = if page_level > 0 { all.keys().filter(|k| k.0 == page_level).copied().collect() } else { vec![] };
     page_keys.sort();
     let mut sub_pages = Vec::new();
     let mut evlr = Vec::new();
@@ -191,17 +204,28 @@ pub fn assemble(
     // child pages first, root page last (as PDAL and untwine do); one EVLR holds all
     let mut payload = Vec::new();
     let payload_start = evlr_header_at(&evlr) + 60;
+    let counted = |payload: &mut Vec<u8>, start: usize| {
+        if seed {
+            let n = ((payload.len() - start - 8) / 32) as u64;
+            payload[start..start + 8].copy_from_slice(&n.to_le_bytes());
+        }
+    };
     for pk in &page_keys {
         let start = payload_start + payload.len() as u64;
+        let at = payload.len();
+        payload.extend(std::iter::repeat_n(0u8, count_prefix));
         for (k, &count) in &all {
             if k.0 >= page_level && ancestor_at(*k, page_level) == *pk {
                 let (o, s) = if count > 0 { chunk_offsets[k] } else { (0, 0) };
                 entry(&mut payload, *k, o, s as i32, count);
             }
         }
+        counted(&mut payload, at);
         sub_pages.push((*pk, start, payload_start + payload.len() as u64 - start));
     }
     let root_start = payload_start + payload.len() as u64;
+    let root_at = payload.len();
+    payload.extend(std::iter::repeat_n(0u8, count_prefix));
     for (k, &count) in &all {
         if page_level == 0 || k.0 < page_level {
             let (o, s) = if count > 0 { chunk_offsets[k] } else { (0, 0) };
@@ -211,12 +235,14 @@ pub fn assemble(
     for (k, start, size) in &sub_pages {
         entry(&mut payload, *k, *start, *size as i32, -1);
     }
+    counted(&mut payload, root_at);
     let root_size = payload_start + payload.len() as u64 - root_start;
     evlr.extend_from_slice(&0u16.to_le_bytes());
     let mut uid = [0u8; 16];
-    uid[..4].copy_from_slice(b"copc");
+    let (hier_user, hier_id): (&[u8], u16) = if seed { (b"entwine", 1234) } else { (b"copc", 1000) };
+    uid[..hier_user.len()].copy_from_slice(hier_user);
     evlr.extend_from_slice(&uid);
-    evlr.extend_from_slice(&1000u16.to_le_bytes());
+    evlr.extend_from_slice(&hier_id.to_le_bytes());
     evlr.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     evlr.extend_from_slice(&[0u8; 32]);
     evlr.extend_from_slice(&payload);
@@ -242,10 +268,7 @@ pub fn assemble(
     if n == 0 {
         (min, max, tmin, tmax) = ([0.0; 3], [0.0; 3], 0.0, 0.0);
     }
-    let mut h = las::raw::Header {
-        version: las::Version::new(1, 4),
-        ..Default::default()
-    };
+    let mut h = las::raw::Header { version: las::Version::new(1, 4), ..Default::default() };
     h.header_size = 375;
     h.global_encoding = 0x10;
     h.offset_to_point_data = point_offset as u32;
@@ -255,14 +278,8 @@ pub fn assemble(
     (h.x_scale_factor, h.y_scale_factor, h.z_scale_factor) = (scale, scale, scale);
     (h.x_offset, h.y_offset, h.z_offset) = (offset[0], offset[1], offset[2]);
     (h.min_x, h.min_y, h.min_z, h.max_x, h.max_y, h.max_z) = (min[0], min[1], min[2], max[0], max[1], max[2]);
-    h.evlr = Some(las::raw::header::Evlr {
-        start_of_first_evlr: evlr_start,
-        number_of_evlrs: 1,
-    });
-    h.large_file = Some(las::raw::header::LargeFile {
-        number_of_point_records: n,
-        number_of_points_by_return: by_return,
-    });
+    h.evlr = Some(las::raw::header::Evlr { start_of_first_evlr: evlr_start, number_of_evlrs: 1 });
+    h.large_file = Some(las::raw::header::LargeFile { number_of_point_records: n, number_of_points_by_return: by_return });
     let mut bytes = Vec::new();
     h.write_to(&mut bytes).unwrap();
     assert_eq!(bytes.len(), 375);
@@ -276,15 +293,22 @@ pub fn assemble(
         out.extend_from_slice(&(len as u16).to_le_bytes());
         out.extend_from_slice(&[0u8; 32]);
     };
-    vlr_header(&mut bytes, "copc", 1, 160);
-    for v in [center[0], center[1], center[2], halfsize, spacing] {
-        bytes.extend_from_slice(&v.to_le_bytes());
+    if seed {
+        vlr_header(&mut bytes, "entwine", 1, 80);
+        bytes.extend_from_slice(&root_start.to_le_bytes());
+        bytes.extend_from_slice(&root_size.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 64]);
+    } else {
+        vlr_header(&mut bytes, "copc", 1, 160);
+        for v in [center[0], center[1], center[2], halfsize, spacing] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        bytes.extend_from_slice(&root_start.to_le_bytes());
+        bytes.extend_from_slice(&root_size.to_le_bytes());
+        bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmin }).to_le_bytes());
+        bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmax }).to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 88]);
     }
-    bytes.extend_from_slice(&root_start.to_le_bytes());
-    bytes.extend_from_slice(&root_size.to_le_bytes());
-    bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmin }).to_le_bytes());
-    bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmax }).to_le_bytes());
-    bytes.extend_from_slice(&[0u8; 88]);
     vlr_header(&mut bytes, "laszip encoded", 22204, laz_payload.len());
     bytes.extend_from_slice(&laz_payload);
     assert_eq!(bytes.len(), point_offset);
@@ -293,37 +317,18 @@ pub fn assemble(
 
     let mut pages = vec![(root_start, root_size)];
     pages.extend(sub_pages.iter().map(|(_, s, z)| (*s, *z)));
-    MiniCopc {
-        bytes,
-        nodes,
-        scale,
-        offset,
-        center,
-        halfsize,
-        spacing,
-        pages,
-        chunk_offsets,
-    }
+    MiniCopc { bytes, nodes, scale, offset, center, halfsize, spacing, pages, chunk_offsets }
 }
 
 impl MiniCopc {
     pub fn xyz(&self, r: &[u8]) -> [f64; 3] {
         let raw = |o: usize| i32::from_le_bytes(r[o..o + 4].try_into().unwrap()) as f64;
-        [
-            raw(0) * self.scale + self.offset[0],
-            raw(4) * self.scale + self.offset[1],
-            raw(8) * self.scale + self.offset[2],
-        ]
+        [raw(0) * self.scale + self.offset[0], raw(4) * self.scale + self.offset[1], raw(8) * self.scale + self.offset[2]]
     }
 
     pub fn sorted_records(&self, keep: impl Fn([f64; 3]) -> bool) -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> = self
-            .nodes
-            .values()
-            .flat_map(|r| r.chunks_exact(RECORD_LEN))
-            .filter(|r| keep(self.xyz(r)))
-            .map(|r| r.to_vec())
-            .collect();
+        let mut v: Vec<Vec<u8>> =
+            self.nodes.values().flat_map(|r| r.chunks_exact(RECORD_LEN)).filter(|r| keep(self.xyz(r))).map(|r| r.to_vec()).collect();
         v.sort();
         v
     }

@@ -60,9 +60,7 @@ pub fn read_plain_laz(path: &std::path::Path) -> PlainLaz {
     let mut pos = header_size;
     let mut laz_vlr = None;
     for _ in 0..nvlr {
-        let uid = String::from_utf8_lossy(&b[pos + 2..pos + 18])
-            .trim_end_matches('\0')
-            .to_string();
+        let uid = String::from_utf8_lossy(&b[pos + 2..pos + 18]).trim_end_matches('\0').to_string();
         let rid = u16::from_le_bytes([b[pos + 18], b[pos + 19]]);
         let len = u16::from_le_bytes([b[pos + 20], b[pos + 21]]) as usize;
         if uid == "laszip encoded" && rid == 22204 {
