@@ -523,14 +523,10 @@ fn a_killed_writer_leaves_nothing() {
     let d = tmp();
     sample(d.path(), "big.laz", 400_000, 6, true, false);
     let target = d.path().join("killed.copc.laz");
+    let mut killed_while_running = 0;
     for delay_ms in [300u64, 900] {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_translation_for_kill_test",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", "child_translation_for_kill_test", "--nocapture", "--test-threads=1"])
             .env("COPC_KILL_CHILD_DIR", d.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -541,10 +537,12 @@ fn a_killed_writer_leaves_nothing() {
         child.kill().ok();
         child.wait().unwrap();
         if !finished {
+            killed_while_running += 1;
             assert!(!target.exists(), "a killed writer left {}", target.display());
         }
         let _ = std::fs::remove_file(&target);
     }
+    assert!(killed_while_running > 0, "the child always finished before the kill: make the input bigger");
 }
 
 // ---------------------------------------------------------------- real files
