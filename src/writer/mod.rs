@@ -24,7 +24,7 @@
 //!    into temp files under `temp_dir` ([`spill`]).
 //! 4. The octree ([`octree`]) is built bottom-up with grid sampling; each finished
 //!    node is compressed to one LAZ chunk in parallel.
-//! 5. [`file`] assembles header, VLRs, chunks, chunk table and hierarchy pages into
+//! 5. [`file`](mod@file) assembles header, VLRs, chunks, chunk table and hierarchy pages into
 //!    a temp file next to the output, fsyncs it and renames it into place.
 //!
 //! The output depends only on the inputs and the options that shape it (scale,
