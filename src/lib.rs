@@ -29,5 +29,5 @@ pub mod writer;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
-pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Query, Reader, ReaderOptions, RecordFormat};
+pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Polygon, Query, Reader, ReaderOptions, RecordFormat};
 pub use source::{ByteSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};

@@ -190,3 +190,75 @@ fn validate_on_the_shared_files() {
     assert_eq!(v["copc"]["draft"], true);
     assert_eq!(v["point_count"], 63011);
 }
+
+#[test]
+fn query_csv_writes_every_selected_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = mini_copc::build(&Options::default());
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    let c = m.center;
+    let poly = dir.path().join("area.geojson");
+    std::fs::write(
+        &poly,
+        format!(r#"{{"type":"Polygon","coordinates":[[[{a},{b}],[{e},{b}],[{e},{d}],[{a},{d}],[{a},{b}]]]}}"#, a = c[0] - 30.0, b = c[1] - 30.0, e = c[0] + 10.0, d = c[1] + 20.0),
+    )
+    .unwrap();
+    let o = copc(&["query", &f, "--polygon", &format!("@{}", poly.display()), "--dims", "x,y,z,intensity,classification", "--csv", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("x,y,z,intensity,classification"));
+    let mut got: Vec<String> = lines.map(str::to_string).collect();
+    let mut want: Vec<String> = m
+        .nodes
+        .values()
+        .flat_map(|v| v.chunks_exact(30))
+        .filter(|r| {
+            let p = m.xyz(r);
+            p[0] >= c[0] - 30.0 && p[0] <= c[0] + 10.0 && p[1] >= c[1] - 30.0 && p[1] <= c[1] + 20.0
+        })
+        .map(|r| {
+            let p = m.xyz(r);
+            format!("{:.2},{:.2},{:.2},{},{}", p[0], p[1], p[2], u16::from_le_bytes([r[12], r[13]]), r[16])
+        })
+        .collect();
+    got.sort();
+    want.sort();
+    assert!(want.len() > 100);
+    assert_eq!(got, want);
+    // to a file, and a bad polygon is an error naming the source
+    let out = dir.path().join("pts.csv");
+    assert!(copc(&["query", &f, "--max-depth", "0", "--csv", out.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1 + m.nodes[&(0, 0, 0, 0)].len() / 30);
+    let o = copc(&["query", &f, "--polygon", "POINT (1 2)", "--count"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with(&format!("copc: {f}: --polygon")), "{}", stderr(&o));
+}
+
+#[test]
+fn info_and_query_agree_with_laspy_on_generated_files() {
+    let ok = Command::new("python3").args(["-c", "import laspy, lazrs"]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED info_and_query_agree_with_laspy_on_generated_files: python3 with laspy[lazrs] not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, o) in [
+        Options { page_level: 2, ..Default::default() },
+        Options { points: 30000, max_level: 4, seed: 99, page_level: 3, ..Default::default() },
+        Options { points: 1, max_level: 0, ..Default::default() },
+    ]
+    .iter()
+    .enumerate()
+    {
+        files.push(write_mini(dir.path(), &format!("gen{i}.copc.laz"), &mini_copc::build(o).bytes));
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/compare_laspy.py");
+    let mut args = vec![script, env!("CARGO_BIN_EXE_copc")];
+    args.extend(files.iter().map(String::as_str));
+    let o = Command::new("python3").args(&args).output().unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("ok ")).count(), 3, "{}", stdout(&o));
+}

@@ -181,3 +181,56 @@ fn an_empty_copc_file_reads_as_empty() {
     assert_eq!(r.count(&Query::new()).unwrap(), 0);
     assert_eq!(r.points(&Query::new()).unwrap().count(), 0);
 }
+
+/// Inside a convex polygon given counter-clockwise: left of (or on) every edge.
+/// Written here, independent of the library's polygon code.
+fn inside_convex(poly: &[[f64; 2]], p: [f64; 3]) -> bool {
+    (0..poly.len()).all(|i| {
+        let (a, b) = (poly[i], poly[(i + 1) % poly.len()]);
+        (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0.0
+    })
+}
+
+#[test]
+fn polygon_queries_equal_brute_force() {
+    let m = mini_copc::build(&Options { points: 20000, page_level: 2, ..Default::default() });
+    let r = open(&m);
+    let c = m.center;
+    let tri = [[c[0] - 50.0, c[1] - 40.0], [c[0] + 30.0, c[1] - 10.0], [c[0] - 20.0, c[1] + 45.0]];
+    let wkt = format!(
+        "POLYGON (({} {}, {} {}, {} {}, {} {}))",
+        tri[0][0], tri[0][1], tri[1][0], tri[1][1], tri[2][0], tri[2][1], tri[0][0], tri[0][1]
+    );
+    let poly = copc::Polygon::parse(&wkt).unwrap();
+    let want = m.sorted_records(|p| inside_convex(&tri, p));
+    assert!(want.len() > 1000 && want.len() < 15000);
+    let q = Query::new().polygon(poly.clone());
+    assert_eq!(sorted_query_records(&r, &q), want);
+    assert_eq!(r.count(&q).unwrap(), want.len() as u64);
+    // combined with a box and a depth limit
+    let b = Bounds::new([c[0] - 64.0, c[1] - 64.0, c[2] - 64.0], [c[0] + 64.0, c[1] + 64.0, c[2]]);
+    let q = Query::new().polygon(poly).bounds(b).max_depth(2);
+    let levels: std::collections::HashSet<_> =
+        m.nodes.keys().filter(|k| k.0 <= 2).flat_map(|k| m.nodes[k].chunks_exact(30).map(|r| r.to_vec())).collect();
+    let want: Vec<_> = m.sorted_records(|p| inside_convex(&tri, p) && inside(&b, p)).into_iter().filter(|r| levels.contains(r)).collect();
+    assert_eq!(sorted_query_records(&r, &q), want);
+}
+
+#[test]
+fn seed_draft_layout_reads_with_a_derived_cube() {
+    let m = mini_copc::build(&Options { page_level: 2, seed_draft: true, ..Default::default() });
+    let r = open(&m);
+    assert!(r.is_draft());
+    assert!(matches!(r.flavor(), copc::reader::Flavor::Draft(copc::format::info::DraftLayout::Seed)));
+    // the derived cube is the true one: anchored at the header minimum, side = largest extent
+    let cube = r.cube();
+    for i in 0..3 {
+        assert!((cube.center[i] - m.center[i]).abs() < 0.01, "center {:?} vs {:?}", cube.center, m.center);
+    }
+    assert!((cube.halfsize - m.halfsize).abs() < 0.01);
+    assert_eq!(r.hierarchy_summary().unwrap().pages, m.pages.len());
+    assert_eq!(sorted_query_records(&r, &Query::new()), m.sorted_records(|_| true));
+    let c = m.center;
+    let b = Bounds::xy(c[0] - 20.0, c[1] - 5.0, c[0] + 7.0, c[1] + 33.0);
+    assert_eq!(sorted_query_records(&r, &Query::new().bounds(b)), m.sorted_records(|p| inside(&b, p)));
+}

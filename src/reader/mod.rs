@@ -5,11 +5,13 @@ mod decode;
 mod hierarchy;
 pub mod las;
 mod points;
+pub mod polygon;
 mod query;
 
 pub use decode::{ChunkAt, ChunkCodec};
 pub use las::LasFile;
 pub use points::{ColumnValue, PointBatch, PointIter, RecordFormat};
+pub use polygon::Polygon;
 pub use query::Query;
 
 use crate::error::{Error, Location, Result};
@@ -18,7 +20,7 @@ use crate::format::point::{PointLayout, Transform, decompression_selection};
 use crate::format::{Bounds, CopcInfo, Cube, Dimension, DraftInfo, ExtraBytes, Header, VoxelKey};
 use crate::source::{ByteSource, FileSource, SourceStats};
 use hierarchy::{ChunkArea, Hierarchy, PageFormat};
-use points::{PlannedNode, retain_in_bounds};
+use points::{PlannedNode, retain_matching};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Options for opening a reader.
@@ -307,8 +309,8 @@ impl Reader {
     pub fn points(&self, q: &Query) -> Result<PointIter<'_>> {
         let nodes = self.nodes(q)?;
         let selection = self.selection_for(q)?;
-        let plan = nodes.into_iter().map(|n| PlannedNode { filter: self.filter_for(q, &n.bounds), node: n }).collect();
-        Ok(PointIter::new(self, plan, selection))
+        let plan = nodes.into_iter().map(|n| PlannedNode { test_points: self.needs_point_test(q, &n.bounds), node: n }).collect();
+        Ok(PointIter::new(self, plan, selection, Arc::new(q.clone())))
     }
 
     /// Number of points a query selects. Nodes entirely inside the box are counted
@@ -318,13 +320,14 @@ impl Reader {
         let mut total = 0u64;
         let mut cut = Vec::new();
         for n in nodes {
-            match self.filter_for(q, &n.bounds) {
-                None => total += n.point_count as u64,
-                Some(f) => cut.push(PlannedNode { node: n, filter: Some(f) }),
+            if self.needs_point_test(q, &n.bounds) {
+                cut.push(PlannedNode { node: n, test_points: true });
+            } else {
+                total += n.point_count as u64;
             }
         }
         let sel = decompression_selection(&[Dimension::X, Dimension::Y, Dimension::Z]);
-        for batch in PointIter::new(self, cut, sel) {
+        for batch in PointIter::new(self, cut, sel, Arc::new(q.clone())) {
             total += batch?.len() as u64;
         }
         Ok(total)
@@ -349,7 +352,7 @@ impl Reader {
         }
         let q = Query { dims: dims.map(|d| d.to_vec()), ..Query::default() };
         let chunk = self.file.source.read_range(node.offset..node.offset + node.byte_size as u64)?;
-        self.decode_planned(&PlannedNode { node, filter: None }, &chunk, self.selection_for(&q)?)
+        self.decode_planned(&PlannedNode { node, test_points: false }, &chunk, self.selection_for(&q)?, &q)
     }
 
     /// The layers to decode for a query: its dimensions plus what the box test needs.
@@ -369,21 +372,19 @@ impl Reader {
         Ok(decompression_selection(&all))
     }
 
-    /// The box a node's points must be tested against, or None when the node's cube
-    /// (widened by a scale step, since points may sit that far outside) is inside it.
-    fn filter_for(&self, q: &Query, cube: &Bounds) -> Option<Bounds> {
-        let b = q.bounds?;
+    /// Whether a node's points must be tested one by one: not when its cube (widened
+    /// by a scale step, since points may sit that far outside) lies inside the box.
+    fn needs_point_test(&self, q: &Query, cube: &Bounds) -> bool {
         let s = self.format.transform.scale;
-        let inside = (0..3).all(|i| b.min[i] <= cube.min[i] - s[i].abs() && cube.max[i] + s[i].abs() <= b.max[i]);
-        (!inside).then_some(b)
+        q.needs_point_test(cube, [s[0].abs(), s[1].abs(), s[2].abs()])
     }
 
-    pub(crate) fn decode_planned(&self, p: &PlannedNode, chunk: &[u8], sel: laz::DecompressionSelection) -> Result<PointBatch> {
+    pub(crate) fn decode_planned(&self, p: &PlannedNode, chunk: &[u8], sel: laz::DecompressionSelection, q: &Query) -> Result<PointBatch> {
         let mut records = Vec::new();
         let n = &p.node;
         self.codec.decode_into(chunk, n.point_count as usize, sel, &mut records, &ChunkAt { source: self.name(), key: n.key, offset: n.offset })?;
-        if let Some(b) = &p.filter {
-            retain_in_bounds(&mut records, self.format.layout.record_length, &self.format.transform, b);
+        if p.test_points {
+            retain_matching(&mut records, self.format.layout.record_length, &self.format.transform, q);
         }
         Ok(PointBatch::new(n.key, records, self.format.clone()))
     }

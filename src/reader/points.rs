@@ -4,7 +4,7 @@
 use super::Reader;
 use crate::error::{Error, Result};
 use crate::format::point::{DimType, PointLayout, Transform, write_column};
-use crate::format::{Bounds, Dimension, ExtraBytes, VoxelKey};
+use crate::format::{Dimension, ExtraBytes, VoxelKey};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -158,15 +158,15 @@ impl PointBatch {
     }
 }
 
-/// Keeps the records inside `b` (in place, order kept).
-pub(crate) fn retain_in_bounds(records: &mut Vec<u8>, rl: usize, t: &Transform, b: &Bounds) {
+/// Keeps the records the query's region keeps (in place, order kept).
+pub(crate) fn retain_matching(records: &mut Vec<u8>, rl: usize, t: &Transform, q: &super::Query) {
     let n = records.len() / rl;
     let mut kept = 0;
     for i in 0..n {
         let r = &records[i * rl..i * rl + 12];
         let raw = |o: usize| i32::from_le_bytes(r[o..o + 4].try_into().unwrap_or_default()) as f64;
         let (x, y, z) = (raw(0) * t.scale[0] + t.offset[0], raw(4) * t.scale[1] + t.offset[1], raw(8) * t.scale[2] + t.offset[2]);
-        if b.contains_point(x, y, z) {
+        if q.keeps(x, y, z) {
             if kept != i {
                 records.copy_within(i * rl..(i + 1) * rl, kept * rl);
             }
@@ -180,8 +180,8 @@ pub(crate) fn retain_in_bounds(records: &mut Vec<u8>, rl: usize, t: &Transform, 
 #[derive(Debug, Clone)]
 pub(crate) struct PlannedNode {
     pub node: super::Node,
-    /// The box the node's points must be tested against (None: all points match).
-    pub filter: Option<Bounds>,
+    /// Whether each point must be tested against the query's region.
+    pub test_points: bool,
 }
 
 /// Streams the points of a query, one batch per node, in the order of the nodes'
@@ -193,6 +193,7 @@ pub struct PointIter<'r> {
     next: usize,
     ready: VecDeque<Result<PointBatch>>,
     selection: laz::DecompressionSelection,
+    query: Arc<super::Query>,
     /// Nodes per fetch-and-decode round: at least two per thread, more while their
     /// chunks stay under `WINDOW_BYTES` (so a remote source can merge them).
     min_window: usize,
@@ -204,9 +205,14 @@ const WINDOW_BYTES: u64 = 4 << 20;
 const MAX_WINDOW_NODES: usize = 256;
 
 impl<'r> PointIter<'r> {
-    pub(crate) fn new(reader: &'r Reader, plan: Vec<PlannedNode>, selection: laz::DecompressionSelection) -> Self {
+    pub(crate) fn new(
+        reader: &'r Reader,
+        plan: Vec<PlannedNode>,
+        selection: laz::DecompressionSelection,
+        query: Arc<super::Query>,
+    ) -> Self {
         let min_window = (reader.threads() * 2).max(2);
-        PointIter { reader, plan, next: 0, ready: VecDeque::new(), selection, min_window, failed: false }
+        PointIter { reader, plan, next: 0, ready: VecDeque::new(), selection, query, min_window, failed: false }
     }
 
     /// Nodes the iterator will visit.
@@ -237,11 +243,12 @@ impl<'r> PointIter<'r> {
         };
         let reader = self.reader;
         let selection = self.selection;
+        let query = &*self.query;
         let decoded: Vec<Result<PointBatch>> = reader.install(|| {
             batch
                 .par_iter()
                 .zip(chunks.par_iter())
-                .map(|(p, chunk)| reader.decode_planned(p, chunk, selection))
+                .map(|(p, chunk)| reader.decode_planned(p, chunk, selection, query))
                 .collect()
         });
         self.ready.extend(decoded);

@@ -1,11 +1,14 @@
 //! What a query asks for: a region, a level of detail, and the dimensions to decode.
 
 use crate::format::key::depth_end_for_resolution;
-use crate::format::{Bounds, Dimension, VoxelKey, Cube};
+use super::polygon::Polygon;
+use crate::format::{Bounds, Cube, Dimension, VoxelKey};
+use std::sync::Arc;
 
 /// A query: every part optional, all parts combined.
 ///
 /// * `bounds`: points inside the box (edges inclusive). A 2-D box has infinite Z.
+/// * `polygon`: points inside a 2-D (multi)polygon (edges inclusive, holes excluded).
 /// * `resolution`: the levels whose spacing is coarser than this, plus the first
 ///   finer one (the PDAL/laspy rule).
 /// * `max_depth` / `min_depth`: inclusive level limits.
@@ -14,6 +17,7 @@ use crate::format::{Bounds, Dimension, VoxelKey, Cube};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
     pub bounds: Option<Bounds>,
+    pub polygon: Option<Arc<Polygon>>,
     pub resolution: Option<f64>,
     pub max_depth: Option<i32>,
     pub min_depth: Option<i32>,
@@ -27,6 +31,11 @@ impl Query {
 
     pub fn bounds(mut self, b: Bounds) -> Self {
         self.bounds = Some(b);
+        self
+    }
+
+    pub fn polygon(mut self, p: Polygon) -> Self {
+        self.polygon = Some(Arc::new(p));
         self
     }
 
@@ -84,7 +93,24 @@ impl Query {
 
     /// Whether the subtree of `key` (in `cube`) can hold matching points.
     pub fn reaches(&self, key: &VoxelKey, cube: &Cube, depth_end: i32) -> bool {
-        key.level < depth_end && self.bounds.is_none_or(|b| b.intersects(&cube.node_bounds(key)))
+        if key.level >= depth_end {
+            return false;
+        }
+        let node = cube.node_bounds(key);
+        self.bounds.is_none_or(|b| b.intersects(&node)) && self.polygon.as_ref().is_none_or(|p| p.bbox().intersects(&node))
+    }
+
+    /// Whether every point must be tested (a region that does not contain the
+    /// node's cube, widened by `slack` since points may sit that far outside it).
+    pub fn needs_point_test(&self, node: &Bounds, slack: [f64; 3]) -> bool {
+        let inside = |b: &Bounds| (0..3).all(|i| b.min[i] <= node.min[i] - slack[i] && node.max[i] + slack[i] <= b.max[i]);
+        self.polygon.is_some() || self.bounds.is_some_and(|b| !inside(&b))
+    }
+
+    /// Keeps the point if it passes the box and the polygon.
+    #[inline]
+    pub fn keeps(&self, x: f64, y: f64, z: f64) -> bool {
+        self.bounds.is_none_or(|b| b.contains_point(x, y, z)) && self.polygon.as_ref().is_none_or(|p| p.contains(x, y))
     }
 
     /// Whether the points of node `key` are candidates (level range and region).

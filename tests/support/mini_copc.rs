@@ -31,11 +31,14 @@ pub struct Options {
     pub page_level: i32,
     /// Leave one level-1 node empty (point count 0) with data below it.
     pub empty_interior: bool,
+    /// Write the seed draft's layout: an 80-byte `entwine`/1 info VLR (root page
+    /// offset and size) and `entwine`/1234 pages that start with a u64 entry count.
+    pub seed_draft: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { points: 5000, max_level: 3, seed: 7, page_level: 0, empty_interior: true }
+        Options { points: 5000, max_level: 3, seed: 7, page_level: 0, empty_interior: true, seed_draft: false }
     }
 }
 
@@ -95,6 +98,21 @@ pub fn build(o: &Options) -> MiniCopc {
         rec[22..30].copy_from_slice(&(1000.0 + i as f64 * 0.001).to_le_bytes());
         nodes.entry(key).or_default().extend_from_slice(&rec);
     }
+    if o.seed_draft {
+        // the draft carries no cube: corner points make the header bounds the cube, as
+        // PDAL's writer did (anchored at the minimum, side = the largest extent)
+        for (i, corner) in [[-halfsize; 3], [halfsize - scale; 3]].iter().enumerate() {
+            let mut rec = [0u8; RECORD_LEN];
+            for a in 0..3 {
+                let raw = ((center[a] + corner[a] - offset[a]) / scale).round() as i32;
+                rec[a * 4..a * 4 + 4].copy_from_slice(&raw.to_le_bytes());
+            }
+            rec[14] = 0x11;
+            let c = if i == 0 { 0 } else { (1 << o.max_level) - 1 };
+            nodes.entry((o.max_level, c, c, c)).or_default().extend_from_slice(&rec);
+        }
+        return assemble_with(nodes, o.page_level, scale, offset, center, halfsize, true);
+    }
     assemble(nodes, o.page_level, scale, offset, center, halfsize)
 }
 
@@ -129,11 +147,26 @@ fn ancestor_at(k: Key, level: i32) -> Key {
 }
 
 pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offset: [f64; 3], center: [f64; 3], halfsize: f64) -> MiniCopc {
+    assemble_with(nodes, page_level, scale, offset, center, halfsize, false)
+}
+
+fn assemble_with(
+    nodes: BTreeMap<Key, Vec<u8>>,
+    page_level: i32,
+    scale: f64,
+    offset: [f64; 3],
+    center: [f64; 3],
+    halfsize: f64,
+    seed: bool,
+) -> MiniCopc {
+    // the seed draft's pages start with a u64 entry count; its info VLR is 80 bytes
+    let count_prefix = if seed { 8 } else { 0 };
+    let info_len = if seed { 80 } else { 160 };
     let spacing = 2.0 * halfsize / 128.0;
     let vlr = laz::LazVlrBuilder::new(laz_items()).with_variable_chunk_size().build();
     let mut laz_payload = Vec::new();
     vlr.write_to(&mut laz_payload).unwrap();
-    let vlr_block = 54 + 160 + 54 + laz_payload.len();
+    let vlr_block = 54 + info_len + 54 + laz_payload.len();
     let point_offset = 375 + vlr_block;
 
     // chunks
@@ -171,17 +204,28 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
     // child pages first, root page last (as PDAL and untwine do); one EVLR holds all
     let mut payload = Vec::new();
     let payload_start = evlr_header_at(&evlr) + 60;
+    let counted = |payload: &mut Vec<u8>, start: usize| {
+        if seed {
+            let n = ((payload.len() - start - 8) / 32) as u64;
+            payload[start..start + 8].copy_from_slice(&n.to_le_bytes());
+        }
+    };
     for pk in &page_keys {
         let start = payload_start + payload.len() as u64;
+        let at = payload.len();
+        payload.extend(std::iter::repeat_n(0u8, count_prefix));
         for (k, &count) in &all {
             if k.0 >= page_level && ancestor_at(*k, page_level) == *pk {
                 let (o, s) = if count > 0 { chunk_offsets[k] } else { (0, 0) };
                 entry(&mut payload, *k, o, s as i32, count);
             }
         }
+        counted(&mut payload, at);
         sub_pages.push((*pk, start, payload_start + payload.len() as u64 - start));
     }
     let root_start = payload_start + payload.len() as u64;
+    let root_at = payload.len();
+    payload.extend(std::iter::repeat_n(0u8, count_prefix));
     for (k, &count) in &all {
         if page_level == 0 || k.0 < page_level {
             let (o, s) = if count > 0 { chunk_offsets[k] } else { (0, 0) };
@@ -191,12 +235,14 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
     for (k, start, size) in &sub_pages {
         entry(&mut payload, *k, *start, *size as i32, -1);
     }
+    counted(&mut payload, root_at);
     let root_size = payload_start + payload.len() as u64 - root_start;
     evlr.extend_from_slice(&0u16.to_le_bytes());
     let mut uid = [0u8; 16];
-    uid[..4].copy_from_slice(b"copc");
+    let (hier_user, hier_id): (&[u8], u16) = if seed { (b"entwine", 1234) } else { (b"copc", 1000) };
+    uid[..hier_user.len()].copy_from_slice(hier_user);
     evlr.extend_from_slice(&uid);
-    evlr.extend_from_slice(&1000u16.to_le_bytes());
+    evlr.extend_from_slice(&hier_id.to_le_bytes());
     evlr.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     evlr.extend_from_slice(&[0u8; 32]);
     evlr.extend_from_slice(&payload);
@@ -247,15 +293,22 @@ pub fn assemble(nodes: BTreeMap<Key, Vec<u8>>, page_level: i32, scale: f64, offs
         out.extend_from_slice(&(len as u16).to_le_bytes());
         out.extend_from_slice(&[0u8; 32]);
     };
-    vlr_header(&mut bytes, "copc", 1, 160);
-    for v in [center[0], center[1], center[2], halfsize, spacing] {
-        bytes.extend_from_slice(&v.to_le_bytes());
+    if seed {
+        vlr_header(&mut bytes, "entwine", 1, 80);
+        bytes.extend_from_slice(&root_start.to_le_bytes());
+        bytes.extend_from_slice(&root_size.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 64]);
+    } else {
+        vlr_header(&mut bytes, "copc", 1, 160);
+        for v in [center[0], center[1], center[2], halfsize, spacing] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        bytes.extend_from_slice(&root_start.to_le_bytes());
+        bytes.extend_from_slice(&root_size.to_le_bytes());
+        bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmin }).to_le_bytes());
+        bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmax }).to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 88]);
     }
-    bytes.extend_from_slice(&root_start.to_le_bytes());
-    bytes.extend_from_slice(&root_size.to_le_bytes());
-    bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmin }).to_le_bytes());
-    bytes.extend_from_slice(&(if n == 0 { 0.0 } else { tmax }).to_le_bytes());
-    bytes.extend_from_slice(&[0u8; 88]);
     vlr_header(&mut bytes, "laszip encoded", 22204, laz_payload.len());
     bytes.extend_from_slice(&laz_payload);
     assert_eq!(bytes.len(), point_offset);

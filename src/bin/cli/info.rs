@@ -12,6 +12,9 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// List every hierarchy node (key, offset, bytes, points); with --json as a "nodes" array.
+    #[arg(long)]
+    nodes: bool,
     /// The COPC file: a path or an http(s):// URL.
     source: String,
     #[command(flatten)]
@@ -21,11 +24,24 @@ pub struct InfoArgs {
 pub fn run(a: InfoArgs) -> Result<(), Failure> {
     let fail = |e| Failure::new(&a.source, e);
     let r = a.src.open(&a.source)?;
-    let v = info_json(&r).map_err(fail)?;
+    let mut v = info_json(&r).map_err(fail)?;
+    let entries = if a.nodes { r.all_entries().map_err(fail)? } else { Vec::new() };
     if a.json {
+        if a.nodes {
+            v["nodes"] = entries
+                .iter()
+                .map(|e| json!({"key": e.key.to_string(), "offset": e.offset, "byte_size": e.byte_size, "point_count": e.point_count}))
+                .collect();
+        }
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         print_text(&r, &v);
+        if a.nodes {
+            println!("  {:<16} {:>12} {:>10} {:>10}", "node", "offset", "bytes", "points");
+            for e in &entries {
+                println!("  {:<16} {:>12} {:>10} {:>10}", e.key.to_string(), e.offset, e.byte_size, e.point_count);
+            }
+        }
     }
     Ok(())
 }

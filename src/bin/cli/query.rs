@@ -3,10 +3,14 @@
 use super::Failure;
 use copc::{Bounds, Query};
 
-/// Select points from a COPC file by box, resolution and depth.
+/// Select points from a COPC file by box, polygon, resolution and depth; print the
+/// count, or write them as CSV.
 ///
-/// Example: copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count
+/// Examples:
+///   copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count
+///   copc query https://example.com/autzen.copc.laz --polygon @area.geojson --csv - --dims x,y,z,classification
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("output").required(true).args(["count", "csv"])))]
 pub struct QueryArgs {
     /// The COPC file: a path or an http(s):// URL.
     source: String,
@@ -15,6 +19,9 @@ pub struct QueryArgs {
     /// minx,miny,maxx,maxy[,minz,maxz] (edges inclusive; without Z the box spans all heights).
     #[arg(long, allow_hyphen_values = true)]
     bounds: Option<String>,
+    /// Keep points inside a 2-D polygon: WKT (POLYGON/MULTIPOLYGON), or @FILE holding WKT or GeoJSON.
+    #[arg(long)]
+    polygon: Option<String>,
     /// Keep the octree levels needed for this point spacing (PDAL/laspy rule).
     #[arg(long)]
     resolution: Option<f64>,
@@ -25,8 +32,11 @@ pub struct QueryArgs {
     #[arg(long, value_delimiter = ',')]
     dims: Option<Vec<String>>,
     /// Print the number of matching points.
-    #[arg(long, required = true)]
+    #[arg(long)]
     count: bool,
+    /// Write the points as CSV to FILE ('-' for stdout); columns are --dims (default: all).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<String>,
     /// Print what the query cost on stderr: nodes, requests, bytes, retries, time.
     #[arg(long)]
     stats: bool,
@@ -53,6 +63,13 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     if let Some(b) = &a.bounds {
         q.bounds = Some(parse_bounds(b).map_err(|m| Failure::msg(&a.source, m))?);
     }
+    if let Some(p) = &a.polygon {
+        let text = match p.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| Failure::msg(path, format!("cannot read the polygon: {e}")))?,
+            None => p.clone(),
+        };
+        q.polygon = Some(std::sync::Arc::new(copc::Polygon::parse(&text).map_err(|e| Failure::msg(&a.source, format!("--polygon: {}", e.detail())))?));
+    }
     q.resolution = a.resolution;
     q.max_depth = a.max_depth;
     if let Some(names) = &a.dims {
@@ -66,6 +83,15 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     if a.count {
         println!("{}", r.count(&q).map_err(fail)?);
     }
+    if let Some(out) = &a.csv {
+        match write_csv(&r, &q, out) {
+            Ok(()) => {}
+            // the reader of a pipe went away (e.g. `| head`): stop quietly, like other tools
+            Err(CsvError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(CsvError::Io(e)) => return Err(Failure::msg(out, format!("cannot write: {e}"))),
+            Err(CsvError::Copc(e)) => return Err(Failure::new(&a.source, e)),
+        }
+    }
     if a.stats {
         let s = r.source_stats();
         let nodes = r.nodes(&q).map_err(fail)?.len();
@@ -78,4 +104,71 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+enum CsvError {
+    Copc(copc::Error),
+    Io(std::io::Error),
+}
+
+impl From<copc::Error> for CsvError {
+    fn from(e: copc::Error) -> Self {
+        CsvError::Copc(e)
+    }
+}
+
+impl From<std::io::Error> for CsvError {
+    fn from(e: std::io::Error) -> Self {
+        CsvError::Io(e)
+    }
+}
+
+/// Writes the query's points as CSV: a header of dimension names, then one row per point.
+fn write_csv(r: &copc::Reader, q: &Query, out: &str) -> Result<(), CsvError> {
+    use copc::Dimension;
+    use std::io::Write;
+    let fmt = r.record_format();
+    let dims: Vec<Dimension> = q.dims.clone().unwrap_or_else(|| fmt.dimensions());
+    let sink: Box<dyn Write> = if out == "-" { Box::new(std::io::stdout().lock()) } else { Box::new(std::fs::File::create(out)?) };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
+    let names: Vec<String> = dims.iter().map(|d| fmt.dim_name(*d)).collect();
+    writeln!(w, "{}", names.join(","))?;
+    // coordinates with as many decimals as the scale has: exact and no longer
+    let decimals = |s: f64| (-s.abs().log10()).ceil().clamp(0.0, 15.0) as usize;
+    let scale = fmt.transform.scale;
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); dims.len()];
+    for batch in r.points(q)? {
+        let batch = batch?;
+        for (c, d) in columns.iter_mut().zip(&dims) {
+            *c = column_f64(&batch, *d)?;
+        }
+        for i in 0..batch.len() {
+            for (k, (c, d)) in columns.iter().zip(&dims).enumerate() {
+                if k > 0 {
+                    w.write_all(b",")?;
+                }
+                match d {
+                    Dimension::X => write!(w, "{:.*}", decimals(scale[0]), c[i])?,
+                    Dimension::Y => write!(w, "{:.*}", decimals(scale[1]), c[i])?,
+                    Dimension::Z => write!(w, "{:.*}", decimals(scale[2]), c[i])?,
+                    _ => write!(w, "{}", c[i])?,
+                }
+            }
+            w.write_all(b"\n")?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Any column widened to f64 (exact for every LAS type but u64/i64 extra bytes).
+fn column_f64(b: &copc::PointBatch, d: copc::Dimension) -> copc::Result<Vec<f64>> {
+    use copc::format::point::DimType;
+    Ok(match d.dim_type() {
+        DimType::F64 => b.column::<f64>(d)?,
+        DimType::I32 => b.column::<i32>(d)?.into_iter().map(f64::from).collect(),
+        DimType::U16 => b.column::<u16>(d)?.into_iter().map(f64::from).collect(),
+        DimType::I16 => b.column::<i16>(d)?.into_iter().map(f64::from).collect(),
+        DimType::U8 => b.column::<u8>(d)?.into_iter().map(f64::from).collect(),
+    })
 }
