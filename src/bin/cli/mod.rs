@@ -1,8 +1,13 @@
 //! Subcommands of the `copc` tool. Exit status: 0 success, 1 error (one line
 //! `copc: SOURCE: what went wrong` on stderr), 2 bad usage (clap).
 
+mod demo;
 mod info;
+mod progress;
 mod query;
+mod sample;
+mod serve;
+mod translate;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +24,10 @@ enum Command {
     Info(info::InfoArgs),
     Query(query::QueryArgs),
     Validate(validate::ValidateArgs),
+    Translate(translate::TranslateArgs),
+    Sample(sample::SampleArgs),
+    Demo(demo::DemoArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by every subcommand that reads a source.
@@ -84,6 +93,10 @@ pub fn main() -> i32 {
         Command::Info(a) => info::run(a),
         Command::Query(a) => query::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Translate(a) => translate::run(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
     });
     match result {
         Ok(Ok(())) => 0,
