@@ -88,8 +88,7 @@ pub fn main() -> i32 {
     if std::env::var_os("COPC_DEBUG").is_none() {
         std::panic::set_hook(Box::new(|_| {}));
     }
-    let cli = Cli::parse();
-    let result = std::panic::catch_unwind(|| match cli.command {
+    let result = std::panic::catch_unwind(|| match Cli::parse().command {
         Command::Info(a) => info::run(a),
         Command::Query(a) => query::run(a),
         Command::Validate(a) => validate::run(a),
@@ -109,5 +108,14 @@ pub fn main() -> i32 {
             eprintln!("copc: internal error: {} (please report this)", what.unwrap_or_default());
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }
