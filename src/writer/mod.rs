@@ -36,6 +36,7 @@ pub mod convert;
 pub mod crs;
 pub mod file;
 pub mod input;
+pub mod las_out;
 pub mod octree;
 pub mod spill;
 
