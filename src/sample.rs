@@ -656,9 +656,9 @@ impl Generator {
             yi as f64 * self.scale + ORIGIN[1],
             zi as f64 * self.scale,
         ];
-        for a in 0..3 {
-            self.min[a] = self.min[a].min(world[a]);
-            self.max[a] = self.max[a].max(world[a]);
+        for (a, w) in world.iter().enumerate() {
+            self.min[a] = self.min[a].min(*w);
+            self.max[a] = self.max[a].max(*w);
         }
         self.tmin = self.tmin.min(m.time);
         self.tmax = self.tmax.max(m.time);

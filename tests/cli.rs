@@ -378,3 +378,27 @@ fn demo_runs_every_step() {
     assert!(out.contains(" 0 failed"), "{out}");
     assert_eq!(out.matches("(same as local)").count(), 2, "{out}");
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // deep enough that `info --nodes` prints more than a pipe buffer holds
+    let m = mini_copc::build(&Options { points: 50000, max_level: 5, ..Default::default() });
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    assert!(m.nodes.len() * 50 > 128 << 10, "{} nodes", m.nodes.len());
+    for args in [vec!["query", f.as_str(), "--csv", "-"], vec!["info", "--nodes", f.as_str()]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_copc"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // the pipe's reader is gone now
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -503,8 +503,8 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
         None => {
             let mut s = first.header.scale;
             for f in files {
-                for a in 0..3 {
-                    s[a] = s[a].min(f.header.scale[a]);
+                for (s, fs) in s.iter_mut().zip(f.header.scale) {
+                    *s = s.min(fs);
                 }
             }
             s

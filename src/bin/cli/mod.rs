@@ -104,8 +104,12 @@ pub fn main() -> i32 {
             1
         }
         Err(p) => {
-            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-            eprintln!("copc: internal error: {} (please report this)", what.unwrap_or_default());
+            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            // stdout closed by its reader (`copc info x | head`): stop quietly, as Unix tools do
+            if what.contains("failed printing to stdout") && what.contains("Broken pipe") {
+                return 0;
+            }
+            eprintln!("copc: internal error: {what} (please report this)");
             1
         }
     }
