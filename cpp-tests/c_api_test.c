@@ -75,7 +75,7 @@ static void test_statuses(void) {
     const copc_status all[] = {COPC_STATUS_OK, COPC_STATUS_INVALID_ARGUMENT, COPC_STATUS_NULL_ARGUMENT,
                                COPC_STATUS_BUFFER_TOO_SMALL, COPC_STATUS_IO, COPC_STATUS_FORMAT,
                                COPC_STATUS_UNSUPPORTED, COPC_STATUS_HTTP, COPC_STATUS_INVALID_STATE,
-                               COPC_STATUS_PANIC};
+                               COPC_STATUS_PANIC, COPC_STATUS_CANCELLED};
     const size_t n = sizeof all / sizeof all[0];
     CHECK(COPC_STATUS_OK == 0);
     for (size_t i = 0; i < n; i++) {

@@ -381,6 +381,9 @@ typedef struct copc_vlr {
 // the handles passed to the failing call should only be freed.
 #define COPC_STATUS_PANIC 9
 
+// The operation was cancelled on request (nothing was left at the output path).
+#define COPC_STATUS_CANCELLED 10
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -53,6 +53,10 @@ pub enum Error {
     /// The caller passed something that cannot work (bad query, option, key).
     #[error("{0}")]
     InvalidArgument(String),
+
+    /// The caller asked the operation to stop (e.g. Ctrl-C); nothing was left behind.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -81,7 +85,7 @@ impl Error {
             | Error::Unsupported { source_name, .. }
             | Error::Io { source_name, .. } => Some(source_name),
             Error::Http { url, .. } => Some(url),
-            Error::InvalidArgument(_) => None,
+            Error::InvalidArgument(_) | Error::Cancelled(_) => None,
         }
     }
 

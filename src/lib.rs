@@ -2,8 +2,9 @@
 //!
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
-//! lazy hierarchy, queries, parallel decode). The CLI and the C ABI ([`ffi`],
-//! `include/copc.h`) sit on top.
+//! lazy hierarchy, queries, parallel decode); [`writer`] (LAS/LAZ to COPC: octree,
+//! spill, parallel LAZ chunks); [`sample`] (synthetic test clouds). The CLI and the
+//! C ABI ([`ffi`], `include/copc.h`) sit on top.
 //!
 //! ```no_run
 //! use copc::{Bounds, Dimension, Query, Reader};
@@ -22,8 +23,10 @@ pub mod error;
 pub mod ffi;
 pub mod format;
 pub mod reader;
+pub mod sample;
 pub mod source;
 pub mod validate;
+pub mod writer;
 
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};

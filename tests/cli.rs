@@ -262,3 +262,143 @@ fn info_and_query_agree_with_laspy_on_generated_files() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(stdout(&o).lines().filter(|l| l.starts_with("ok ")).count(), 3, "{}", stdout(&o));
 }
+
+/// Runs ../shared/tools/xcheck when its Python readers import; None (said loudly) otherwise.
+fn xcheck(file: &str, compare: Option<&str>) -> Option<Output> {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/xcheck");
+    let ready = tool.exists() && Command::new("python3").args(["-c", "import laspy, lazrs, numpy"]).output().is_ok_and(|o| o.status.success());
+    if !ready {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED xcheck of {file}: ../shared/tools/xcheck or its Python readers are missing");
+        return None;
+    }
+    let mut args = vec![file, "--strict"];
+    if let Some(c) = compare {
+        args.extend(["--compare", c]);
+    }
+    Some(Command::new(tool).args(&args).output().unwrap())
+}
+
+#[test]
+fn sample_translate_validate_and_xcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("in.laz");
+    let out = dir.path().join("out.copc.laz");
+    let (las, out) = (las.to_str().unwrap(), out.to_str().unwrap());
+    let o = copc(&["sample", las, "--points", "30000", "--seed", "5", "--format", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = copc(&["translate", las, out, "--max-points-per-node", "5000", "--threads", "2", "--a-srs", "EPSG:32610"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stdout(&o);
+    assert!(summary.contains("30000 points") && summary.contains("points/s"), "{summary}");
+    let v = copc(&["validate", "--strict", out]);
+    assert!(v.status.success(), "{}", stdout(&v));
+    let info: serde_json::Value = serde_json::from_slice(&copc(&["info", "--json", out]).stdout).unwrap();
+    assert_eq!(info["point_count"], 30000);
+    assert_eq!(info["point_format"], 7, "format 3 (RGB) becomes 7");
+    assert!(info["hierarchy"]["max_depth"].as_i64().unwrap() >= 1);
+    if let Some(x) = xcheck(out, Some(las)) {
+        assert!(x.status.success(), "xcheck:\n{}", stdout(&x));
+    }
+}
+
+#[test]
+fn translate_failures_leave_nothing_at_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.copc.laz");
+    let out = out.to_str().unwrap();
+    let missing = dir.path().join("missing.laz");
+    let missing = missing.to_str().unwrap();
+    let o = copc(&["translate", missing, out]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with(&format!("copc: {missing}: ")), "{}", stderr(&o));
+    let las = dir.path().join("in.las");
+    let las = las.to_str().unwrap();
+    assert!(copc(&["sample", las, "--points", "1000"]).status.success());
+    let o = copc(&["translate", las, out, "--memory-limit", "lots"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with(&format!("copc: {out}: ")), "{}", stderr(&o));
+    let o = copc(&["translate", las, out, "--scale", "0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(copc(&["translate", las]).status.code(), Some(2), "an output is required");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(left, vec!["in.las".to_string()], "nothing else left behind");
+}
+
+#[test]
+fn query_writes_las_laz_and_copc_subsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = mini_copc::build(&Options { points: 20000, page_level: 2, ..Default::default() });
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    let c = m.center;
+    let b = format!("{},{},{},{}", c[0] - 40.0, c[1] - 30.0, c[0] + 20.0, c[1] + 25.0);
+    let want = m.sorted_records(|p| p[0] >= c[0] - 40.0 && p[0] <= c[0] + 20.0 && p[1] >= c[1] - 30.0 && p[1] <= c[1] + 25.0);
+    for ext in ["las", "laz", "copc.laz"] {
+        let out = dir.path().join(format!("sub.{ext}"));
+        let out = out.to_str().unwrap();
+        let o = copc(&["query", &f, "--bounds", &b, "-o", out]);
+        assert!(o.status.success(), "{ext}: {}", stderr(&o));
+        let bytes = std::fs::read(out).unwrap();
+        assert_eq!(&bytes[24..26], &[1, 4], "{ext}: LAS 1.4");
+        let records = if ext == "las" {
+            let start = u32::from_le_bytes(bytes[96..100].try_into().unwrap()) as usize;
+            let mut v: Vec<Vec<u8>> = bytes[start..].chunks_exact(30).map(|r| r.to_vec()).collect();
+            v.sort();
+            v
+        } else {
+            support::read_plain_laz(Path::new(out)).sorted_records(|_| true)
+        };
+        assert_eq!(records, want, "{ext}: the subset's points");
+        if ext == "copc.laz" {
+            assert!(copc(&["validate", out]).status.success());
+            let las = dir.path().join("sub.las");
+            if let Some(x) = xcheck(out, Some(las.to_str().unwrap())) {
+                // the test builder's file has no CRS: the only allowed finding
+                let text = stdout(&x);
+                let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+                assert!(fails.iter().all(|l| l.contains("crs.wkt")), "xcheck:\n{text}");
+            }
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with('.')).collect();
+    assert!(left.is_empty(), "temp files left: {left:?}");
+    let o = copc(&["query", &f, "-o", dir.path().join("x.txt").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn demo_runs_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = copc(&["demo", dir.path().to_str().unwrap(), "--points", "30000"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    for step in ["1. sample", "2. translate", "3. validate", "4. query", "5. query", "6. http", "7. http"] {
+        assert!(out.contains(step), "{step} missing:\n{out}");
+    }
+    assert!(out.contains(" 0 failed"), "{out}");
+    assert_eq!(out.matches("(same as local)").count(), 2, "{out}");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // deep enough that `info --nodes` prints more than a pipe buffer holds
+    let m = mini_copc::build(&Options { points: 50000, max_level: 5, ..Default::default() });
+    let f = write_mini(dir.path(), "mini.copc.laz", &m.bytes);
+    assert!(m.nodes.len() * 50 > 128 << 10, "{} nodes", m.nodes.len());
+    for args in [vec!["query", f.as_str(), "--csv", "-"], vec!["info", "--nodes", f.as_str()]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_copc"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // the pipe's reader is gone now
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -31,9 +31,11 @@ pub const COPC_STATUS_INVALID_STATE: copc_status = 8;
 /// A bug in the library (a Rust panic), caught at the C boundary. The process goes on;
 /// the handles passed to the failing call should only be freed.
 pub const COPC_STATUS_PANIC: copc_status = 9;
+/// The operation was cancelled on request (nothing was left at the output path).
+pub const COPC_STATUS_CANCELLED: copc_status = 10;
 
 /// Every status with its description (the order of the values above).
-const DESCRIPTIONS: [(copc_status, &std::ffi::CStr); 10] = [
+const DESCRIPTIONS: [(copc_status, &std::ffi::CStr); 11] = [
     (COPC_STATUS_OK, c"ok"),
     (COPC_STATUS_INVALID_ARGUMENT, c"invalid argument"),
     (COPC_STATUS_NULL_ARGUMENT, c"NULL argument"),
@@ -44,6 +46,7 @@ const DESCRIPTIONS: [(copc_status, &std::ffi::CStr); 10] = [
     (COPC_STATUS_HTTP, c"HTTP error"),
     (COPC_STATUS_INVALID_STATE, c"invalid state"),
     (COPC_STATUS_PANIC, c"internal error (panic)"),
+    (COPC_STATUS_CANCELLED, c"cancelled"),
 ];
 
 /// A short static description of a status ("ok", "I/O error", ...), never NULL;
@@ -67,8 +70,9 @@ pub(crate) fn of_error(e: &crate::Error) -> copc_status {
         Io { .. } => COPC_STATUS_IO,
         Http { .. } => COPC_STATUS_HTTP,
         InvalidArgument(_) => COPC_STATUS_INVALID_ARGUMENT,
+        Cancelled(_) => COPC_STATUS_CANCELLED,
     }
 }
 
 #[cfg(test)]
-pub(crate) const ALL: [(copc_status, &std::ffi::CStr); 10] = DESCRIPTIONS;
+pub(crate) const ALL: [(copc_status, &std::ffi::CStr); 11] = DESCRIPTIONS;

@@ -69,7 +69,7 @@ fn statuses_are_distinct_and_described() {
         assert_eq!(unsafe { CStr::from_ptr(copc_status_str(*s)) }, *d);
         assert!(all.iter().filter(|(_, e)| e == d).count() == 1, "{d:?} is unique");
     }
-    for bad in [-1, 10, 1000, i32::MIN] {
+    for bad in [-1, 11, 1000, i32::MIN] {
         assert_eq!(unsafe { CStr::from_ptr(copc_status_str(bad)) }, c"unknown status");
     }
     // The numbers are ABI: they must never change.
@@ -89,9 +89,10 @@ fn statuses_are_distinct_and_described() {
             COPC_STATUS_UNSUPPORTED,
             COPC_STATUS_HTTP,
             COPC_STATUS_INVALID_STATE,
-            COPC_STATUS_PANIC
+            COPC_STATUS_PANIC,
+            COPC_STATUS_CANCELLED
         ],
-        [5, 6, 7, 8, 9]
+        [5, 6, 7, 8, 9, 10]
     );
 }
 

@@ -2,6 +2,7 @@
 //! policy of its own. Readers and writers both build on these pieces.
 
 pub mod bytes;
+pub mod crs;
 pub mod extra_bytes;
 pub mod header;
 pub mod hierarchy;

@@ -1,8 +1,13 @@
 //! Subcommands of the `copc` tool. Exit status: 0 success, 1 error (one line
 //! `copc: SOURCE: what went wrong` on stderr), 2 bad usage (clap).
 
+mod demo;
 mod info;
+mod progress;
 mod query;
+mod sample;
+mod serve;
+mod translate;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +24,10 @@ enum Command {
     Info(info::InfoArgs),
     Query(query::QueryArgs),
     Validate(validate::ValidateArgs),
+    Translate(translate::TranslateArgs),
+    Sample(sample::SampleArgs),
+    Demo(demo::DemoArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by every subcommand that reads a source.
@@ -79,11 +88,14 @@ pub fn main() -> i32 {
     if std::env::var_os("COPC_DEBUG").is_none() {
         std::panic::set_hook(Box::new(|_| {}));
     }
-    let cli = Cli::parse();
-    let result = std::panic::catch_unwind(|| match cli.command {
+    let result = std::panic::catch_unwind(|| match Cli::parse().command {
         Command::Info(a) => info::run(a),
         Command::Query(a) => query::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Translate(a) => translate::run(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
     });
     match result {
         Ok(Ok(())) => 0,
@@ -92,9 +104,22 @@ pub fn main() -> i32 {
             1
         }
         Err(p) => {
-            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-            eprintln!("copc: internal error: {} (please report this)", what.unwrap_or_default());
+            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            // stdout closed by its reader (`copc info x | head`): stop quietly, as Unix tools do
+            if what.contains("failed printing to stdout") && what.contains("Broken pipe") {
+                return 0;
+            }
+            eprintln!("copc: internal error: {what} (please report this)");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

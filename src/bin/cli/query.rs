@@ -4,13 +4,14 @@ use super::Failure;
 use copc::{Bounds, Query};
 
 /// Select points from a COPC file by box, polygon, resolution and depth; print the
-/// count, or write them as CSV.
+/// count, or write them as LAS/LAZ 1.4, as a new COPC file, or as CSV.
 ///
 /// Examples:
 ///   copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count
 ///   copc query https://example.com/autzen.copc.laz --polygon @area.geojson --csv - --dims x,y,z,classification
+///   copc query big.copc.laz --bounds 637000,851000,638000,852000 -o subset.copc.laz
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("output").required(true).args(["count", "csv"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["count", "csv", "output"])))]
 pub struct QueryArgs {
     /// The COPC file: a path or an http(s):// URL.
     source: String,
@@ -34,6 +35,9 @@ pub struct QueryArgs {
     /// Print the number of matching points.
     #[arg(long)]
     count: bool,
+    /// Write the points to OUT: .las, .laz (LAS 1.4), or .copc.laz (a new COPC file).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<String>,
     /// Write the points as CSV to FILE ('-' for stdout); columns are --dims (default: all).
     #[arg(long, value_name = "FILE")]
     csv: Option<String>,
@@ -82,6 +86,14 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     }
     if a.count {
         println!("{}", r.count(&q).map_err(fail)?);
+    }
+    if let Some(out) = &a.output {
+        if a.dims.is_some() {
+            return Err(Failure::msg(out, "--dims does not apply to -o: files get every dimension"));
+        }
+        q.dims = None;
+        let n = write_points(&r, &q, out, a.src.threads)?;
+        eprintln!("{out}: {n} points");
     }
     if let Some(out) = &a.csv {
         match write_csv(&r, &q, out) {
@@ -176,4 +188,59 @@ fn column_f64(b: &copc::PointBatch, d: copc::Dimension) -> copc::Result<Vec<f64>
         DimType::I16 => b.column::<i16>(d)?.into_iter().map(f64::from).collect(),
         DimType::U8 => b.column::<u8>(d)?.into_iter().map(f64::from).collect(),
     })
+}
+
+/// Writes the query's points as LAS/LAZ 1.4, or as COPC through a temp LAS file and
+/// the writer (which keeps the source's scale, offset, CRS and extra bytes).
+fn write_points(r: &copc::Reader, q: &Query, out: &str, threads: Option<usize>) -> Result<u64, Failure> {
+    use copc::writer::las_out::{LasOut, LasOutSpec};
+    let lower = out.to_ascii_lowercase();
+    let copc_out = lower.ends_with(".copc.laz");
+    if !(copc_out || lower.ends_with(".las") || lower.ends_with(".laz")) {
+        return Err(Failure::msg(out, "-o: the name must end in .las, .laz or .copc.laz"));
+    }
+    let src = r.name().to_string();
+    let h = r.header();
+    let eb = match r.las().find("LASF_Spec", 4).map_err(|e| Failure::new(&src, e))? {
+        Some(v) => Some(r.las().payload(v).map_err(|e| Failure::new(&src, e))?),
+        None => None,
+    };
+    let spec = LasOutSpec {
+        format: h.point_format,
+        record_length: h.point_record_length,
+        scale: h.scale,
+        offset: h.offset,
+        gps_standard_time: h.global_encoding() & 1 != 0,
+        wkt: r.crs_wkt().map_err(|e| Failure::new(&src, e))?,
+        extra_bytes_vlr: eb,
+        compressed: lower.ends_with(".laz") && !copc_out,
+    };
+    let path = std::path::Path::new(out);
+    let las_path = if copc_out {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        dir.join(format!(".copc-subset-{}.las", std::process::id()))
+    } else {
+        path.to_path_buf()
+    };
+    // the temp LAS of a COPC output goes away whatever happens
+    struct Remove(Option<std::path::PathBuf>);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            if let Some(p) = &self.0 {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+    let _cleanup = Remove(copc_out.then(|| las_path.clone()));
+    let mut w = LasOut::create(&las_path, spec).map_err(|e| Failure::msg(out, e.detail()))?;
+    for batch in r.points(q).map_err(|e| Failure::new(&src, e))? {
+        let batch = batch.map_err(|e| Failure::new(&src, e))?;
+        w.write(batch.records()).map_err(|e| Failure::msg(out, e.detail()))?;
+    }
+    let n = w.finish().map_err(|e| Failure::msg(out, e.detail()))?;
+    if copc_out {
+        let opts = copc::writer::WriterOptions { threads, ..Default::default() };
+        copc::writer::translate(&[&las_path], out, &opts).map_err(|e| Failure::msg(out, e.detail()))?;
+    }
+    Ok(n)
 }

@@ -1,0 +1,67 @@
+//! Progress for long work: a bar on a terminal, plain lines otherwise.
+
+use copc::writer::Progress;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub struct Reporter {
+    bar: Option<ProgressBar>,
+    plain: Mutex<(Instant, u64)>,
+}
+
+impl Reporter {
+    /// `show`: whether progress was asked for; a bar only when stderr is a terminal.
+    pub fn new(show: bool) -> Option<Reporter> {
+        if !show {
+            return None;
+        }
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg:12} [{bar:40}] {human_pos}/{human_len} points ({per_sec}, {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            b.set_message("reading");
+            b
+        });
+        Some(Reporter { bar, plain: Mutex::new((Instant::now(), 0)) })
+    }
+
+    pub fn event(&self, p: &Progress) {
+        match (&self.bar, p) {
+            (Some(b), Progress::PointsRead { read, total }) => {
+                b.set_length(*total);
+                b.set_position(*read);
+            }
+            (Some(b), Progress::NodesWritten { nodes }) => {
+                b.set_message("compressing");
+                b.set_prefix(nodes.to_string());
+            }
+            (Some(b), Progress::Warning(w)) => b.println(format!("warning: {w}")),
+            (Some(b), Progress::Done { .. }) => b.finish_and_clear(),
+            (None, Progress::PointsRead { read, total }) => {
+                // a line every 2 seconds at most, and one at the end
+                let mut last = self.plain.lock().unwrap_or_else(|e| e.into_inner());
+                if last.0.elapsed().as_secs_f64() >= 2.0 || read == total {
+                    if *read != last.1 {
+                        eprintln!("progress: {read} of {total} points read");
+                    }
+                    *last = (Instant::now(), *read);
+                }
+            }
+            (None, Progress::NodesWritten { nodes }) => {
+                let mut last = self.plain.lock().unwrap_or_else(|e| e.into_inner());
+                if last.0.elapsed().as_secs_f64() >= 2.0 {
+                    eprintln!("progress: {nodes} nodes written");
+                    last.0 = Instant::now();
+                }
+            }
+            (None, Progress::Warning(w)) => eprintln!("warning: {w}"),
+            (None, Progress::Done { points, nodes }) => eprintln!("progress: done, {points} points in {nodes} nodes"),
+            _ => {}
+        }
+    }
+}

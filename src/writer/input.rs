@@ -1,0 +1,361 @@
+//! LAS/LAZ inputs of the writer: header, VLRs and EVLRs through `format/`, then the
+//! raw point records streamed in batches (LAZ chunks decoded in parallel).
+//!
+//! Everything that can be wrong in a file is an error naming the file and the byte
+//! offset: a VLR running past the point data, a header that promises more points
+//! than the file holds (both counts are named), a chunk table that points outside
+//! the file, a chunk that does not decode.
+
+use crate::error::{Error, Location, Result};
+use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, parse_extra_bytes};
+use crate::format::{ExtraBytes, Header, PointLayout, Vlr};
+use crate::reader::LasFile;
+use crate::source::{ByteSource, FileSource};
+use laz::record::{LayeredPointRecordDecompressor, RecordDecompressor, SequentialPointRecordDecompressor};
+use rayon::prelude::*;
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How the point records of an input are stored.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    /// Uncompressed records.
+    Las,
+    /// LAZ chunks: (absolute offset, compressed bytes, points) per chunk, in order.
+    Laz {
+        vlr: laz::LazVlr,
+        layered: bool,
+        chunks: Vec<LazChunk>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LazChunk {
+    pub offset: u64,
+    pub bytes: u64,
+    pub points: u64,
+}
+
+/// One opened LAS/LAZ input.
+pub struct InputFile {
+    pub name: String,
+    pub source: Arc<dyn ByteSource>,
+    /// Header, VLRs and EVLRs, parsed by the same code the COPC reader uses.
+    pub las: LasFile,
+    pub header: Header,
+    /// VLRs with their payloads.
+    pub vlrs: Vec<Vlr>,
+    /// EVLRs with their payloads (waveform data packets are not read).
+    pub evlrs: Vec<Vlr>,
+    pub layout: PointLayout,
+    /// Extra-bytes descriptors, and the VLR payload they came from (forwarded bit-exact).
+    pub extra_bytes: Vec<ExtraBytes>,
+    pub extra_bytes_vlr: Option<Vec<u8>>,
+    pub storage: Storage,
+    /// Irregularities the opener tolerated (e.g. a VLR count larger than the VLRs present).
+    pub warnings: Vec<String>,
+}
+
+/// Waveform data packets (`LASF_Spec`/65535): never read, never forwarded.
+fn is_waveform_data(v: &Vlr) -> bool {
+    v.user_id == "LASF_Spec" && v.record_id == 65535
+}
+
+impl InputFile {
+    /// Opens a local LAS or LAZ file and checks its structure (not yet its points).
+    pub fn open(path: impl AsRef<Path>) -> Result<InputFile> {
+        let source = FileSource::open(path)?;
+        Self::from_source(Arc::new(source))
+    }
+
+    /// Opens any byte source holding a LAS or LAZ file.
+    pub fn from_source(source: Arc<dyn ByteSource>) -> Result<InputFile> {
+        let name = source.name().to_string();
+        let len = source.len();
+        let las = LasFile::open(source.clone())?;
+        let header = las.header.clone();
+        let fail = |at: u64, msg: String| Error::format(&name, Location::Offset(at), msg);
+        let point_offset = header.offset_to_point_data();
+        let vlrs = las.vlrs.clone();
+        let mut evlrs = Vec::new();
+        for v in las.evlrs()? {
+            let mut v = v.clone();
+            if v.data.is_none() && !is_waveform_data(&v) {
+                v.data = Some(las.payload(&v)?);
+            }
+            evlrs.push(v);
+        }
+
+        let layout = PointLayout::new(header.point_format, header.point_record_length as usize);
+        let available = header.extra_bytes_len();
+        let mut extra_bytes = Vec::new();
+        let mut extra_bytes_vlr = None;
+        if let Some(v) = vlrs
+            .iter()
+            .chain(evlrs.iter())
+            .find(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID))
+        {
+            let data = v.data.clone().unwrap_or_default();
+            extra_bytes = parse_extra_bytes(&data, available)
+                .map_err(|m| fail(v.data_offset, format!("extra-bytes VLR: {m}")))?;
+            extra_bytes_vlr = Some(data);
+        }
+
+        let storage = if header.compressed {
+            Self::laz_storage(&name, source.as_ref(), &header, &vlrs, las.laz_vlr.clone())?
+        } else {
+            let need = header
+                .point_count
+                .checked_mul(header.point_record_length as u64)
+                .and_then(|n| n.checked_add(point_offset));
+            let end = if header.evlr_count > 0 && header.evlr_start >= point_offset {
+                header.evlr_start.min(len)
+            } else {
+                len
+            };
+            match need {
+                Some(n) if n <= end => {}
+                _ => {
+                    let have = end.saturating_sub(point_offset) / header.point_record_length as u64;
+                    return Err(fail(
+                        point_offset,
+                        format!(
+                            "the header promises {} points ({} bytes each from byte {point_offset}) but the file holds only {have} whole records",
+                            header.point_count, header.point_record_length
+                        ),
+                    ));
+                }
+            }
+            Storage::Las
+        };
+        let warnings = las.warnings.iter().map(|w| format!("{name}: {w}")).collect();
+        Ok(InputFile {
+            name,
+            source,
+            las,
+            header,
+            vlrs,
+            evlrs,
+            layout,
+            extra_bytes,
+            extra_bytes_vlr,
+            storage,
+            warnings,
+        })
+    }
+
+    fn laz_storage(
+        name: &str,
+        source: &dyn ByteSource,
+        header: &Header,
+        vlrs: &[Vlr],
+        parsed: Option<laz::LazVlr>,
+    ) -> Result<Storage> {
+        let fail = |at: u64, msg: String| Error::format(name, Location::Offset(at), msg);
+        let v = vlrs
+            .iter()
+            .find(|v| v.is(laz::LazVlr::USER_ID, laz::LazVlr::RECORD_ID))
+            .ok_or_else(|| {
+                fail(
+                    104,
+                    "the point format byte says LAZ (bit 0x80) but there is no 'laszip encoded'/22204 VLR".into(),
+                )
+            })?;
+        let data = v.data.as_deref().unwrap_or(&[]);
+        let vlr = parsed.ok_or_else(|| fail(v.data_offset, "laszip VLR cannot be parsed".into()))?;
+        let compressor = if data.len() >= 2 {
+            u16::from_le_bytes([data[0], data[1]])
+        } else {
+            0
+        };
+        if compressor != 2 && compressor != 3 {
+            return Err(Error::unsupported(
+                name,
+                Location::Offset(v.data_offset),
+                format!(
+                    "LAZ compressor {compressor} (expected 2, point-wise chunked, or 3, layered chunked); \
+                     this is a LASzip 1.x point-wise file: re-compress it with a current laszip"
+                ),
+            ));
+        }
+        let layered = vlr.items().first().map(|i| i.version() >= 3).unwrap_or(false);
+        let point_offset = header.offset_to_point_data();
+        let len = source.len();
+        let data_end = if header.evlr_count > 0 {
+            header.evlr_start.min(len)
+        } else {
+            len
+        };
+        if header.point_count == 0 {
+            return Ok(Storage::Laz {
+                vlr,
+                layered,
+                chunks: Vec::new(),
+            });
+        }
+        if point_offset + 8 > data_end {
+            return Err(fail(
+                point_offset,
+                format!(
+                    "the header promises {} points but the file ends before the LAZ data starts",
+                    header.point_count
+                ),
+            ));
+        }
+        let off = source.read_range(point_offset..point_offset + 8)?;
+        let mut table_at = i64::from_le_bytes(off[..8].try_into().unwrap_or([0; 8]));
+        if table_at <= point_offset as i64 || table_at as u64 >= data_end {
+            // writers that could not seek back store the offset in the last 8 bytes
+            let tail = source.read_range(data_end.saturating_sub(8)..data_end)?;
+            table_at = i64::from_le_bytes(tail[..8].try_into().unwrap_or([0; 8]));
+            if table_at <= point_offset as i64 || table_at as u64 >= data_end {
+                return Err(fail(
+                    point_offset,
+                    format!(
+                        "LAZ chunk table offset {table_at} is not inside the point data (bytes {point_offset}..{data_end}); the file is truncated or was not finished"
+                    ),
+                ));
+            }
+        }
+        let table_at = table_at as u64;
+        let table_bytes = source.read_range(table_at..data_end)?;
+        let table = laz::laszip::ChunkTable::read(&mut Cursor::new(&table_bytes[..]), vlr.uses_variable_size_chunks())
+            .map_err(|e| fail(table_at, format!("cannot read the LAZ chunk table: {e}")))?;
+        let mut chunks = Vec::with_capacity(table.len());
+        let mut at = point_offset + 8;
+        let mut left = header.point_count;
+        for (i, e) in table.as_ref().iter().enumerate() {
+            if left == 0 {
+                break;
+            }
+            let points = if vlr.uses_variable_size_chunks() {
+                e.point_count
+            } else {
+                (vlr.chunk_size() as u64).min(left)
+            };
+            if at + e.byte_count > table_at {
+                return Err(fail(
+                    at,
+                    format!(
+                        "LAZ chunk {i} of {} bytes runs past the chunk table at byte {table_at}",
+                        e.byte_count
+                    ),
+                ));
+            }
+            let points = points.min(left);
+            chunks.push(LazChunk {
+                offset: at,
+                bytes: e.byte_count,
+                points,
+            });
+            at += e.byte_count;
+            left -= points;
+        }
+        if left > 0 {
+            return Err(fail(
+                point_offset,
+                format!(
+                    "the header promises {} points but the LAZ chunk table holds only {}",
+                    header.point_count,
+                    header.point_count - left
+                ),
+            ));
+        }
+        Ok(Storage::Laz { vlr, layered, chunks })
+    }
+
+    /// The point count this input delivers.
+    pub fn point_count(&self) -> u64 {
+        self.header.point_count
+    }
+
+    /// Streams every point record (input layout) in file order, in batches of about
+    /// `batch_points` records. LAZ chunks of a batch are decoded in parallel on the
+    /// current rayon pool.
+    pub fn read_records(&self, batch_points: usize, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let rl = self.header.point_record_length as usize;
+        let batch_points = batch_points.max(1);
+        match &self.storage {
+            Storage::Las => {
+                let start = self.header.offset_to_point_data();
+                let mut done = 0u64;
+                while done < self.header.point_count {
+                    let n = (self.header.point_count - done).min(batch_points as u64);
+                    let from = start + done * rl as u64;
+                    let bytes = self.source.read_range(from..from + n * rl as u64)?;
+                    f(&bytes)?;
+                    done += n;
+                }
+                Ok(())
+            }
+            Storage::Laz { vlr, layered, chunks } => {
+                let mut i = 0;
+                let threads = rayon::current_num_threads().max(1);
+                while i < chunks.len() {
+                    // a group: enough chunks to keep every thread busy and about one batch of points
+                    let mut j = i;
+                    let mut pts = 0u64;
+                    while j < chunks.len() && (j - i < threads || pts < batch_points as u64) {
+                        pts += chunks[j].points;
+                        j += 1;
+                        if pts >= batch_points as u64 && j - i >= threads {
+                            break;
+                        }
+                    }
+                    let group = &chunks[i..j];
+                    let decoded: Vec<Result<Vec<u8>>> = group
+                        .par_iter()
+                        .map(|c| {
+                            let data = self.source.read_range(c.offset..c.offset + c.bytes)?;
+                            decompress_chunk(vlr, *layered, &data, c.points as usize, rl).map_err(|m| {
+                                Error::format(
+                                    &self.name,
+                                    Location::Offset(c.offset),
+                                    format!("LAZ chunk of {} points does not decode: {m}", c.points),
+                                )
+                            })
+                        })
+                        .collect();
+                    for d in decoded {
+                        f(&d?)?;
+                    }
+                    i = j;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Decodes one LAZ chunk of `points` records.
+pub fn decompress_chunk(
+    vlr: &laz::LazVlr,
+    layered: bool,
+    data: &[u8],
+    points: usize,
+    rec_len: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    let mut out = vec![0u8; points * rec_len];
+    if points == 0 {
+        return Ok(out);
+    }
+    let items = vlr.items().clone();
+    // a damaged chunk must be an error, not a panic inside the decoder
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if layered {
+            let mut d = LayeredPointRecordDecompressor::new(Cursor::new(data));
+            d.set_fields_from(&items)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            d.decompress_many(&mut out)
+        } else {
+            let mut d = SequentialPointRecordDecompressor::new(Cursor::new(data));
+            d.set_fields_from(&items)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            d.decompress_many(&mut out)
+        }
+    }))
+    .map_err(|_| "the decoder panicked on the chunk's bytes".to_string())?;
+    r.map_err(|e| e.to_string())?;
+    Ok(out)
+}

@@ -1,0 +1,949 @@
+//! The COPC writer: LAS/LAZ inputs (1.0-1.4, formats 0-10) in, one COPC 1.0 file out.
+//!
+//! ```no_run
+//! use copc::writer::{translate, WriterOptions};
+//! let opts = WriterOptions { threads: Some(2), ..Default::default() };
+//! let summary = translate(&["in.laz"], "out.copc.laz", &opts)?;
+//! println!("{} points in {} nodes", summary.points, summary.nodes);
+//! # Ok::<(), copc::Error>(())
+//! ```
+//! or with the builder: `Writer::new(opts).input("a.laz").input("b.laz").write("out.copc.laz")`.
+//!
+//! How it works:
+//! 1. [`input`] opens every input through `format/` (header, VLRs, EVLRs, extra
+//!    bytes, LAZ chunk table) and checks that they can be merged (same COPC point
+//!    format, same extra bytes, same CRS).
+//! 2. Scale and offset: `scale` option, else the inputs' (the finest per axis when
+//!    they differ); `offset` option, else the inputs' common offset when it fits,
+//!    else "auto" (the centre of the data rounded to 1000 scale steps, so a
+//!    multiple of the scale). A coordinate that does not fit an i32 is an error that
+//!    says which option to change.
+//! 3. One streaming pass decodes the inputs (LAZ chunks in parallel), converts every
+//!    record to format 6/7/8 ([`convert`]) and either keeps it in memory or, when the
+//!    inputs' point count exceeds what `memory_limit` allows, bins it by octree node
+//!    into temp files under `temp_dir` ([`spill`]).
+//! 4. The octree ([`octree`]) is built bottom-up with grid sampling; each finished
+//!    node is compressed to one LAZ chunk in parallel.
+//! 5. [`file`](mod@file) assembles header, VLRs, chunks, chunk table and hierarchy pages into
+//!    a temp file next to the output, fsyncs it and renames it into place.
+//!
+//! The output depends only on the inputs and the options that shape it (scale,
+//! offset, a_srs, max_points_per_node, page policy): not on `threads`,
+//! `memory_limit` or `temp_dir`. An empty input gives a valid COPC file with no
+//! points (a root entry with point count 0).
+
+pub mod convert;
+pub mod crs;
+pub mod file;
+pub mod input;
+pub mod las_out;
+pub mod octree;
+pub mod spill;
+
+use crate::error::{Error, Location, Result};
+use crate::format::{Cube, VoxelKey};
+use convert::{Converter, Requantize, has_waveform, target_format};
+use file::{ChunkStore, FileSpec, PagePolicy};
+use input::InputFile;
+use octree::{Builder, ChunkSink, Geometry, PointBuf};
+use spill::Bins;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+pub use file::PagePolicy as HierarchyPages;
+
+/// What the progress callback hears.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// Points read (and converted) so far, of the total the input headers announce.
+    PointsRead { read: u64, total: u64 },
+    /// Octree nodes compressed so far.
+    NodesWritten { nodes: u64 },
+    /// Something the user should know (a dropped field, an unconvertible CRS...).
+    Warning(String),
+    /// The output file is in place.
+    Done { points: u64, nodes: u64 },
+}
+
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// `--offset`: explicit values or "auto".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OffsetOption {
+    Auto,
+    Value([f64; 3]),
+}
+
+/// Options of `copc translate` (same names, same meaning).
+#[derive(Clone)]
+pub struct WriterOptions {
+    /// `--threads`: worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// `--memory-limit` in bytes (default: half the machine's RAM). Above what fits,
+    /// points spill to `temp_dir`.
+    pub memory_limit: Option<u64>,
+    /// `--temp-dir` for spill files (default: the system temp folder).
+    pub temp_dir: Option<PathBuf>,
+    /// `--scale X[,Y,Z]` (default: the inputs').
+    pub scale: Option<[f64; 3]>,
+    /// `--offset X,Y,Z|auto` (default: the inputs' when it fits).
+    pub offset: Option<OffsetOption>,
+    /// `--a-srs WKT|EPSG:n`: the output CRS, overriding the inputs'.
+    pub a_srs: Option<String>,
+    /// `--max-points-per-node` (default 100 000): leaves hold at most this many
+    /// points (except nodes of identical points that cannot be split).
+    pub max_points_per_node: usize,
+    /// `--progress`: called with [`Progress`] events (from any thread).
+    pub progress: Option<ProgressFn>,
+    /// How the hierarchy is cut into pages.
+    pub hierarchy_pages: PagePolicy,
+    /// Set it (e.g. from a Ctrl-C handler) to stop the writer: it returns
+    /// [`Error::Cancelled`] soon after, with its temp files removed and nothing at
+    /// the output path.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            threads: None,
+            memory_limit: None,
+            temp_dir: None,
+            scale: None,
+            offset: None,
+            a_srs: None,
+            max_points_per_node: DEFAULT_MAX_POINTS_PER_NODE,
+            progress: None,
+            hierarchy_pages: PagePolicy::default(),
+            cancel: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for WriterOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterOptions")
+            .field("threads", &self.threads)
+            .field("memory_limit", &self.memory_limit)
+            .field("temp_dir", &self.temp_dir)
+            .field("scale", &self.scale)
+            .field("offset", &self.offset)
+            .field("a_srs", &self.a_srs)
+            .field("max_points_per_node", &self.max_points_per_node)
+            .field("progress", &self.progress.is_some())
+            .field("hierarchy_pages", &self.hierarchy_pages)
+            .field("cancel", &self.cancel.is_some())
+            .finish()
+    }
+}
+
+pub const DEFAULT_MAX_POINTS_PER_NODE: usize = 100_000;
+
+/// What a translation did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranslateSummary {
+    pub points: u64,
+    /// Data nodes (= LAZ chunks).
+    pub nodes: u64,
+    pub hierarchy_pages: u64,
+    pub point_format: u8,
+    pub scale: [f64; 3],
+    pub offset: [f64; 3],
+    pub cube: Cube,
+    pub spacing: f64,
+    /// True when points went through temp files.
+    pub spilled: bool,
+    pub peak_temp_bytes: u64,
+    pub warnings: Vec<String>,
+    /// Seconds spent per stage: read, build, write.
+    pub seconds: [f64; 3],
+}
+
+/// Builder form of [`translate`].
+#[derive(Debug, Clone, Default)]
+pub struct Writer {
+    opts: WriterOptions,
+    inputs: Vec<PathBuf>,
+}
+
+impl Writer {
+    pub fn new(opts: WriterOptions) -> Self {
+        Writer {
+            opts,
+            inputs: Vec::new(),
+        }
+    }
+    pub fn input(mut self, path: impl AsRef<Path>) -> Self {
+        self.inputs.push(path.as_ref().to_path_buf());
+        self
+    }
+    pub fn threads(mut self, n: usize) -> Self {
+        self.opts.threads = Some(n);
+        self
+    }
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.opts.memory_limit = Some(bytes);
+        self
+    }
+    pub fn temp_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.opts.temp_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+    pub fn scale(mut self, s: [f64; 3]) -> Self {
+        self.opts.scale = Some(s);
+        self
+    }
+    pub fn offset(mut self, o: OffsetOption) -> Self {
+        self.opts.offset = Some(o);
+        self
+    }
+    pub fn a_srs(mut self, s: impl Into<String>) -> Self {
+        self.opts.a_srs = Some(s.into());
+        self
+    }
+    pub fn max_points_per_node(mut self, n: usize) -> Self {
+        self.opts.max_points_per_node = n;
+        self
+    }
+    pub fn progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.opts.progress = Some(Arc::new(f));
+        self
+    }
+    pub fn options(&self) -> &WriterOptions {
+        &self.opts
+    }
+    /// Writes every input into one COPC file at `output`.
+    pub fn write(&self, output: impl AsRef<Path>) -> Result<TranslateSummary> {
+        translate(&self.inputs, output, &self.opts)
+    }
+}
+
+/// Parses a size such as `512M`, `2G`, `1.5GiB`, `1000000` (bytes).
+pub fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| Error::invalid(format!("'{s}' is not a size (examples: 512M, 2G, 1000000)")))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0f64.powi(4),
+        u => {
+            return Err(Error::invalid(format!(
+                "'{s}': unknown size unit '{u}' (use K, M, G or T)"
+            )));
+        }
+    };
+    Ok((v * mult) as u64)
+}
+
+/// Parses `--scale X[,Y,Z]`.
+pub fn parse_scale(s: &str) -> Result<[f64; 3]> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| Error::invalid(format!("--scale '{s}': expected X or X,Y,Z numbers")))?;
+    let out = match v.as_slice() {
+        [a] => [*a; 3],
+        [a, b, c] => [*a, *b, *c],
+        _ => return Err(Error::invalid(format!("--scale '{s}': expected 1 or 3 values"))),
+    };
+    if out.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+        return Err(Error::invalid(format!("--scale '{s}': scales must be positive")));
+    }
+    Ok(out)
+}
+
+/// Parses `--offset X,Y,Z|auto`.
+pub fn parse_offset(s: &str) -> Result<OffsetOption> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(OffsetOption::Auto);
+    }
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| Error::invalid(format!("--offset '{s}': expected X,Y,Z or auto")))?;
+    match v.as_slice() {
+        [a, b, c] if [a, b, c].iter().all(|x| x.is_finite()) => Ok(OffsetOption::Value([*a, *b, *c])),
+        _ => Err(Error::invalid(format!(
+            "--offset '{s}': expected three finite numbers X,Y,Z or auto"
+        ))),
+    }
+}
+
+/// Half the machine's RAM (from /proc/meminfo), 2 GiB when unknown.
+pub fn default_memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+    });
+    total.map(|kb| kb * 1024 / 2).unwrap_or(2 << 30)
+}
+
+/// Translates LAS/LAZ `inputs` into one COPC file at `output`. See the module docs.
+pub fn translate<P: AsRef<Path>>(
+    inputs: &[P],
+    output: impl AsRef<Path>,
+    opts: &WriterOptions,
+) -> Result<TranslateSummary> {
+    let output = output.as_ref();
+    let threads = opts.threads.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::invalid(format!("cannot start {threads} threads: {e}")))?;
+    let paths: Vec<PathBuf> = inputs.iter().map(|p| p.as_ref().to_path_buf()).collect();
+    pool.install(|| run(&paths, output, opts))
+}
+
+struct Stats {
+    min: [i32; 3],
+    max: [i32; 3],
+    gps: [f64; 2],
+    by_return: [u64; 15],
+    count: u64,
+}
+
+impl Stats {
+    fn new() -> Self {
+        Stats {
+            min: [i32::MAX; 3],
+            max: [i32::MIN; 3],
+            gps: [f64::INFINITY, f64::NEG_INFINITY],
+            by_return: [0; 15],
+            count: 0,
+        }
+    }
+    fn add(&mut self, recs: &[u8], rec_len: usize) {
+        for r in recs.chunks_exact(rec_len) {
+            for a in 0..3 {
+                let v = i32::from_le_bytes([r[4 * a], r[4 * a + 1], r[4 * a + 2], r[4 * a + 3]]);
+                self.min[a] = self.min[a].min(v);
+                self.max[a] = self.max[a].max(v);
+            }
+            let t = f64::from_le_bytes(r[22..30].try_into().unwrap_or([0; 8]));
+            self.gps[0] = self.gps[0].min(t);
+            self.gps[1] = self.gps[1].max(t);
+            let rn = (r[14] & 0x0F) as usize;
+            if rn >= 1 {
+                self.by_return[rn - 1] += 1;
+            }
+            self.count += 1;
+        }
+    }
+    fn world(&self, scale: [f64; 3], offset: [f64; 3]) -> ([f64; 3], [f64; 3]) {
+        let mut min = [0.0; 3];
+        let mut max = [0.0; 3];
+        for a in 0..3 {
+            min[a] = self.min[a] as f64 * scale[a] + offset[a];
+            max[a] = self.max[a] as f64 * scale[a] + offset[a];
+        }
+        (min, max)
+    }
+}
+
+/// Records a COPC file must not carry over from its inputs.
+fn is_dropped_record(user: &str, id: u16) -> bool {
+    matches!(user, "LASF_Projection" | "laszip encoded" | "copc" | "entwine")
+        || (user == "LASF_Spec" && (id == 4 || (100..=354).contains(&id) || id == 65535))
+}
+
+struct Plan {
+    format: u8,
+    rec_len: usize,
+    extra_len: usize,
+    scale: [f64; 3],
+    offset: [f64; 3],
+    wkt: Option<String>,
+    warnings: Vec<String>,
+}
+
+fn warn(opts: &WriterOptions, warnings: &mut Vec<String>, msg: String) {
+    if let Some(p) = &opts.progress {
+        p(&Progress::Warning(msg.clone()));
+    }
+    warnings.push(msg);
+}
+
+fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
+    let first = &files[0];
+    let format = target_format(first.header.point_format);
+    let extra_len = first.header.extra_bytes_len();
+    let mut warnings = Vec::new();
+    for f in files {
+        for w in &f.warnings {
+            warn(opts, &mut warnings, w.clone());
+        }
+    }
+    for f in files {
+        let tf = target_format(f.header.point_format);
+        if tf != format {
+            return Err(Error::invalid(format!(
+                "cannot merge {} (point format {}, becomes {tf}) with {} (point format {}, becomes {format}): convert them to one point format family first",
+                f.name, f.header.point_format, first.name, first.header.point_format
+            )));
+        }
+        let gps_kind = |f: &InputFile| f.layout.gps_time.is_some().then_some(f.header.global_encoding() & 1);
+        if let (Some(a), Some(b)) = (gps_kind(f), gps_kind(first)) {
+            if a != b {
+                let kind = |k: u16| {
+                    if k == 1 {
+                        "adjusted standard GPS time"
+                    } else {
+                        "GPS week time"
+                    }
+                };
+                return Err(Error::invalid(format!(
+                    "cannot merge {} ({}) with {} ({}): their GPS times are not comparable",
+                    f.name,
+                    kind(a),
+                    first.name,
+                    kind(b)
+                )));
+            }
+        }
+        if f.header.extra_bytes_len() != extra_len || f.extra_bytes_vlr != first.extra_bytes_vlr {
+            return Err(Error::invalid(format!(
+                "cannot merge {} and {}: their extra bytes differ ({} and {} bytes per point, or different descriptors)",
+                f.name,
+                first.name,
+                f.header.extra_bytes_len(),
+                extra_len
+            )));
+        }
+        let described: usize = f.extra_bytes.iter().map(|e| e.size()).sum();
+        if extra_len > described {
+            // undescribed bytes cannot be labelled in the output; say so, but keep them
+            warn(
+                opts,
+                &mut warnings,
+                format!(
+                    "{}: {} of the {} extra bytes per point have no extra-bytes descriptor; they are kept bit-exact and described as undocumented (type 0) bytes",
+                    f.name,
+                    extra_len - described,
+                    extra_len
+                ),
+            );
+        }
+        if has_waveform(f.header.point_format) {
+            warn(
+                opts,
+                &mut warnings,
+                format!(
+                    "{}: point format {} carries wave packets; the points are kept, the wave packet fields are dropped",
+                    f.name, f.header.point_format
+                ),
+            );
+        }
+    }
+    // CRS
+    let wkt = if let Some(a) = &opts.a_srs {
+        Some(crs::parse_a_srs(a)?)
+    } else {
+        let mut found: Option<(String, &str)> = None;
+        for f in files {
+            let recs: Vec<&crate::format::Vlr> = f.vlrs.iter().chain(f.evlrs.iter()).collect();
+            let c = crs::input_crs(&recs);
+            let w = match &c {
+                crs::InputCrs::Unconvertible(m) => {
+                    warn(
+                        opts,
+                        &mut warnings,
+                        format!(
+                            "{}: {m}; the output has no CRS (give one with --a-srs WKT|EPSG:n)",
+                            f.name
+                        ),
+                    );
+                    None
+                }
+                other => other.wkt().map(str::to_string),
+            };
+            match (&found, w) {
+                (None, Some(w)) => found = Some((w, &f.name)),
+                (Some((prev, pname)), Some(w)) if *prev != w => {
+                    return Err(Error::invalid(format!(
+                        "cannot merge {} and {}: their CRSs differ (give one with --a-srs to override)",
+                        pname, f.name
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if let Some((_, pname)) = &found {
+            if let Some(f) = files.iter().find(|f| {
+                let recs: Vec<&crate::format::Vlr> = f.vlrs.iter().chain(f.evlrs.iter()).collect();
+                crs::input_crs(&recs).wkt().is_none()
+            }) {
+                warn(
+                    opts,
+                    &mut warnings,
+                    format!("{} has no CRS; using the CRS of {pname}", f.name),
+                );
+            }
+        }
+        found.map(|(w, _)| w)
+    };
+
+    // scale and offset
+    let same = |g: &dyn Fn(&InputFile) -> [f64; 3]| files.iter().all(|f| g(f) == g(first));
+    let in_scale = |f: &InputFile| f.header.scale;
+    let in_offset = |f: &InputFile| f.header.offset;
+    let scale = match opts.scale {
+        Some(s) => s,
+        None if same(&in_scale) => first.header.scale,
+        None => {
+            let mut s = first.header.scale;
+            for f in files {
+                for (s, fs) in s.iter_mut().zip(f.header.scale) {
+                    *s = s.min(fs);
+                }
+            }
+            s
+        }
+    };
+    // data bounds from the headers (checked against the points later)
+    let (hmin, hmax) = header_bounds(files);
+    let auto = |scale: [f64; 3]| -> [f64; 3] {
+        let mut o = [0.0; 3];
+        if let (Some(mn), Some(mx)) = (hmin, hmax) {
+            for a in 0..3 {
+                let unit = scale[a] * 1000.0;
+                o[a] = (((mn[a] + mx[a]) * 0.5) / unit).round() * unit;
+            }
+        }
+        o
+    };
+    let fits = |offset: [f64; 3]| -> bool {
+        match (hmin, hmax) {
+            (Some(mn), Some(mx)) => (0..3).all(|a| {
+                let lo = (mn[a] - offset[a]) / scale[a];
+                let hi = (mx[a] - offset[a]) / scale[a];
+                lo >= i32::MIN as f64 && hi <= i32::MAX as f64
+            }),
+            _ => true,
+        }
+    };
+    let offset = match opts.offset {
+        Some(OffsetOption::Value(o)) => o,
+        Some(OffsetOption::Auto) => auto(scale),
+        // the inputs' own integers: they fit by construction, whatever the headers' bounds say
+        None if same(&in_offset) && same(&in_scale) && scale == first.header.scale => first.header.offset,
+        None if same(&in_offset) && fits(first.header.offset) => first.header.offset,
+        None => auto(scale),
+    };
+    let unchanged = files
+        .iter()
+        .all(|f| f.header.scale == scale && f.header.offset == offset);
+    if !unchanged && !fits(offset) {
+        let (mn, mx) = (hmin.unwrap_or([0.0; 3]), hmax.unwrap_or([0.0; 3]));
+        return Err(Error::invalid(format!(
+            "the data ({mn:?} to {mx:?}) does not fit 32-bit integers at scale {scale:?} and offset {offset:?}: \
+             use --offset auto (or an offset near the data) or a larger --scale"
+        )));
+    }
+    Ok(Plan {
+        format,
+        rec_len: crate::format::PointLayout::base_size(format) + extra_len,
+        extra_len,
+        scale,
+        offset,
+        wkt,
+        warnings,
+    })
+}
+
+/// Union of the inputs' header bounds, when they are sane.
+fn header_bounds(files: &[InputFile]) -> (Option<[f64; 3]>, Option<[f64; 3]>) {
+    let mut mn = [f64::INFINITY; 3];
+    let mut mx = [f64::NEG_INFINITY; 3];
+    let mut any = false;
+    for f in files.iter().filter(|f| f.point_count() > 0) {
+        let (a, b) = (f.header.min, f.header.max);
+        if (0..3).any(|i| !a[i].is_finite() || !b[i].is_finite() || a[i] > b[i]) {
+            return (None, None);
+        }
+        for i in 0..3 {
+            mn[i] = mn[i].min(a[i]);
+            mx[i] = mx[i].max(b[i]);
+        }
+        any = true;
+    }
+    if any { (Some(mn), Some(mx)) } else { (None, None) }
+}
+
+struct Counter<'a> {
+    store: &'a ChunkStore,
+    nodes: AtomicU64,
+    progress: Option<ProgressFn>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+fn check_cancel(cancel: &Option<Arc<AtomicBool>>) -> Result<()> {
+    match cancel {
+        Some(c) if c.load(Ordering::Relaxed) => Err(Error::Cancelled("the COPC writer was asked to stop".into())),
+        _ => Ok(()),
+    }
+}
+
+impl ChunkSink for Counter<'_> {
+    fn put(&self, key: VoxelKey, points: u64, chunk: Vec<u8>) -> Result<()> {
+        check_cancel(&self.cancel)?;
+        self.store.put(key, points, chunk)?;
+        let n = self.nodes.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(p) = &self.progress {
+            if n % 64 == 0 {
+                p(&Progress::NodesWritten { nodes: n });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<TranslateSummary> {
+    if inputs.is_empty() {
+        return Err(Error::invalid("no input files"));
+    }
+    if opts.max_points_per_node == 0 || opts.max_points_per_node > i32::MAX as usize {
+        return Err(Error::invalid("--max-points-per-node must be between 1 and 2147483647"));
+    }
+    let out_name = output.display().to_string();
+    for i in inputs {
+        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(i), std::fs::canonicalize(output)) {
+            if a == b {
+                return Err(Error::invalid(format!("the output {out_name} is also an input")));
+            }
+        }
+    }
+    let files = inputs.iter().map(InputFile::open).collect::<Result<Vec<_>>>()?;
+    let mut plan = plan(&files, opts)?;
+    let total: u64 = files.iter().map(|f| f.point_count()).sum();
+    let progress = opts.progress.clone();
+
+    // memory budget
+    let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
+    // Per point held in memory: the record, its sequence number, index and scratch
+    // arrays of the build, and a share of the compressed chunk. Out of the limit come
+    // a fixed allowance (code, thread stacks, decode batches) and the compressed
+    // chunks kept in memory; the rest holds points. A subtree never loads more than
+    // that; everything beyond spills.
+    let per_point = (plan.rec_len + 8 + 20 + plan.rec_len / 4) as u64;
+    let fixed = 96u64 << 20;
+    let chunk_mem = (limit / 8).max(1 << 20) as usize;
+    let budget_points =
+        (limit.saturating_sub(fixed + chunk_mem as u64) / per_point).max(opts.max_points_per_node as u64 + 1);
+    let spill = total > budget_points;
+    let temp_dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+
+    // provisional cube from the headers
+    let (hmin, hmax) = header_bounds(&files);
+    let provisional = match (hmin, hmax) {
+        (Some(a), Some(b)) => {
+            // the header bounds at the output quantization
+            let q = |v: f64, x: usize| ((v - plan.offset[x]) / plan.scale[x]).round() * plan.scale[x] + plan.offset[x];
+            Some(Geometry::cube_for(
+                [q(a[0], 0), q(a[1], 1), q(a[2], 2)],
+                [q(b[0], 0), q(b[1], 1), q(b[2], 2)],
+                plan.scale,
+            ))
+        }
+        _ => None,
+    };
+    let prov_geo = Geometry::new(
+        provisional.unwrap_or(Cube {
+            center: plan.offset,
+            halfsize: 1.0,
+        }),
+        plan.scale,
+        plan.offset,
+    );
+
+    // --- read pass
+    let t0 = std::time::Instant::now();
+    let mut stats = Stats::new();
+    let mut mem = PointBuf::new(plan.rec_len);
+    let mut bins = if spill {
+        let level = (1..=4)
+            .find(|b| total / 4u64.pow(*b as u32) <= budget_points / 2)
+            .unwrap_or(4);
+        Some(Bins::new(
+            &temp_dir,
+            plan.format,
+            plan.extra_len,
+            plan.rec_len,
+            prov_geo,
+            level,
+            (limit / 8) as usize,
+        )?)
+    } else {
+        mem.recs.reserve(total as usize * plan.rec_len);
+        mem.seqs.reserve(total as usize);
+        None
+    };
+    let mut seq = 0u64;
+    let mut conv_buf = Vec::new();
+    for f in &files {
+        let rq = Requantize::new(f.header.scale, f.header.offset, plan.scale, plan.offset);
+        let conv = Converter::new(f.layout, rq);
+        if conv.output_len != plan.rec_len {
+            return Err(Error::invalid(format!(
+                "internal error: {} converts to {} bytes, expected {}",
+                f.name, conv.output_len, plan.rec_len
+            )));
+        }
+        let mut read_in_file = 0u64;
+        f.read_records(262_144, |recs| {
+            check_cancel(&opts.cancel)?;
+            conv_buf.clear();
+            conv.convert(recs, &mut conv_buf).map_err(|o| {
+                let axis = ["X", "Y", "Z"][o.axis];
+                Error::format(
+                    &f.name,
+                    Location::Source,
+                    format!(
+                        "point {}: {axis} = {} does not fit a 32-bit integer at scale {} and offset {}: use --offset auto or a larger --scale",
+                        read_in_file + o.record as u64, o.value, plan.scale[o.axis], plan.offset[o.axis]
+                    ),
+                )
+            })?;
+            let n = (conv_buf.len() / plan.rec_len) as u64;
+            stats.add(&conv_buf, plan.rec_len);
+            match bins.as_mut() {
+                Some(b) => b.add(&conv_buf, seq)?,
+                None => {
+                    mem.recs.extend_from_slice(&conv_buf);
+                    mem.seqs.extend(seq..seq + n);
+                }
+            }
+            seq += n;
+            read_in_file += n;
+            if let Some(p) = &progress {
+                p(&Progress::PointsRead { read: seq, total });
+            }
+            Ok(())
+        })?;
+    }
+    if let Some(b) = bins.as_mut() {
+        b.flush()?;
+    }
+
+    // --- the cube: the headers' when it holds every point, else the points' own
+    let (emin, emax) = stats.world(plan.scale, plan.offset);
+    let geo = match provisional {
+        // no points: the header bounds are written as 0, so is the cube's centre
+        _ if stats.count == 0 => Geometry::new(
+            Cube {
+                center: [0.0; 3],
+                halfsize: 1.0,
+            },
+            plan.scale,
+            plan.offset,
+        ),
+        Some(_) if prov_geo.contains(emin, emax) => prov_geo,
+        _ => {
+            warn(
+                opts,
+                &mut plan.warnings,
+                format!(
+                    "the input headers' bounds do not contain every point; the octree cube is computed from the points ({emin:?} to {emax:?})"
+                ),
+            );
+            Geometry::new(Geometry::cube_for(emin, emax, plan.scale), plan.scale, plan.offset)
+        }
+    };
+    if let Some(b) = bins.take() {
+        bins = Some(if b.geometry() != geo { b.rebin(geo)? } else { b });
+    }
+
+    // --- build
+    let t1 = std::time::Instant::now();
+    let items = laz::LazItemRecordBuilder::default_for_point_format_id(plan.format, plan.extra_len as u16)
+        .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
+    std::fs::create_dir_all(&temp_dir).ok();
+    let store = ChunkStore::new(chunk_mem, &temp_dir);
+    let counter = Counter {
+        store: &store,
+        nodes: AtomicU64::new(0),
+        progress: progress.clone(),
+        cancel: opts.cancel.clone(),
+    };
+    let builder = Builder {
+        geo,
+        rec_len: plan.rec_len,
+        max_points: opts.max_points_per_node,
+        leaf_level: geo.leaf_level(),
+        items,
+        gps_at: 22,
+        sink: &counter,
+        name: out_name.clone(),
+    };
+    let mut peak_temp = 0;
+    match bins.as_mut() {
+        None => {
+            if !mem.is_empty() {
+                let kept = builder.build(VoxelKey::ROOT, &mem)?;
+                builder.emit(VoxelKey::ROOT, &mem, kept)?;
+            }
+            drop(mem);
+        }
+        Some(b) => {
+            let root = build_spilled(&builder, b, VoxelKey::ROOT, budget_points)?;
+            let all: Vec<u32> = (0..root.len() as u32).collect();
+            builder.emit(VoxelKey::ROOT, &root, all)?;
+            peak_temp = b.peak_disk_bytes;
+        }
+    }
+    drop(bins);
+
+    // --- file
+    let t2 = std::time::Instant::now();
+    let first = &files[0];
+    let single = files.len() == 1;
+    let described: usize = first.extra_bytes.iter().map(|e| e.size()).sum();
+    let eb_vlr = match (&first.extra_bytes_vlr, plan.extra_len) {
+        (Some(v), n) if described < n => {
+            // descriptors that cover only part of the extra bytes: keep them as they
+            // are and describe the rest as undocumented bytes
+            let mut v = v.clone();
+            v.extend(undocumented_extra_bytes(n - described));
+            Some(v)
+        }
+        (Some(v), _) => Some(v.clone()),
+        (None, 0) => None,
+        (None, n) => Some(undocumented_extra_bytes(n)),
+    };
+    let mut vlrs: Vec<(String, u16, String, Vec<u8>)> = Vec::new();
+    let mut evlrs: Vec<(String, u16, String, Vec<u8>)> = Vec::new();
+    for f in &files {
+        for v in f.vlrs.iter().chain(f.evlrs.iter()) {
+            if is_dropped_record(&v.user_id, v.record_id) {
+                continue;
+            }
+            let Some(data) = &v.data else { continue };
+            let item = (v.user_id.clone(), v.record_id, v.description.clone(), data.clone());
+            let list = if v.extended { &mut evlrs } else { &mut vlrs };
+            if !list.contains(&item) {
+                list.push(item);
+            }
+        }
+    }
+    let (gps0, gps1) = if stats.count == 0 || !stats.gps[0].is_finite() {
+        (0.0, 0.0)
+    } else {
+        (stats.gps[0], stats.gps[1])
+    };
+    let spec = FileSpec {
+        format: plan.format,
+        record_length: plan.rec_len as u16,
+        extra_bytes_len: plan.extra_len as u16,
+        scale: plan.scale,
+        offset: plan.offset,
+        min_int: stats.min,
+        max_int: stats.max,
+        points: stats.count,
+        points_by_return: stats.by_return,
+        gps_range: [gps0, gps1],
+        cube: geo.cube,
+        spacing: geo.spacing(),
+        global_encoding_gps_bit: first.header.global_encoding() & 1 != 0,
+        file_source_id: if files
+            .iter()
+            .all(|f| f.header.raw.file_source_id == first.header.raw.file_source_id)
+        {
+            first.header.raw.file_source_id
+        } else {
+            0
+        },
+        guid: if single { first.header.raw.guid } else { [0; 16] },
+        system_identifier: if single {
+            first.header.system_identifier()
+        } else {
+            "MERGE".into()
+        },
+        generating_software: format!("copc {}", env!("CARGO_PKG_VERSION")),
+        creation_day: first.header.raw.file_creation_day_of_year,
+        creation_year: first.header.raw.file_creation_year,
+        wkt: plan.wkt.clone(),
+        extra_bytes_vlr: eb_vlr,
+        vlrs,
+        evlrs,
+        page_policy: opts.hierarchy_pages,
+    };
+    check_cancel(&opts.cancel)?;
+    let (nodes, pages) = file::write_file(output, &spec, store)?;
+    if let Some(p) = &progress {
+        p(&Progress::Done {
+            points: stats.count,
+            nodes: nodes as u64,
+        });
+    }
+    Ok(TranslateSummary {
+        points: stats.count,
+        nodes: nodes as u64,
+        hierarchy_pages: pages as u64,
+        point_format: plan.format,
+        scale: plan.scale,
+        offset: plan.offset,
+        cube: geo.cube,
+        spacing: geo.spacing(),
+        spilled: spill,
+        peak_temp_bytes: peak_temp,
+        warnings: plan.warnings,
+        seconds: [
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            t2.elapsed().as_secs_f64(),
+        ],
+    })
+}
+
+/// One extra-bytes descriptor of type 0 ("undocumented bytes") covering `n` bytes.
+fn undocumented_extra_bytes(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut left = n;
+    let mut i = 0;
+    while left > 0 {
+        let k = left.min(255);
+        let mut d = vec![0u8; crate::format::extra_bytes::DESCRIPTOR_SIZE];
+        d[2] = 0;
+        d[3] = k as u8;
+        crate::format::bytes::put_c_string(&mut d[4..36], &format!("undocumented{i}"));
+        out.extend(d);
+        left -= k;
+        i += 1;
+    }
+    out
+}
+
+/// The spilled build of the subtree of `key`: loads what fits, splits what does
+/// not, and returns the points `key` keeps (for its parent to sample from).
+fn build_spilled(builder: &Builder<'_>, bins: &mut Bins, key: VoxelKey, budget_points: u64) -> Result<PointBuf> {
+    let n = bins.count_under(key);
+    let rec_len = builder.rec_len;
+    if n == 0 {
+        return Ok(PointBuf::new(rec_len));
+    }
+    if n <= budget_points || key.level >= builder.leaf_level {
+        let buf = bins.take(key)?;
+        let kept = builder.build(key, &buf)?;
+        return Ok(buf.extract(&kept));
+    }
+    if bins.is_bin(key) {
+        bins.split(key)?;
+    }
+    let mut parts = Vec::with_capacity(8);
+    for c in 0..8 {
+        parts.push(build_spilled(builder, bins, key.child(c), budget_points)?);
+    }
+    let (combined, lists) = PointBuf::concat(parts, rec_len);
+    let kept = builder.sample_and_emit(key, &combined, lists)?;
+    Ok(combined.extract(&kept))
+}

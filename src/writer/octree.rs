@@ -1,0 +1,452 @@
+//! The octree: which point goes into which node.
+//!
+//! Structure. A node is a leaf when its cube holds at most `max_points_per_node`
+//! points (or it is too small to split: its side is below the coarsest scale step,
+//! or it reaches level [`MAX_LEVEL`]); every other node is split into its eight
+//! children. This depends only on the points, never on how the work was cut into
+//! pieces, so the in-memory and the spilled builds give the same tree.
+//!
+//! Sampling (bottom-up, like untwine). Every interior node lays a grid of
+//! [`CELLS`]³ cells over its cube. Once its children are built, it takes, in each
+//! cell, the point that came first in input order among the points its children
+//! hold in that cell; the others stay below. So each level keeps one point per cell
+//! and the density doubles per level: the `spacing` written to the info VLR is the
+//! root cell size `2·halfsize / CELLS`, which is the distance between neighbouring
+//! retained points at the root on a dense surface, halved per level (as readers
+//! assume when they turn a resolution into a depth).
+//!
+//! Order. "First in input order" uses the point's sequence number (its rank in the
+//! concatenated inputs); points inside a node are sorted by GPS time, ties by
+//! sequence number. Output is therefore the same whatever the thread count.
+
+use crate::error::{Error, Location, Result};
+use crate::format::{Cube, VoxelKey};
+use laz::record::{LayeredPointRecordCompressor, RecordCompressor};
+use rayon::prelude::*;
+
+/// Bits of the integer grid a point's position is snapped to (per axis, over the root cube).
+pub const GRID_BITS: u32 = 30;
+/// log2 of the sampling grid cells per axis.
+pub const CELL_BITS: u32 = 7;
+/// Sampling grid cells per axis (128, as untwine).
+pub const CELLS: u32 = 1 << CELL_BITS;
+/// Deepest level (the grid of a node at this level still has CELLS cells per axis).
+pub const MAX_LEVEL: i32 = (GRID_BITS - CELL_BITS) as i32;
+/// Below this many points a subtree is built on one thread.
+const PARALLEL_MIN: usize = 20_000;
+
+/// Where points sit in the root cube.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    pub cube: Cube,
+    pub scale: [f64; 3],
+    pub offset: [f64; 3],
+    origin: [f64; 3],
+    inv: f64,
+}
+
+impl Geometry {
+    pub fn new(cube: Cube, scale: [f64; 3], offset: [f64; 3]) -> Self {
+        let origin = [
+            cube.center[0] - cube.halfsize,
+            cube.center[1] - cube.halfsize,
+            cube.center[2] - cube.halfsize,
+        ];
+        Geometry {
+            cube,
+            scale,
+            offset,
+            origin,
+            inv: (1u64 << GRID_BITS) as f64 / (2.0 * cube.halfsize),
+        }
+    }
+
+    /// The cube for points whose quantized extents are `min`..`max` (world units):
+    /// centred on the extents, halfsize = half the largest extent plus one scale step
+    /// (never 0).
+    pub fn cube_for(min: [f64; 3], max: [f64; 3], scale: [f64; 3]) -> Cube {
+        let mut center = [0.0; 3];
+        let mut half: f64 = 0.0;
+        for a in 0..3 {
+            center[a] = (min[a] + max[a]) * 0.5;
+            half = half.max((max[a] - min[a]) * 0.5);
+        }
+        let step = scale.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+        Cube {
+            center,
+            halfsize: half + step.max(1e-9),
+        }
+    }
+
+    /// True when every world coordinate in `min`..`max` lies inside the cube.
+    pub fn contains(&self, min: [f64; 3], max: [f64; 3]) -> bool {
+        let side = 2.0 * self.cube.halfsize;
+        (0..3).all(|a| min[a] >= self.origin[a] && max[a] <= self.origin[a] + side)
+    }
+
+    /// The point's position on the 2^GRID_BITS grid of the root cube (clamped).
+    #[inline]
+    pub fn grid(&self, rec: &[u8]) -> [u32; 3] {
+        let mut g = [0u32; 3];
+        let top = ((1u64 << GRID_BITS) - 1) as f64;
+        for a in 0..3 {
+            let v = i32::from_le_bytes([rec[4 * a], rec[4 * a + 1], rec[4 * a + 2], rec[4 * a + 3]]);
+            let w = v as f64 * self.scale[a] + self.offset[a];
+            let t = ((w - self.origin[a]) * self.inv).floor();
+            g[a] = if t.is_nan() || t <= 0.0 {
+                0
+            } else if t >= top {
+                top as u32
+            } else {
+                t as u32
+            };
+        }
+        g
+    }
+
+    /// Which child of a node at `level` the grid position falls in.
+    #[inline]
+    pub fn octant(g: [u32; 3], level: i32) -> usize {
+        let s = GRID_BITS - 1 - level as u32;
+        (((g[0] >> s) & 1) | (((g[1] >> s) & 1) << 1) | (((g[2] >> s) & 1) << 2)) as usize
+    }
+
+    /// The node at `level` holding the grid position.
+    #[inline]
+    pub fn key_at(g: [u32; 3], level: i32) -> VoxelKey {
+        let s = GRID_BITS - level as u32;
+        let c = |v: u32| if level == 0 { 0 } else { (v >> s) as i32 };
+        VoxelKey::new(level, c(g[0]), c(g[1]), c(g[2]))
+    }
+
+    /// The sampling cell (0..CELLS³) of the grid position inside its node at `level`.
+    #[inline]
+    pub fn cell(g: [u32; 3], level: i32) -> usize {
+        let s = GRID_BITS - level as u32 - CELL_BITS;
+        let m = CELLS - 1;
+        (((g[0] >> s) & m) | (((g[1] >> s) & m) << CELL_BITS) | (((g[2] >> s) & m) << (2 * CELL_BITS))) as usize
+    }
+
+    /// The spacing written to the info VLR: the root's sampling cell size.
+    pub fn spacing(&self) -> f64 {
+        2.0 * self.cube.halfsize / CELLS as f64
+    }
+
+    /// The deepest level a node may be split at: below it a node's side would be
+    /// under the coarsest scale step, or the sampling grid would run out of bits.
+    pub fn leaf_level(&self) -> i32 {
+        let step = self.scale.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+        let mut level = 0;
+        while level < MAX_LEVEL && 2.0 * self.cube.halfsize / (1u64 << (level + 1)) as f64 >= step {
+            level += 1;
+        }
+        level
+    }
+}
+
+/// Records and their sequence numbers (rank in the input).
+#[derive(Debug, Clone, Default)]
+pub struct PointBuf {
+    pub rec_len: usize,
+    pub recs: Vec<u8>,
+    pub seqs: Vec<u64>,
+}
+
+impl PointBuf {
+    pub fn new(rec_len: usize) -> Self {
+        PointBuf {
+            rec_len,
+            recs: Vec::new(),
+            seqs: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seqs.is_empty()
+    }
+
+    #[inline]
+    pub fn rec(&self, i: u32) -> &[u8] {
+        let at = i as usize * self.rec_len;
+        &self.recs[at..at + self.rec_len]
+    }
+
+    /// Indices 0..len sorted by sequence number.
+    pub fn seq_order(&self) -> Vec<u32> {
+        let mut idx: Vec<u32> = (0..self.len() as u32).collect();
+        if !self.seqs.windows(2).all(|w| w[0] <= w[1]) {
+            idx.sort_unstable_by_key(|&i| self.seqs[i as usize]);
+        }
+        idx
+    }
+
+    /// A new buffer holding the points `idx`, in that order.
+    pub fn extract(&self, idx: &[u32]) -> PointBuf {
+        let mut out = PointBuf::new(self.rec_len);
+        out.recs.reserve(idx.len() * self.rec_len);
+        out.seqs.reserve(idx.len());
+        for &i in idx {
+            out.recs.extend_from_slice(self.rec(i));
+            out.seqs.push(self.seqs[i as usize]);
+        }
+        out
+    }
+
+    /// Concatenates buffers; returns the combined buffer and each part's indices.
+    pub fn concat(parts: Vec<PointBuf>, rec_len: usize) -> (PointBuf, Vec<Vec<u32>>) {
+        let mut out = PointBuf::new(rec_len);
+        let mut lists = Vec::with_capacity(parts.len());
+        for p in parts {
+            let start = out.len() as u32;
+            lists.push((start..start + p.len() as u32).collect());
+            out.recs.extend_from_slice(&p.recs);
+            out.seqs.extend_from_slice(&p.seqs);
+        }
+        (out, lists)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.recs.len() + self.seqs.len() * 8
+    }
+}
+
+/// Receives the compressed chunk of every finished node (from any thread).
+pub trait ChunkSink: Sync {
+    fn put(&self, key: VoxelKey, points: u64, chunk: Vec<u8>) -> Result<()>;
+}
+
+/// Builds subtrees and emits their nodes.
+pub struct Builder<'a> {
+    pub geo: Geometry,
+    /// Record length of the output format (with extra bytes).
+    pub rec_len: usize,
+    pub max_points: usize,
+    pub leaf_level: i32,
+    pub items: Vec<laz::LazItem>,
+    /// Byte offset of the GPS time in a record (22 for formats 6-8).
+    pub gps_at: usize,
+    pub sink: &'a dyn ChunkSink,
+    /// Name used in error messages (the output file).
+    pub name: String,
+}
+
+impl<'a> Builder<'a> {
+    pub fn is_leaf(&self, key: VoxelKey, points: usize) -> bool {
+        points <= self.max_points || key.level >= self.leaf_level
+    }
+
+    /// Builds the subtree of `key` from every point of `buf` (all inside the node's
+    /// cube): emits every node below `key` and returns the points `key` keeps,
+    /// sorted by sequence number.
+    pub fn build(&self, key: VoxelKey, buf: &PointBuf) -> Result<Vec<u32>> {
+        let mut idx = buf.seq_order();
+        let mut scratch = vec![0u32; idx.len()];
+        self.build_rec(key, buf, &mut idx, &mut scratch)
+    }
+
+    fn build_rec(&self, key: VoxelKey, buf: &PointBuf, idx: &mut [u32], scratch: &mut [u32]) -> Result<Vec<u32>> {
+        if self.is_leaf(key, idx.len()) {
+            return Ok(idx.to_vec());
+        }
+        // stable partition by octant
+        let mut counts = [0usize; 8];
+        let octs: Vec<u8> = idx
+            .iter()
+            .map(|&p| {
+                let o = Geometry::octant(self.geo.grid(buf.rec(p)), key.level);
+                counts[o] += 1;
+                o as u8
+            })
+            .collect();
+        let mut starts = [0usize; 8];
+        for c in 1..8 {
+            starts[c] = starts[c - 1] + counts[c - 1];
+        }
+        let mut pos = starts;
+        for (&p, &o) in idx.iter().zip(&octs) {
+            scratch[pos[o as usize]] = p;
+            pos[o as usize] += 1;
+        }
+        drop(octs);
+        idx.copy_from_slice(scratch);
+        let mut parts: Vec<(usize, &mut [u32], &mut [u32])> = Vec::with_capacity(8);
+        let (mut rest, mut srest) = (idx, scratch);
+        for (c, &n) in counts.iter().enumerate() {
+            let (a, b) = rest.split_at_mut(n);
+            let (sa, sb) = srest.split_at_mut(n);
+            parts.push((c, a, sa));
+            rest = b;
+            srest = sb;
+        }
+        let run = |(c, part, s): (usize, &mut [u32], &mut [u32])| -> Result<Vec<u32>> {
+            if part.is_empty() {
+                Ok(Vec::new())
+            } else {
+                self.build_rec(key.child(c as u8), buf, part, s)
+            }
+        };
+        let total: usize = counts.iter().sum();
+        let lists: Vec<Result<Vec<u32>>> = if total >= PARALLEL_MIN {
+            parts.into_par_iter().map(run).collect()
+        } else {
+            parts.into_iter().map(run).collect()
+        };
+        let lists = lists.into_iter().collect::<Result<Vec<_>>>()?;
+        self.sample_and_emit(key, buf, lists)
+    }
+
+    /// The interior-node step: `lists[c]` holds what child `c` keeps (sorted by
+    /// sequence number). Takes one point per sampling cell for `key`, emits the
+    /// children with what is left, and returns what `key` keeps.
+    pub fn sample_and_emit(&self, key: VoxelKey, buf: &PointBuf, mut lists: Vec<Vec<u32>>) -> Result<Vec<u32>> {
+        let mut claimed = vec![0u64; (1usize << (3 * CELL_BITS)) / 64];
+        let mut mine = Vec::new();
+        for list in lists.iter_mut() {
+            list.retain(|&p| {
+                let cell = Geometry::cell(self.geo.grid(buf.rec(p)), key.level);
+                let (w, b) = (cell / 64, 1u64 << (cell % 64));
+                if claimed[w] & b == 0 {
+                    claimed[w] |= b;
+                    mine.push(p);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        drop(claimed);
+        lists
+            .into_par_iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .try_for_each(|(c, l)| self.emit(key.child(c as u8), buf, l))?;
+        mine.sort_unstable_by_key(|&p| buf.seqs[p as usize]);
+        Ok(mine)
+    }
+
+    /// Sorts a node's points by GPS time (ties: sequence number), compresses them
+    /// into one LAZ chunk and hands it to the sink.
+    pub fn emit(&self, key: VoxelKey, buf: &PointBuf, mut list: Vec<u32>) -> Result<()> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let g = self.gps_at;
+        let gps = |p: u32| {
+            let r = buf.rec(p);
+            f64::from_le_bytes(r[g..g + 8].try_into().unwrap_or([0; 8]))
+        };
+        list.sort_unstable_by(|&a, &b| {
+            gps(a)
+                .total_cmp(&gps(b))
+                .then(buf.seqs[a as usize].cmp(&buf.seqs[b as usize]))
+        });
+        if list.len() > i32::MAX as usize {
+            return Err(Error::format(
+                &self.name,
+                Location::Node {
+                    key: key.as_array(),
+                    offset: None,
+                },
+                format!(
+                    "{} points fall in one node (over the i32 limit of a COPC entry): the input has too many identical points",
+                    list.len()
+                ),
+            ));
+        }
+        let mut recs = Vec::with_capacity(list.len() * buf.rec_len);
+        for &p in &list {
+            recs.extend_from_slice(buf.rec(p));
+        }
+        let chunk = compress_chunk(&self.items, &recs).map_err(|e| {
+            Error::io(
+                &self.name,
+                Location::Node {
+                    key: key.as_array(),
+                    offset: None,
+                },
+                "compressing a node",
+                e,
+            )
+        })?;
+        if chunk.len() > i32::MAX as usize {
+            return Err(Error::format(
+                &self.name,
+                Location::Node {
+                    key: key.as_array(),
+                    offset: None,
+                },
+                format!(
+                    "a node's chunk of {} bytes is over the i32 limit of a COPC entry (too many identical points)",
+                    chunk.len()
+                ),
+            ));
+        }
+        self.sink.put(key, list.len() as u64, chunk)
+    }
+}
+
+/// Compresses records into one layered LAZ chunk (what a reader decodes alone).
+pub fn compress_chunk(items: &[laz::LazItem], recs: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut c = LayeredPointRecordCompressor::new(Vec::with_capacity(recs.len() / 4));
+    c.set_fields_from(&items.to_vec())
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    c.compress_many(recs)?;
+    c.done()?;
+    Ok(c.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_octants_and_cells_agree_with_keys() {
+        let cube = Cube {
+            center: [0.0, 0.0, 0.0],
+            halfsize: 64.0,
+        };
+        let geo = Geometry::new(cube, [1.0; 3], [0.0; 3]);
+        let mut rec = vec![0u8; 30];
+        let put = |rec: &mut Vec<u8>, p: [i32; 3]| {
+            for a in 0..3 {
+                rec[4 * a..4 * a + 4].copy_from_slice(&p[a].to_le_bytes());
+            }
+        };
+        put(&mut rec, [10, -10, 63]);
+        let g = geo.grid(&rec);
+        assert_eq!(Geometry::octant(g, 0), 0b101); // x high, y low, z high
+        let k1 = Geometry::key_at(g, 1);
+        assert_eq!(k1, VoxelKey::new(1, 1, 0, 1));
+        assert_eq!(Geometry::key_at(g, 2).parent(), Some(k1));
+        assert_eq!(Geometry::key_at(g, 2), k1.child(Geometry::octant(g, 1) as u8));
+        // root cells are 1 unit: x=10 -> cell 74, y=-10 -> 54, z=63 -> 127
+        assert_eq!(Geometry::cell(g, 0), 74 | (54 << 7) | (127 << 14));
+        // the point lies in its node cube
+        for level in 0..6 {
+            let b = cube.node_bounds(&Geometry::key_at(g, level));
+            assert!(b.contains_point(10.0, -10.0, 63.0), "level {level}");
+        }
+        put(&mut rec, [64, 64, 64]); // on the max face: clamped into the last cell
+        let g = geo.grid(&rec);
+        assert_eq!(Geometry::key_at(g, 3), VoxelKey::new(3, 7, 7, 7));
+        assert_eq!(geo.spacing(), 1.0);
+    }
+
+    #[test]
+    fn cube_covers_extents_and_leaf_level_stops_at_scale() {
+        let c = Geometry::cube_for([0.0, 0.0, 10.0], [100.0, 50.0, 20.0], [0.01; 3]);
+        assert_eq!(c.center, [50.0, 25.0, 15.0]);
+        assert!((c.halfsize - 50.01).abs() < 1e-9);
+        let geo = Geometry::new(c, [0.01; 3], [0.0; 3]);
+        assert!(geo.contains([0.0, 0.0, 10.0], [100.0, 50.0, 20.0]));
+        assert!(!geo.contains([-0.02, 0.0, 10.0], [100.0, 50.0, 20.0]));
+        // 100.02 / 2^13 = 0.0122 >= 0.01 ; / 2^14 < 0.01
+        assert_eq!(geo.leaf_level(), 13);
+        let single = Geometry::cube_for([5.0; 3], [5.0; 3], [0.001; 3]);
+        assert!(single.halfsize > 0.0);
+    }
+}
