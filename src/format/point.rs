@@ -476,6 +476,134 @@ pub fn write_column(
     }
 }
 
+/// The inverse of [`write_column`] for formats 6-10: sets dimension `dim` of every
+/// record in `records` from `src` (value `i` at byte `i * stride`, native byte order,
+/// the dimension's `DimType`), X/Y/Z quantized with `t`. Fails, naming the value, on
+/// what the record cannot hold: a coordinate outside the i32 range of the scale and
+/// offset, a flag other than 0/1, a return number above 15, a channel above 3, a
+/// dimension the format lacks (RGB in 6, NIR in 6 and 7), extra bytes.
+/// `src` must hold `(n-1)*stride + size` bytes for the `n` records; the caller checks.
+pub fn read_column(
+    layout: &PointLayout,
+    t: &Transform,
+    records: &mut [u8],
+    dim: Dimension,
+    src: &[u8],
+    stride: usize,
+) -> Result<(), String> {
+    use Dimension::*;
+    if !layout.extended {
+        return Err(format!(
+            "records of point format {} cannot be written (6-10 only)",
+            layout.format
+        ));
+    }
+    if !layout.has(dim) {
+        return Err(match dim {
+            Extra(_) | ExtraRaw(_) => "extra-bytes dimensions cannot be written this way".to_string(),
+            d => format!("point format {} has no {}", layout.format, d.name()),
+        });
+    }
+    let rl = layout.record_length;
+    macro_rules! each {
+        ($t:ty, |$r:ident, $v:ident, $i:ident| $body:block) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            for ($i, $r) in records.chunks_exact_mut(rl).enumerate() {
+                let mut b = [0u8; N];
+                b.copy_from_slice(&src[$i * stride..$i * stride + N]);
+                let $v = <$t>::from_ne_bytes(b);
+                $body
+            }
+            Ok(())
+        }};
+    }
+    let put16 = |r: &mut [u8], o: usize, v: u16| r[o..o + 2].copy_from_slice(&v.to_le_bytes());
+    let quantize = |axis: usize, v: f64, i: usize| -> Result<[u8; 4], String> {
+        let q = ((v - t.offset[axis]) / t.scale[axis]).round();
+        if q.is_finite() && q >= i32::MIN as f64 && q <= i32::MAX as f64 {
+            Ok((q as i32).to_le_bytes())
+        } else {
+            Err(format!(
+                "point {i}: {} = {v} does not fit a 32-bit integer with scale {} and offset {} (change the scale or offset)",
+                ["x", "y", "z"][axis],
+                t.scale[axis],
+                t.offset[axis]
+            ))
+        }
+    };
+    let bit = |v: u8, i: usize, name: &str| -> Result<u8, String> {
+        if v > 1 {
+            Err(format!("point {i}: {name} = {v} (a flag is 0 or 1)"))
+        } else {
+            Ok(v)
+        }
+    };
+    let set_bits = |r: &mut [u8], at: usize, shift: u8, width: u8, v: u8| {
+        let mask = ((1u16 << width) - 1) as u8;
+        r[at] = (r[at] & !(mask << shift)) | ((v & mask) << shift);
+    };
+    match dim {
+        X | Y | Z => {
+            let axis = dim.id() as usize;
+            each!(f64, |r, v, i| {
+                r[axis * 4..axis * 4 + 4].copy_from_slice(&quantize(axis, v, i)?);
+            })
+        }
+        XRaw | YRaw | ZRaw => {
+            let axis = (dim.id() - XRaw.id()) as usize;
+            each!(i32, |r, v, _i| {
+                r[axis * 4..axis * 4 + 4].copy_from_slice(&v.to_le_bytes())
+            })
+        }
+        Intensity => each!(u16, |r, v, _i| { put16(r, 12, v) }),
+        PointSourceId => each!(u16, |r, v, _i| { put16(r, 20, v) }),
+        Red | Green | Blue | Nir => {
+            let at = match dim {
+                Red => layout.rgb,
+                Green => layout.rgb.map(|o| o + 2),
+                Blue => layout.rgb.map(|o| o + 4),
+                _ => layout.nir,
+            }
+            .unwrap_or(0);
+            each!(u16, |r, v, _i| { put16(r, at, v) })
+        }
+        ReturnNumber | NumberOfReturns => {
+            let shift = if dim == ReturnNumber { 0 } else { 4 };
+            each!(u8, |r, v, i| {
+                if v > 15 {
+                    return Err(format!("point {i}: {} = {v} (at most 15)", dim.name()));
+                }
+                set_bits(r, 14, shift, 4, v);
+            })
+        }
+        Synthetic | KeyPoint | Withheld | Overlap | ScanDirectionFlag | EdgeOfFlightLine => {
+            let shift = match dim {
+                Synthetic => 0,
+                KeyPoint => 1,
+                Withheld => 2,
+                Overlap => 3,
+                ScanDirectionFlag => 6,
+                _ => 7,
+            };
+            each!(u8, |r, v, i| { set_bits(r, 15, shift, 1, bit(v, i, dim.name())?) })
+        }
+        ScannerChannel => each!(u8, |r, v, i| {
+            if v > 3 {
+                return Err(format!("point {i}: scanner_channel = {v} (at most 3)"));
+            }
+            set_bits(r, 15, 4, 2, v);
+        }),
+        Classification => each!(u8, |r, v, _i| { r[16] = v }),
+        UserData => each!(u8, |r, v, _i| { r[17] = v }),
+        ScanAngle => each!(i16, |r, v, _i| { r[18..20].copy_from_slice(&v.to_le_bytes()) }),
+        GpsTime => {
+            let at = layout.gps_time.unwrap_or(22);
+            each!(f64, |r, v, _i| { r[at..at + 8].copy_from_slice(&v.to_le_bytes()) })
+        }
+        Extra(_) | ExtraRaw(_) => Err("extra-bytes dimensions cannot be written this way".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,6 +711,83 @@ mod tests {
         let mut b = vec![0u8; 6];
         write_column(&l, &t, Some(&ebs[2]), &recs, Dimension::ExtraRaw(2), &mut b, 3);
         assert_eq!(b, [7, 8, 9, 7, 8, 10]);
+    }
+
+    #[test]
+    fn read_column_is_the_inverse_of_write_column() {
+        let l = PointLayout::new(8, 38);
+        let t = Transform {
+            scale: [0.01, 0.01, 0.001],
+            offset: [1000.0, -50.0, 0.0],
+        };
+        let n = 5;
+        let mut recs = vec![0u8; n * 38];
+        for d in Dimension::STANDARD {
+            let size = d.dim_type().size();
+            let mut src = vec![0u8; n * size];
+            for i in 0..n {
+                let v: Vec<u8> = match d.dim_type() {
+                    DimType::F64 => match d {
+                        Dimension::GpsTime => (1e9 + i as f64 * 0.25).to_ne_bytes().to_vec(),
+                        _ => (t.offset[d.id() as usize] + (i as f64 * 3.0 - 4.0) * t.scale[d.id() as usize])
+                            .to_ne_bytes()
+                            .to_vec(),
+                    },
+                    DimType::I32 => continue,
+                    DimType::U16 => (1000 * i as u16 + d.id() as u16).to_ne_bytes().to_vec(),
+                    DimType::I16 => (-7 * i as i16).to_ne_bytes().to_vec(),
+                    _ => {
+                        let max = match d {
+                            Dimension::ReturnNumber | Dimension::NumberOfReturns => 15,
+                            Dimension::ScannerChannel => 3,
+                            Dimension::Classification | Dimension::UserData => 255,
+                            _ => 1,
+                        };
+                        vec![((i as u16 * 7 + d.id() as u16) % (max as u16 + 1)) as u8]
+                    }
+                };
+                src[i * size..(i + 1) * size].copy_from_slice(&v);
+            }
+            if d.dim_type() == DimType::I32 {
+                continue;
+            }
+            read_column(&l, &t, &mut recs, d, &src, size).unwrap_or_else(|e| panic!("{d:?}: {e}"));
+            let mut back = vec![0u8; n * size];
+            write_column(&l, &t, None, &recs, d, &mut back, size);
+            if d.dim_type() == DimType::F64 && d != Dimension::GpsTime {
+                for i in 0..n {
+                    let a = f64::from_ne_bytes(src[i * 8..i * 8 + 8].try_into().unwrap());
+                    let b = f64::from_ne_bytes(back[i * 8..i * 8 + 8].try_into().unwrap());
+                    assert!((a - b).abs() < 1e-9, "{d:?} {a} {b}");
+                }
+            } else {
+                assert_eq!(src, back, "{d:?}");
+            }
+        }
+        // Every field was set by its own column: flags did not overwrite each other.
+        let mut flags = vec![0u8; n];
+        write_column(&l, &t, None, &recs, Dimension::EdgeOfFlightLine, &mut flags, 1);
+        assert_eq!(flags, [1, 0, 1, 0, 1]); // (i*7 + 7) % 2
+        // Raw coordinates and errors.
+        read_column(&l, &t, &mut recs, Dimension::XRaw, &(-3i32).to_ne_bytes().repeat(n), 4).unwrap();
+        assert_eq!(value_f64(&l, &t, &recs[..38], Dimension::XRaw), -3.0);
+        let far = 1e12f64.to_ne_bytes().repeat(n);
+        assert!(
+            read_column(&l, &t, &mut recs, Dimension::X, &far, 8)
+                .unwrap_err()
+                .contains("does not fit")
+        );
+        assert!(read_column(&l, &t, &mut recs, Dimension::Synthetic, &[2u8; 5], 1).is_err());
+        assert!(read_column(&l, &t, &mut recs, Dimension::ReturnNumber, &[16u8; 5], 1).is_err());
+        assert!(read_column(&l, &t, &mut recs, Dimension::ScannerChannel, &[4u8; 5], 1).is_err());
+        let six = PointLayout::new(6, 30);
+        let mut r6 = vec![0u8; 30];
+        assert!(
+            read_column(&six, &t, &mut r6, Dimension::Red, &[0u8; 2], 2)
+                .unwrap_err()
+                .contains("no red")
+        );
+        assert!(read_column(&six, &t, &mut r6, Dimension::Extra(0), &[0u8; 8], 8).is_err());
     }
 
     #[test]
