@@ -141,17 +141,34 @@ typedef int32_t copc_type;
 // need the reader once made.
 typedef struct copc_node_iter copc_node_iter;
 
-// Settings for `copc_reader_open` and `copc_reader_open_io`, set one key at a time
-// with `copc_options_set`. Every value is checked when it is set.
+// Settings for `copc_reader_open`, `copc_reader_open_io`, `copc_writer_create` and
+// `copc_translate`, set one key at a time with `copc_options_set`. Every value is
+// checked when it is set. Keys a call does not use are ignored by it.
 //
-// Keys:
-// * `"threads"`: decoding threads, an integer >= 0 (0, the default: all cores).
+// Reading and writing:
+// * `"threads"`: threads for decoding / building, an integer >= 0 (0, the default:
+//   all cores).
+//
+// Reading:
 // * `"http_header"`: `"Name: value"`, sent with every HTTP(S) request; repeatable
 //   (each call appends one header).
 // * `"http_retries"`: retries after a transient HTTP failure, integer >= 0 (default 8).
 // * `"http_timeout_ms"`: limit for one HTTP request in milliseconds, > 0 (default 60000).
 // * `"http_connect_timeout_ms"`: limit for connecting, in milliseconds, > 0 (default 10000).
 // * `"requests"`: HTTP requests in flight at once, >= 1 (default 10).
+//
+// Writing (the options of `copc translate`):
+// * `"memory_limit"`: memory for points, e.g. `"512M"`, `"2G"` (default: half the
+//   RAM); beyond it points spill to `temp_dir`.
+// * `"temp_dir"`: folder for spill files and the writer's temporary points file
+//   (default: the system's temp folder, and the output's folder).
+// * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
+// * `"offset"`: `"X,Y,Z"` or `"auto"` (default: the inputs'; for `copc_writer_*` the
+//   centre of the first points).
+// * `"a_srs"`: the output CRS, WKT or `"EPSG:n"`.
+// * `"max_points_per_node"`: most points in an octree node, >= 1 (default 100000).
+// * `"point_format"`: 6, 7 (RGB) or 8 (RGB, NIR) for `copc_writer_*` (default: from
+//   the columns of the first `copc_writer_add_points`).
 // * `"test_panic"`: panics inside the library on purpose, to test that a Rust panic
 //   comes back as `COPC_STATUS_PANIC` and the process goes on. Never use it otherwise.
 //
@@ -185,6 +202,15 @@ typedef struct copc_query copc_query;
 // `copc_reader_free` must not run concurrently with any other call on it.
 // Iterators keep what they need alive: they may outlive the reader.
 typedef struct copc_reader copc_reader;
+
+// A COPC file being written from points. The library builds the octree: add points
+// in any order with `copc_writer_add_points`, then `copc_writer_close` writes the
+// file (through a temporary name, so the output path holds either nothing or a
+// complete file). `copc_writer_free` without a successful close discards the points
+// and leaves nothing behind.
+//
+// Thread safety: one thread at a time (it may move between threads).
+typedef struct copc_writer copc_writer;
 
 // The result of a fallible call: `COPC_STATUS_OK` (0) or one of the `COPC_STATUS_*`
 // errors; `copc_last_error_message()` then says what went wrong.
@@ -587,6 +613,46 @@ uint32_t copc_version_number(void);
 // `COPC_VERSION_STRING` macro of the header it was built with.
 // Thread safety: may be called from any thread.
 const char *copc_version_string(void);
+
+// Starts a COPC file at `path` with `opts` (NULL: defaults; the writing keys of
+// `copc_options` apply: `scale`, `offset`, `a_srs`, `point_format`, `threads`,
+// `memory_limit`, `temp_dir`, `max_points_per_node`). On success `*out` is a writer
+// to close with `copc_writer_close` and free with `copc_writer_free`.
+copc_status copc_writer_create(const char *path,
+                               const struct copc_options *opts,
+                               struct copc_writer **out);
+
+// Adds `count` points from the columns (`copc_column`: standard dimension ids only,
+// values in the types `copc_dim` documents, `stride` 0 = packed). X, Y and Z (doubles)
+// are required in every call, or X_RAW, Y_RAW and Z_RAW when the `scale` and `offset`
+// options are set; dimensions not given are 0 (return number and number of returns
+// 1). RGB needs point format 7 or 8 and NIR 8 (when `point_format` is not set, the
+// first call's columns choose it). A value the file cannot hold (a coordinate beyond
+// the 32-bit range of scale and offset, a flag other than 0 or 1) gives
+// `COPC_STATUS_INVALID_ARGUMENT` and adds none of the points. After
+// `copc_writer_close`: `COPC_STATUS_INVALID_STATE`.
+copc_status copc_writer_add_points(struct copc_writer *w,
+                                   const struct copc_column *cols,
+                                   size_t ncols,
+                                   size_t count);
+
+// Builds the octree and writes the file. The writer then only accepts
+// `copc_writer_free` (a second close gives `COPC_STATUS_INVALID_STATE`). When the
+// close fails, nothing is left at the path.
+copc_status copc_writer_close(struct copc_writer *w);
+
+// Frees a writer; without a successful `copc_writer_close` the points are discarded
+// and nothing is written. NULL is a no-op.
+void copc_writer_free(struct copc_writer *w);
+
+// Converts LAS/LAZ files (LAS 1.0-1.4, point formats 0-10; several are merged) into
+// one COPC file at `output`, with the writing keys of `opts` (NULL: defaults), as
+// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths.
+// Thread safety: may be called from several threads at once (for different outputs).
+copc_status copc_translate(const char *const *inputs,
+                           size_t n_inputs,
+                           const char *output,
+                           const struct copc_options *opts);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -802,3 +802,210 @@ fn open_by_path_and_read_the_header() {
         assert!(r2.is_null());
     }
 }
+
+#[test]
+fn writer_round_trip_and_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w.copc.laz");
+    let cout = std::ffi::CString::new(out.to_str().unwrap()).unwrap();
+    let n = 12_345usize;
+    // An array of structs, as a C tool would hold its points.
+    let mut rows: Vec<Row> = (0..n)
+        .map(|i| {
+            let f = i as f64;
+            Row {
+                x: 1000.0 + (f * 0.731) % 90.0,
+                y: 2000.0 + (f * 0.377) % 70.0,
+                z: 10.0 + (f * 0.113) % 5.0,
+                gps: 5e8 + f,
+                intensity: (i * 5) as u16,
+                class: (i % 9) as u8,
+                ret: 1 + (i % 3) as u8,
+            }
+        })
+        .map(|mut r| {
+            for v in [&mut r.x, &mut r.y, &mut r.z] {
+                *v = (*v * 100.0).round() / 100.0;
+            }
+            r
+        })
+        .collect();
+    unsafe {
+        let mut o = null_mut();
+        assert_eq!(copc_options_new(&mut o), COPC_STATUS_OK);
+        for (k, v) in [
+            (c"scale", c"0.01"),
+            (c"max_points_per_node", c"2000"),
+            (c"a_srs", c"EPSG:32633"),
+            (c"threads", c"2"),
+        ] {
+            assert_eq!(
+                copc_options_set(o, k.as_ptr(), v.as_ptr()),
+                COPC_STATUS_OK,
+                "{k:?}: {}",
+                last_error()
+            );
+        }
+        assert_eq!(
+            copc_options_set(o, c"point_format".as_ptr(), c"5".as_ptr()),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            copc_options_set(o, c"memory_limit".as_ptr(), c"lots".as_ptr()),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        let mut w = null_mut();
+        assert_eq!(
+            copc_writer_create(cout.as_ptr(), o, &mut w),
+            COPC_STATUS_OK,
+            "{}",
+            last_error()
+        );
+        let cols = row_columns(&mut rows);
+        assert_eq!(
+            copc_writer_add_points(w, cols.as_ptr(), cols.len(), 5000),
+            COPC_STATUS_OK,
+            "{}",
+            last_error()
+        );
+        // The rest through moved pointers: the columns of rows 5000.. .
+        let rest = row_columns(&mut rows[5000..]);
+        assert_eq!(
+            copc_writer_add_points(w, rest.as_ptr(), rest.len(), n - 5000),
+            COPC_STATUS_OK
+        );
+        // Refusals add nothing.
+        assert_eq!(
+            copc_writer_add_points(w, cols.as_ptr(), 2, 10),
+            COPC_STATUS_INVALID_ARGUMENT,
+            "no Z"
+        );
+        assert!(last_error().contains("no z"), "{}", last_error());
+        let bad = [copc_column {
+            dim: 2000,
+            data: rows.as_mut_ptr() as *mut c_void,
+            stride: 0,
+        }];
+        assert_eq!(
+            copc_writer_add_points(w, bad.as_ptr(), 1, 1),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        assert_eq!(copc_writer_add_points(w, null(), 1, 1), COPC_STATUS_NULL_ARGUMENT);
+        assert_eq!(copc_writer_close(w), COPC_STATUS_OK, "{}", last_error());
+        assert_eq!(copc_writer_close(w), COPC_STATUS_INVALID_STATE);
+        assert_eq!(
+            copc_writer_add_points(w, cols.as_ptr(), cols.len(), 1),
+            COPC_STATUS_INVALID_STATE
+        );
+        copc_writer_free(w);
+
+        // Read it back through the C API.
+        let mut r = null_mut();
+        assert_eq!(
+            copc_reader_open(cout.as_ptr(), null(), &mut r),
+            COPC_STATUS_OK,
+            "{}",
+            last_error()
+        );
+        let mut h: copc_header = std::mem::zeroed();
+        h.struct_size = std::mem::size_of::<copc_header>() as u32;
+        assert_eq!(copc_reader_header(r, &mut h), COPC_STATUS_OK);
+        assert_eq!((h.point_count, h.point_format, h.scale), (n as u64, 6, [0.01; 3]));
+        assert!(!copc_reader_crs_wkt(r).is_null(), "a_srs gives the file a WKT CRS");
+        // Coordinates compared on the 0.01 grid (x*100 as a double may differ in the last bit).
+        let grid = |mut r: Row| {
+            for v in [&mut r.x, &mut r.y, &mut r.z] {
+                *v = (*v * 100.0).round();
+            }
+            r
+        };
+        let mut got: Vec<Row> = read_rows(r, null(), 4096).into_iter().map(grid).collect();
+        let mut want: Vec<Row> = rows.iter().copied().map(grid).collect();
+        sort_rows(&mut got);
+        sort_rows(&mut want);
+        assert_eq!(got.len(), want.len());
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+            panic!(
+                "the points read back are not the points written: {:?} vs {:?}",
+                got[i], want[i]
+            );
+        }
+        let mut it = null_mut();
+        assert_eq!(copc_reader_nodes(r, null(), &mut it), COPC_STATUS_OK);
+        let mut nodes = 0;
+        assert_eq!(copc_node_iter_len(it, &mut nodes), COPC_STATUS_OK);
+        assert!(nodes > 1, "max_points_per_node 2000 splits 12345 points");
+        copc_node_iter_free(it);
+        copc_reader_free(r);
+
+        // Free without close: nothing is left behind.
+        let dropped = dir.path().join("dropped.copc.laz");
+        let cdropped = std::ffi::CString::new(dropped.to_str().unwrap()).unwrap();
+        let mut w = null_mut();
+        assert_eq!(copc_writer_create(cdropped.as_ptr(), o, &mut w), COPC_STATUS_OK);
+        assert_eq!(
+            copc_writer_add_points(w, cols.as_ptr(), cols.len(), 100),
+            COPC_STATUS_OK
+        );
+        copc_writer_free(w);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("w.copc.laz")]);
+        // A folder that does not exist.
+        let mut w2 = 0x77 as *mut copc_writer;
+        assert_eq!(
+            copc_writer_create(c"/no/such/folder/x.copc.laz".as_ptr(), o, &mut w2),
+            COPC_STATUS_IO
+        );
+        assert_eq!(w2, 0x77 as *mut copc_writer);
+        copc_options_free(o);
+    }
+}
+
+#[test]
+fn translate_rewrites_a_laz_file() {
+    let m = mini(1);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.copc.laz");
+    std::fs::write(&input, &m.bytes).unwrap();
+    let output = dir.path().join("out.copc.laz");
+    let cin = std::ffi::CString::new(input.to_str().unwrap()).unwrap();
+    let cout = std::ffi::CString::new(output.to_str().unwrap()).unwrap();
+    let inputs = [cin.as_ptr()];
+    unsafe {
+        assert_eq!(
+            copc_translate(inputs.as_ptr(), 1, cout.as_ptr(), null()),
+            COPC_STATUS_OK,
+            "{}",
+            last_error()
+        );
+        assert_eq!(
+            copc_translate(inputs.as_ptr(), 0, cout.as_ptr(), null()),
+            COPC_STATUS_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            copc_translate(null(), 1, cout.as_ptr(), null()),
+            COPC_STATUS_NULL_ARGUMENT
+        );
+        let missing = [c"/no/such/input.laz".as_ptr()];
+        assert_eq!(
+            copc_translate(missing.as_ptr(), 1, cout.as_ptr(), null()),
+            COPC_STATUS_IO
+        );
+        let mut r = null_mut();
+        assert_eq!(copc_reader_open(cout.as_ptr(), null(), &mut r), COPC_STATUS_OK);
+        let mut got = read_rows(r, null(), 10_000);
+        let mut want: Vec<Row> = m
+            .nodes
+            .values()
+            .flat_map(|n| n.chunks_exact(RECORD_LEN))
+            .map(|p| expected_row(&m, p))
+            .collect();
+        sort_rows(&mut got);
+        sort_rows(&mut want);
+        assert!(got == want, "translate keeps every point");
+        copc_reader_free(r);
+    }
+}

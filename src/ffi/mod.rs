@@ -26,6 +26,7 @@ mod query;
 mod reader;
 mod status;
 mod version;
+mod writer;
 
 pub use column::*;
 pub use dims::*;
@@ -37,6 +38,7 @@ pub use query::*;
 pub use reader::*;
 pub use status::*;
 pub use version::*;
+pub use writer::*;
 
 use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};

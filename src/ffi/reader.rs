@@ -160,9 +160,9 @@ pub struct copc_vlr {
 }
 
 /// A path as a C string: UTF-8, or on Unix any bytes.
-unsafe fn c_path(p: *const c_char) -> FfiResult<std::path::PathBuf> {
+pub(crate) unsafe fn c_path(p: *const c_char, what: &str) -> FfiResult<std::path::PathBuf> {
     if p.is_null() {
-        return Err(Failure::null("source"));
+        return Err(Failure::null(what));
     }
     let c = unsafe { CStr::from_ptr(p) };
     #[cfg(unix)]
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn copc_reader_open(
     out: *mut *mut copc_reader,
 ) -> copc_status {
     guard("copc_reader_open", || {
-        let path = unsafe { c_path(source)? };
+        let path = unsafe { c_path(source, "source")? };
         let out = out_ptr(out, "out")?;
         let reader = Reader::open_with(&path, &unsafe { reader_options(opts) })?;
         unsafe { *out = into_raw(copc_reader::new(reader)) };

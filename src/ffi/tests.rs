@@ -203,6 +203,16 @@ fn null_arguments_are_refused_and_outputs_untouched() {
         copc_query_free(null_mut());
         copc_node_iter_free(null_mut());
         copc_point_iter_free(null_mut());
+        copc_writer_free(null_mut());
+        let mut w = 0x33 as *mut copc_writer;
+        assert_eq!(copc_writer_create(null(), null(), &mut w), COPC_STATUS_NULL_ARGUMENT);
+        assert_eq!(w, 0x33 as *mut copc_writer);
+        assert_eq!(
+            copc_writer_add_points(null_mut(), null(), 0, 0),
+            COPC_STATUS_NULL_ARGUMENT
+        );
+        assert_eq!(copc_writer_close(null_mut()), COPC_STATUS_NULL_ARGUMENT);
+        assert_eq!(copc_translate(null(), 0, null(), null()), COPC_STATUS_NULL_ARGUMENT);
     }
 }
 
@@ -221,6 +231,14 @@ fn options_check_keys_and_values() {
             (c"http_timeout_ms", c"1500"),
             (c"http_connect_timeout_ms", c"20"),
             (c"requests", c"4"),
+            (c"memory_limit", c"512M"),
+            (c"temp_dir", c"/tmp"),
+            (c"scale", c"0.01"),
+            (c"offset", c"auto"),
+            (c"offset", c"1,2,3"),
+            (c"a_srs", c"EPSG:4326"),
+            (c"max_points_per_node", c"5000"),
+            (c"point_format", c"7"),
         ] {
             assert_eq!(set(k, v), COPC_STATUS_OK, "{k:?}={v:?}: {}", last_error());
         }
@@ -235,6 +253,16 @@ fn options_check_keys_and_values() {
         );
         assert_eq!((ro.http.max_retries, ro.http.concurrency), (0, 4));
         assert_eq!(ro.http.timeout, std::time::Duration::from_millis(1500));
+        let wo = &(*o).writer;
+        assert_eq!(
+            (wo.threads, wo.memory_limit, wo.scale),
+            (Some(3), Some(512 << 20), Some([0.01; 3]))
+        );
+        assert_eq!(wo.offset, Some(crate::writer::OffsetOption::Value([1.0, 2.0, 3.0])));
+        assert_eq!(
+            (wo.a_srs.as_deref(), wo.max_points_per_node, (*o).point_format),
+            (Some("EPSG:4326"), 5000, Some(7))
+        );
         for (k, v) in [
             (c"thread", c"1"),
             (c"threads", c"-1"),
@@ -244,6 +272,14 @@ fn options_check_keys_and_values() {
             (c"http_timeout_ms", c"0"),
             (c"requests", c"0"),
             (c"http_retries", c"1.5"),
+            (c"memory_limit", c"12X"),
+            (c"scale", c"0"),
+            (c"scale", c"1,2"),
+            (c"offset", c"1,2"),
+            (c"a_srs", c" "),
+            (c"max_points_per_node", c"0"),
+            (c"point_format", c"3"),
+            (c"point_format", c"9"),
         ] {
             assert_eq!(set(k, v), COPC_STATUS_INVALID_ARGUMENT, "{k:?}={v:?}");
             assert!(last_error().starts_with("copc_options_set: "), "{}", last_error());
