@@ -6,6 +6,10 @@
  *                       without it): header, dims, nodes, read_node, 2-D and 3-D
  *                       queries, extra bytes, VLRs, copc_io callbacks
  *   c_api_test http     the same file over HTTP from $COPC_TEST_NGINX_URL (77 without)
+ *   c_api_test writer   no data needed: points written with copc_writer_* come back
+ *                       from copc_reader_*; writer states and refusals
+ *   c_api_test translate copc_translate of a LAS file of $COPC_TEST_DATA (77 without),
+ *                       checked against the LAS records read by hand here
  *
  * Expected values come from outside the library: point counts, node counts and
  * formats from the shared data README, header fields read from the file bytes by
@@ -233,9 +237,13 @@ static void test_null_handles(void) {
     CHECK_STATUS(copc_node_iter_next(NULL, &node, &has), COPC_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(copc_node_iter_len(NULL, &n), COPC_STATUS_NULL_ARGUMENT);
     CHECK(n == 7 && n64 == 7 && has && ni == NULL && pi == NULL);
+    CHECK_STATUS(copc_writer_close(NULL), COPC_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(copc_writer_add_points(NULL, &col, 1, 1), COPC_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(copc_translate(NULL, 1, "x.copc.laz", NULL), COPC_STATUS_NULL_ARGUMENT);
     copc_reader_free(NULL);
     copc_node_iter_free(NULL);
     copc_point_iter_free(NULL);
+    copc_writer_free(NULL);
 }
 
 static void test_open_errors(void) {
@@ -1128,6 +1136,229 @@ static int run_http(void) {
     return failures;
 }
 
+/* ---------------------------------------------------------------- writer */
+
+typedef struct wpoint {
+    double x, y, z;
+    double gps;
+    uint16_t intensity;
+    uint8_t cls, ret, nret;
+} wpoint;
+
+static int cmp_wpoint(const void *a, const void *b) {
+    const wpoint *p = a, *q = b;
+    const double u[4] = {p->x, p->y, p->z, p->gps}, v[4] = {q->x, q->y, q->z, q->gps};
+    for (int i = 0; i < 4; i++) {
+        if (u[i] < v[i]) return -1;
+        if (u[i] > v[i]) return 1;
+    }
+    return (int)p->intensity - (int)q->intensity;
+}
+
+/* Coordinates on the writer's 0.01 grid. */
+static double grid(double v) { return floor(v * 100.0 + 0.5); }
+
+static int run_writer(void) {
+    enum { N = 30000 };
+    static wpoint pts[N], back[N + 1];
+    uint32_t seed = 12345;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        pts[i].x = 500000.0 + (double)(seed % 100000) / 100.0;
+        seed = seed * 1103515245u + 12345u;
+        pts[i].y = 4000000.0 + (double)(seed % 80000) / 100.0;
+        seed = seed * 1103515245u + 12345u;
+        pts[i].z = 100.0 + (double)(seed % 5000) / 100.0;
+        pts[i].gps = 1e8 + i;
+        pts[i].intensity = (uint16_t)(i * 7);
+        pts[i].cls = (uint8_t)(i % 19);
+        pts[i].nret = (uint8_t)(1 + i % 3);
+        pts[i].ret = (uint8_t)(1 + i % pts[i].nret);
+    }
+    const char *path = "c_writer_test.copc.laz";
+    remove(path);
+    copc_options *o = NULL;
+    OK(copc_options_new(&o));
+    OK(copc_options_set(o, "scale", "0.01"));
+    OK(copc_options_set(o, "max_points_per_node", "5000"));
+    OK(copc_options_set(o, "a_srs", "EPSG:32615"));
+    CHECK_STATUS(copc_options_set(o, "point_format", "9"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(copc_options_set(o, "scale", "-1"), COPC_STATUS_INVALID_ARGUMENT);
+    copc_writer *w = NULL;
+    OK(copc_writer_create(path, o, &w));
+    REQUIRE(w != NULL);
+    const size_t st = sizeof(wpoint);
+    /* in three calls, through strides into the array of structs */
+    const int cuts[4] = {0, 1, 12000, N};
+    for (int c = 0; c < 3; c++) {
+        wpoint *p = pts + cuts[c];
+        copc_column cols[] = {{COPC_DIM_X, &p->x, st},           {COPC_DIM_Y, &p->y, st},
+                              {COPC_DIM_Z, &p->z, st},           {COPC_DIM_GPS_TIME, &p->gps, st},
+                              {COPC_DIM_INTENSITY, &p->intensity, st}, {COPC_DIM_CLASSIFICATION, &p->cls, st},
+                              {COPC_DIM_RETURN_NUMBER, &p->ret, st},   {COPC_DIM_NUMBER_OF_RETURNS, &p->nret, st}};
+        OK(copc_writer_add_points(w, cols, 8, (size_t)(cuts[c + 1] - cuts[c])));
+    }
+    /* Refusals add nothing: no Z; a flag of 2; an unknown dimension; NULL data. */
+    {
+        copc_column two[] = {{COPC_DIM_X, &pts[0].x, st}, {COPC_DIM_Y, &pts[0].y, st}};
+        CHECK_STATUS(copc_writer_add_points(w, two, 2, 5), COPC_STATUS_INVALID_ARGUMENT);
+        CHECK(contains(copc_last_error_message(), "no z"));
+        uint8_t flags[2] = {0, 2};
+        copc_column bad_flag[] = {{COPC_DIM_X, &pts[0].x, st}, {COPC_DIM_Y, &pts[0].y, st}, {COPC_DIM_Z, &pts[0].z, st},
+                                  {COPC_DIM_SYNTHETIC, flags, 0}};
+        CHECK_STATUS(copc_writer_add_points(w, bad_flag, 4, 2), COPC_STATUS_INVALID_ARGUMENT);
+        double far[2] = {1e15, 1e15};
+        copc_column too_far[] = {{COPC_DIM_X, far, 0}, {COPC_DIM_Y, far, 0}, {COPC_DIM_Z, far, 0}};
+        CHECK_STATUS(copc_writer_add_points(w, too_far, 3, 2), COPC_STATUS_INVALID_ARGUMENT);
+        CHECK(contains(copc_last_error_message(), "does not fit"));
+        copc_column unknown[] = {{COPC_DIM_X, &pts[0].x, st}, {COPC_DIM_Y, &pts[0].y, st}, {COPC_DIM_Z, &pts[0].z, st},
+                                 {77, flags, 0}};
+        CHECK_STATUS(copc_writer_add_points(w, unknown, 4, 1), COPC_STATUS_INVALID_ARGUMENT);
+        copc_column null_data[] = {{COPC_DIM_X, NULL, 0}};
+        CHECK_STATUS(copc_writer_add_points(w, null_data, 1, 1), COPC_STATUS_NULL_ARGUMENT);
+        CHECK_STATUS(copc_writer_add_points(w, NULL, 1, 1), COPC_STATUS_NULL_ARGUMENT);
+        CHECK_STATUS(copc_writer_add_points(NULL, two, 2, 1), COPC_STATUS_NULL_ARGUMENT);
+    }
+    OK(copc_writer_close(w));
+    CHECK_STATUS(copc_writer_close(w), COPC_STATUS_INVALID_STATE);
+    copc_column x_only = {COPC_DIM_X, &pts[0].x, st};
+    CHECK_STATUS(copc_writer_add_points(w, &x_only, 1, 1), COPC_STATUS_INVALID_STATE);
+    copc_writer_free(w);
+    copc_writer_free(NULL);
+
+    /* Read it back. */
+    copc_reader *r = NULL;
+    OK(copc_reader_open(path, NULL, &r));
+    REQUIRE(r != NULL);
+    copc_header h;
+    memset(&h, 0, sizeof h);
+    h.struct_size = sizeof h;
+    OK(copc_reader_header(r, &h));
+    CHECK(h.point_count == N && h.point_format == 6 && h.scale[0] == 0.01);
+    CHECK(copc_reader_crs_wkt(r) != NULL);
+    copc_point_iter *it = NULL;
+    OK(copc_reader_query_points(r, NULL, &it));
+    size_t n = 0;
+    for (;;) {
+        wpoint *p = back + n;
+        copc_column cols[] = {{COPC_DIM_X, &p->x, st},           {COPC_DIM_Y, &p->y, st},
+                              {COPC_DIM_Z, &p->z, st},           {COPC_DIM_GPS_TIME, &p->gps, st},
+                              {COPC_DIM_INTENSITY, &p->intensity, st}, {COPC_DIM_CLASSIFICATION, &p->cls, st},
+                              {COPC_DIM_RETURN_NUMBER, &p->ret, st},   {COPC_DIM_NUMBER_OF_RETURNS, &p->nret, st}};
+        size_t got = 0;
+        copc_status s = copc_point_iter_read(it, cols, 8, N + 1 - n, &got);
+        CHECK_STATUS(s, COPC_STATUS_OK);
+        if (s != COPC_STATUS_OK || got == 0) break;
+        n += got;
+    }
+    copc_point_iter_free(it);
+    node_list nodes = list_nodes(r, NULL);
+    CHECK(nodes.n > 1); /* 30000 points, at most 5000 per node */
+    free(nodes.v);
+    copc_reader_free(r);
+    CHECK(n == N);
+    if (n == N) {
+        for (int i = 0; i < N; i++) {
+            pts[i].x = grid(pts[i].x), pts[i].y = grid(pts[i].y), pts[i].z = grid(pts[i].z);
+            back[i].x = grid(back[i].x), back[i].y = grid(back[i].y), back[i].z = grid(back[i].z);
+        }
+        qsort(pts, N, sizeof(wpoint), cmp_wpoint);
+        qsort(back, N, sizeof(wpoint), cmp_wpoint);
+        int differ = 0;
+        for (int i = 0; i < N; i++) {
+            differ += pts[i].x != back[i].x || pts[i].y != back[i].y || pts[i].z != back[i].z ||
+                      pts[i].gps != back[i].gps || pts[i].intensity != back[i].intensity ||
+                      pts[i].cls != back[i].cls || pts[i].ret != back[i].ret || pts[i].nret != back[i].nret;
+        }
+        CHECK(differ == 0);
+    }
+
+    /* A writer freed without close leaves nothing; a missing folder is an I/O error. */
+    const char *dropped = "c_writer_dropped.copc.laz";
+    OK(copc_writer_create(dropped, o, &w));
+    copc_column xyz[] = {{COPC_DIM_X, &pts[0].x, st}, {COPC_DIM_Y, &pts[0].y, st}, {COPC_DIM_Z, &pts[0].z, st}};
+    OK(copc_writer_add_points(w, xyz, 3, 100));
+    copc_writer_free(w);
+    FILE *f = fopen(dropped, "rb");
+    CHECK(f == NULL);
+    if (f) fclose(f);
+    copc_writer *none = (copc_writer *)(uintptr_t)0x99;
+    CHECK_STATUS(copc_writer_create("/no/such/folder/x.copc.laz", o, &none), COPC_STATUS_IO);
+    CHECK(none == (copc_writer *)(uintptr_t)0x99);
+    CHECK_STATUS(copc_writer_create(NULL, o, &none), COPC_STATUS_NULL_ARGUMENT);
+    copc_options_free(o);
+    if (!getenv("COPC_KEEP_OUTPUT")) remove(path);
+    return failures;
+}
+
+/* ---------------------------------------------------------------- translate */
+
+static uint32_t le_u32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
+
+static int run_translate(void) {
+    if (!data_dir()) {
+        printf("SKIPPED: COPC_TEST_DATA is not set to the shared data folder (e.g. ../shared/data)\n");
+        return SKIP;
+    }
+    /* The input, read by hand: LAS 1.2, point format 3 (34-byte records). */
+    char in[4096];
+    path_of(in, sizeof in, "pdal_1.2-with-color.las");
+    FILE *f = fopen(in, "rb");
+    REQUIRE(f != NULL);
+    uint8_t hdr[227];
+    REQUIRE(fread(hdr, 1, sizeof hdr, f) == sizeof hdr);
+    uint32_t data_at = le_u32(hdr + 96), count = le_u32(hdr + 107);
+    uint16_t rec_len = (uint16_t)(hdr[105] | hdr[106] << 8);
+    REQUIRE(hdr[104] == 3 && rec_len == 34 && count == 1065);
+    double scale[3], offset[3];
+    for (int a = 0; a < 3; a++) scale[a] = le_f64(hdr + 131 + 8 * a), offset[a] = le_f64(hdr + 155 + 8 * a);
+    int64_t want_x = 0, want_i = 0, want_c = 0, want_red = 0;
+    fseek(f, (long)data_at, SEEK_SET);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t rec[34];
+        REQUIRE(fread(rec, 1, 34, f) == 34);
+        want_x += (int32_t)le_u32(rec);
+        want_i += rec[12] | rec[13] << 8;
+        want_c += rec[15] & 0x1F;
+        want_red += rec[28] | rec[29] << 8;
+    }
+    fclose(f);
+
+    const char *out = "c_translate_test.copc.laz";
+    const char *inputs[1] = {in};
+    copc_options *o = NULL;
+    OK(copc_options_new(&o));
+    OK(copc_options_set(o, "threads", "2"));
+    OK(copc_options_set(o, "max_points_per_node", "300"));
+    OK(copc_translate(inputs, 1, out, o));
+    CHECK_STATUS(copc_translate(inputs, 0, out, o), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(copc_translate(NULL, 1, out, o), COPC_STATUS_NULL_ARGUMENT);
+    const char *missing[1] = {"/no/such/input.las"};
+    CHECK_STATUS(copc_translate(missing, 1, "c_translate_missing.copc.laz", o), COPC_STATUS_IO);
+    copc_options_free(o);
+
+    copc_reader *r = NULL;
+    OK(copc_reader_open(out, NULL, &r));
+    REQUIRE(r != NULL);
+    copc_header h;
+    memset(&h, 0, sizeof h);
+    h.struct_size = sizeof h;
+    OK(copc_reader_header(r, &h));
+    CHECK(h.point_count == count && h.point_format == 7); /* format 3 becomes 7 */
+    for (int a = 0; a < 3; a++) CHECK(h.scale[a] == scale[a] && h.offset[a] == offset[a]);
+    cloud c = read_all(r, NULL, count);
+    int64_t x = 0, in_sum = 0, cl = 0, red = 0;
+    for (size_t i = 0; i < c.n; i++) x += c.xr[i], in_sum += c.intensity[i], cl += c.cls[i], red += c.red[i];
+    CHECK(c.n == count && x == want_x && in_sum == want_i && cl == want_c && red == want_red);
+    node_list nodes = list_nodes(r, NULL);
+    CHECK(nodes.n > 1);
+    free(nodes.v);
+    cloud_free(&c);
+    copc_reader_free(r);
+    if (!getenv("COPC_KEEP_OUTPUT")) remove(out);
+    return failures;
+}
+
 int main(int argc, char **argv) {
     const char *what = argc > 1 ? argv[1] : "basics";
     int rc;
@@ -1137,8 +1368,12 @@ int main(int argc, char **argv) {
         rc = run_files();
     } else if (strcmp(what, "http") == 0) {
         rc = run_http();
+    } else if (strcmp(what, "writer") == 0) {
+        rc = run_writer();
+    } else if (strcmp(what, "translate") == 0) {
+        rc = run_translate();
     } else {
-        fprintf(stderr, "usage: %s basics|files|http\n", argv[0]);
+        fprintf(stderr, "usage: %s basics|files|http|writer|translate\n", argv[0]);
         return 2;
     }
     if (rc == SKIP) return SKIP;

@@ -66,6 +66,52 @@ void basics() {
     expect_error([] { copc::Reader r("/nonexistent/file.copc.laz"); }, COPC_STATUS_IO, "missing file", "file.copc.laz");
     copc::Error e(COPC_STATUS_FORMAT, "");
     CHECK(std::string(e.what()) == copc_status_str(COPC_STATUS_FORMAT));
+
+    // copc::Writer: points in, the same points back through copc::Reader.
+    std::vector<double> x, y, z;
+    std::vector<uint16_t> red, green, blue;
+    for (int i = 0; i < 5000; ++i) {
+        x.push_back(100.0 + (i % 71) * 0.25);
+        y.push_back(200.0 + (i % 53) * 0.5);
+        z.push_back((i % 97) * 0.125);
+        red.push_back(static_cast<uint16_t>(i));
+        green.push_back(static_cast<uint16_t>(2 * i));
+        blue.push_back(static_cast<uint16_t>(3 * i));
+    }
+    const std::string out = "cpp_writer_test.copc.laz";
+    {
+        copc::Options wo;
+        wo.set("scale", "0.125").set("offset", "0,0,0").set("max_points_per_node", "1000");
+        copc::Writer w(out, wo);
+        using W = copc::Writer;
+        w.add(2000, {W::column(COPC_DIM_X, x), W::column(COPC_DIM_Y, y), W::column(COPC_DIM_Z, z),
+                     W::column(COPC_DIM_RED, red), W::column(COPC_DIM_GREEN, green), W::column(COPC_DIM_BLUE, blue)});
+        std::vector<copc::Writer::Column> rest = {{COPC_DIM_X, x.data() + 2000, 0}, {COPC_DIM_Y, y.data() + 2000, 0},
+                                                  {COPC_DIM_Z, z.data() + 2000, 0}, {COPC_DIM_RED, red.data() + 2000, 0},
+                                                  {COPC_DIM_GREEN, green.data() + 2000, 0},
+                                                  {COPC_DIM_BLUE, blue.data() + 2000, 0}};
+        w.add(3000, rest);
+        expect_error([&] { w.add(1, {W::column(COPC_DIM_X, x)}); }, COPC_STATUS_INVALID_ARGUMENT, "no y, z");
+        w.close();
+        expect_error([&] { w.close(); }, COPC_STATUS_INVALID_STATE, "close twice");
+    }
+    copc::Reader back(out);
+    copc_header h = back.header();
+    CHECK(h.point_count == 5000 && h.point_format == 7 && h.scale[0] == 0.125);
+    std::vector<std::tuple<double, double, double, uint16_t, uint16_t, uint16_t>> got, want;
+    for (const copc::Batch &b : back.points({COPC_DIM_X, COPC_DIM_Y, COPC_DIM_Z, COPC_DIM_RED, COPC_DIM_GREEN, COPC_DIM_BLUE})) {
+        for (size_t i = 0; i < b.size(); ++i) {
+            got.emplace_back(b.value<double>(COPC_DIM_X, i), b.value<double>(COPC_DIM_Y, i), b.value<double>(COPC_DIM_Z, i),
+                             b.value<uint16_t>(COPC_DIM_RED, i), b.value<uint16_t>(COPC_DIM_GREEN, i),
+                             b.value<uint16_t>(COPC_DIM_BLUE, i));
+        }
+    }
+    for (size_t i = 0; i < x.size(); ++i) want.emplace_back(x[i], y[i], z[i], red[i], green[i], blue[i]);
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    CHECK(got == want);  // every value is on the 0.125 grid: exact
+    std::remove(out.c_str());
+    expect_error([] { copc::Writer w("/no/such/folder/out.copc.laz"); }, COPC_STATUS_IO, "missing folder");
 }
 
 struct Expected {
@@ -176,6 +222,32 @@ void file(const std::string &dir, const Expected &x) {
             for (double v : b.column<double>(COPC_DIM_EXTRA_BASE + 0)) sum += v;
         }
         CHECK(sum == 9647591762.0);  // laspy 2.7
+    }
+    if (x.nodes == 65 && std::string(x.name) == "pdal_1.2-with-color.copc.laz") {
+        // copc::translate of the LAS file this COPC file was made from: same points.
+        copc::Options to;
+        to.set("max_points_per_node", "200");
+        copc::translate({dir + "/pdal_1.2-with-color.las"}, "cpp_translated.copc.laz", &to);
+        copc::Reader t("cpp_translated.copc.laz");
+        int64_t ti = 0;
+        std::vector<std::array<double, 3>> mine;
+        for (const copc::Batch &b : t.points({COPC_DIM_X, COPC_DIM_Y, COPC_DIM_Z, COPC_DIM_INTENSITY})) {
+            for (size_t i = 0; i < b.size(); ++i) {
+                ti += b.value<uint16_t>(COPC_DIM_INTENSITY, i);
+                mine.push_back({b.value<double>(COPC_DIM_X, i), b.value<double>(COPC_DIM_Y, i), b.value<double>(COPC_DIM_Z, i)});
+            }
+        }
+        CHECK(t.count() == 1065 && ti == x.sum_intensity);
+        // The same coordinates as PDAL's COPC file of it (both on a 0.01 grid).
+        std::sort(mine.begin(), mine.end());
+        std::vector<std::array<double, 3>> pdal = all;
+        std::sort(pdal.begin(), pdal.end());
+        size_t off = 0;
+        for (size_t i = 0; i < mine.size() && i < pdal.size(); ++i) {
+            for (int a = 0; a < 3; ++a) off += std::fabs(mine[i][a] - pdal[i][a]) > 0.005;
+        }
+        CHECK(mine.size() == pdal.size() && off == 0);
+        std::remove("cpp_translated.copc.laz");
     }
     std::vector<copc::Vlr> vlrs = reader.vlrs();
     CHECK(!vlrs.empty() && std::string(vlrs[0].info.user_id) == "copc" && vlrs[0].data.size() == 160);

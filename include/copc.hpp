@@ -11,8 +11,13 @@
  *       std::vector<uint8_t> cls = b.column<uint8_t>(COPC_DIM_CLASSIFICATION);
  *   }
  *
+ *   copc::Writer w("out.copc.laz", copc::Options().set("scale", "0.01"));
+ *   w.add(x.size(), {copc::Writer::column(COPC_DIM_X, x), copc::Writer::column(COPC_DIM_Y, y),
+ *                    copc::Writer::column(COPC_DIM_Z, z)});
+ *   w.close();
+ *
  * Thread safety is that of the C types: a const Reader may be used by many threads;
- * Options, Query, PointIter and Batch by one thread at a time.
+ * Options, Query, PointIter, Batch and Writer by one thread at a time.
  */
 #ifndef COPC_HPP
 #define COPC_HPP
@@ -393,6 +398,57 @@ private:
     }
     detail::Handle<copc_reader, copc_reader_free> h_;
 };
+
+/* A COPC file written from points: add columns in batches, then close(). The
+   library builds the octree. Destroying it without close() discards the points. */
+class Writer {
+public:
+    explicit Writer(const std::string &path) : Writer(path, nullptr) {}
+    Writer(const std::string &path, const Options &opts) : Writer(path, opts.get()) {}
+
+    /* One dimension of the points of an add() call: `count` values of the
+       dimension's type at `stride` bytes (0: packed). */
+    struct Column {
+        int32_t dim;
+        const void *data;
+        std::size_t stride;
+    };
+    template <class T>
+    static Column column(int32_t dim, const std::vector<T> &values) {
+        return Column{dim, values.data(), sizeof(T)};
+    }
+
+    /* Adds `count` points (X, Y, Z required; see copc_writer_add_points). */
+    Writer &add(std::size_t count, const std::vector<Column> &columns) {
+        std::vector<copc_column> cols(columns.size());
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            cols[i].dim = columns[i].dim;
+            cols[i].data = const_cast<void *>(columns[i].data);
+            cols[i].stride = columns[i].stride;
+        }
+        detail::check(copc_writer_add_points(h_.get(), cols.data(), cols.size(), count));
+        return *this;
+    }
+    /* Writes the file. */
+    void close() { detail::check(copc_writer_close(h_.get())); }
+    copc_writer *get() const noexcept { return h_.get(); }
+
+private:
+    Writer(const std::string &path, const copc_options *opts) {
+        copc_writer *w = nullptr;
+        detail::check(copc_writer_create(path.c_str(), opts, &w));
+        h_.reset(w);
+    }
+    detail::Handle<copc_writer, copc_writer_free> h_;
+};
+
+/* LAS/LAZ files to one COPC file (copc_translate). */
+inline void translate(const std::vector<std::string> &inputs, const std::string &output,
+                      const Options *opts = nullptr) {
+    std::vector<const char *> p;
+    for (const std::string &s : inputs) p.push_back(s.c_str());
+    detail::check(copc_translate(p.data(), p.size(), output.c_str(), opts ? opts->get() : nullptr));
+}
 
 inline std::string version() { return copc_version_string(); }
 

@@ -1,8 +1,11 @@
 /* Built against the installed package only. Checks that the library it runs with is
- * the one whose header it was compiled with, then (with $COPC_TEST_DATA) opens a COPC
- * file by path and (with $COPC_TEST_NGINX_URL) by URL, and runs a box query with
- * selected dimensions, checked against a brute-force filter of a full read.
- * Exit 77 (skipped) without the data. */
+ * the one whose header it was compiled with, then:
+ *   consumer read    opens a COPC file of $COPC_TEST_DATA by path and (with
+ *                    $COPC_TEST_NGINX_URL) by URL, runs a box query with selected
+ *                    dimensions, checked against a brute-force filter of a full read;
+ *                    exit 77 (skipped) without the data
+ *   consumer write   writes consumer_written.copc.laz from generated points and reads
+ *                    it back (cpp-tests then runs xcheck --strict on it) */
 #include <copc.h>
 
 #include <math.h>
@@ -82,12 +85,51 @@ static int check(const char *source) {
     return 0;
 }
 
-int main(void) {
+#define WRITTEN "consumer_written.copc.laz"
+#define WRITE_N 20000
+
+static int write_file(void) {
+    static double x[WRITE_N], y[WRITE_N], z[WRITE_N];
+    static unsigned char cls[WRITE_N];
+    for (int i = 0; i < WRITE_N; i++) {
+        x[i] = 300000.0 + (i % 200) * 0.5;
+        y[i] = 5000000.0 + (i / 200) * 0.5;
+        z[i] = 50.0 + sin(i * 0.01) * 10.0;
+        cls[i] = (unsigned char)(i % 2 ? 2 : 5);
+    }
+    copc_options *o = NULL;
+    copc_options_new(&o);
+    copc_status s;
+    if ((s = copc_options_set(o, "scale", "0.01")) != COPC_STATUS_OK) return fail("scale", s);
+    if ((s = copc_options_set(o, "a_srs", "EPSG:32633")) != COPC_STATUS_OK) return fail("a_srs", s);
+    if ((s = copc_options_set(o, "max_points_per_node", "4000")) != COPC_STATUS_OK) return fail("max_points", s);
+    copc_writer *w = NULL;
+    if ((s = copc_writer_create(WRITTEN, o, &w)) != COPC_STATUS_OK) return fail("writer_create", s);
+    copc_options_free(o);
+    copc_column cols[4] = {{COPC_DIM_X, x, 0}, {COPC_DIM_Y, y, 0}, {COPC_DIM_Z, z, 0}, {COPC_DIM_CLASSIFICATION, cls, 0}};
+    if ((s = copc_writer_add_points(w, cols, 4, WRITE_N)) != COPC_STATUS_OK) return fail("add_points", s);
+    if ((s = copc_writer_close(w)) != COPC_STATUS_OK) return fail("close", s);
+    copc_writer_free(w);
+    copc_reader *r = NULL;
+    if ((s = copc_reader_open(WRITTEN, NULL, &r)) != COPC_STATUS_OK) return fail("open written", s);
+    uint64_t n = 0;
+    if ((s = copc_reader_count(r, NULL, &n)) != COPC_STATUS_OK) return fail("count", s);
+    copc_reader_free(r);
+    if (n != WRITE_N) {
+        fprintf(stderr, "consumer: wrote %d points, read %llu\n", WRITE_N, (unsigned long long)n);
+        return 1;
+    }
+    printf("consumer: wrote %s (%d points) and read it back\n", WRITTEN, WRITE_N);
+    return 0;
+}
+
+int main(int argc, char **argv) {
     printf("consumer: copc %s (header %s)\n", copc_version_string(), COPC_VERSION_STRING);
     if (copc_version_number() != COPC_VERSION_NUMBER || strcmp(copc_version_string(), COPC_VERSION_STRING) != 0) {
         fprintf(stderr, "consumer: library and header versions differ\n");
         return 1;
     }
+    if (argc > 1 && strcmp(argv[1], "write") == 0) return write_file();
     const char *dir = getenv("COPC_TEST_DATA");
     if (!dir || !*dir) {
         printf("SKIPPED: COPC_TEST_DATA is not set: the consumer built and linked, but read no file\n");
