@@ -128,14 +128,8 @@ fn row_columns(rows: &mut [Row]) -> Vec<copc_column> {
                 copc_dim::COPC_DIM_INTENSITY,
                 std::ptr::addr_of_mut!((*base).intensity) as *mut u8,
             ),
-            col(
-                copc_dim::COPC_DIM_CLASSIFICATION,
-                std::ptr::addr_of_mut!((*base).class) as *mut u8,
-            ),
-            col(
-                copc_dim::COPC_DIM_RETURN_NUMBER,
-                std::ptr::addr_of_mut!((*base).ret) as *mut u8,
-            ),
+            col(copc_dim::COPC_DIM_CLASSIFICATION, std::ptr::addr_of_mut!((*base).class)),
+            col(copc_dim::COPC_DIM_RETURN_NUMBER, std::ptr::addr_of_mut!((*base).ret)),
         ]
     }
 }

@@ -40,20 +40,11 @@ use std::time::Duration;
 /// Thread safety: not synchronized; setting options from two threads at once needs a
 /// lock. Once set up, one `copc_options` may be passed (const) to any number of open
 /// calls, from any threads; those calls copy what they need.
+#[derive(Default)]
 pub struct copc_options {
     pub(crate) reader: ReaderOptions,
     pub(crate) writer: WriterOptions,
     pub(crate) point_format: Option<u8>,
-}
-
-impl Default for copc_options {
-    fn default() -> Self {
-        copc_options {
-            reader: ReaderOptions::default(),
-            writer: WriterOptions::default(),
-            point_format: None,
-        }
-    }
 }
 
 fn integer<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> FfiResult<T> {
