@@ -402,6 +402,8 @@ fn handle(stream: &mut TcpStream, shared: &Shared, request: &Request) -> bool {
     }
     if !head_only {
         for piece in data.chunks(64 * 1024) {
+            // counted before sending: once a client holds the bytes, the count shows them
+            shared.bytes_served.fetch_add(piece.len() as u64, Ordering::SeqCst);
             let sent = match declared {
                 Some(_) => stream.write_all(piece),
                 None => stream
@@ -412,7 +414,6 @@ fn handle(stream: &mut TcpStream, shared: &Shared, request: &Request) -> bool {
             if sent.is_err() {
                 return false;
             }
-            shared.bytes_served.fetch_add(piece.len() as u64, Ordering::SeqCst);
         }
         if declared.is_none() && stream.write_all(b"0\r\n\r\n").is_err() {
             return false;
