@@ -16,9 +16,11 @@
  * hand here, sums of integer fields computed with laspy 2.7 (independent reader),
  * and box/resolution results from brute-force filters over a full read.
  */
+#define _POSIX_C_SOURCE 200809L /* pthreads, for the shared-reader test */
 #include "copc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1056,6 +1058,59 @@ static void test_open_io(const char *path, const expected *e) {
     CHECK(fio.closes == 1 && r == NULL);
 }
 
+/* One reader, several threads: counts and box reads agree with the main thread's. */
+typedef struct shared_job {
+    copc_reader *r;
+    const copc_query *q;
+    uint64_t count;
+    size_t read;
+    int ok;
+} shared_job;
+
+static void *shared_worker(void *arg) {
+    shared_job *j = arg;
+    j->ok = copc_reader_count(j->r, j->q, &j->count) == COPC_STATUS_OK;
+    copc_point_iter *it = NULL;
+    j->ok = j->ok && copc_reader_query_points(j->r, j->q, &it) == COPC_STATUS_OK;
+    double z[1000];
+    for (;;) {
+        copc_column col = {COPC_DIM_Z, z, 0};
+        size_t n = 0;
+        if (!j->ok || copc_point_iter_read(it, &col, 1, 1000, &n) != COPC_STATUS_OK) {
+            j->ok = 0;
+            break;
+        }
+        if (n == 0) break;
+        j->read += n;
+    }
+    copc_point_iter_free(it);
+    return NULL;
+}
+
+static void test_threads(copc_reader *r, const copc_header *h, const cloud *all) {
+    const double lo[3] = {h->min[0], h->min[1], -INFINITY};
+    const double hi[3] = {(h->min[0] + h->max[0]) / 2, (h->min[1] + h->max[1]) / 2, INFINITY};
+    size_t want = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        want += all->x[i] >= lo[0] && all->x[i] <= hi[0] && all->y[i] >= lo[1] && all->y[i] <= hi[1];
+    }
+    copc_query *q = NULL;
+    OK(copc_query_new(&q));
+    OK(copc_query_set_bounds(q, lo, hi));
+    enum { T = 4 };
+    pthread_t th[T];
+    shared_job jobs[T];
+    for (int t = 0; t < T; t++) {
+        jobs[t].r = r, jobs[t].q = q, jobs[t].count = 0, jobs[t].read = 0, jobs[t].ok = 0;
+        REQUIRE(pthread_create(&th[t], NULL, shared_worker, &jobs[t]) == 0);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        CHECK(jobs[t].ok && jobs[t].count == want && jobs[t].read == want);
+    }
+    copc_query_free(q);
+}
+
 static int run_files(void) {
     if (!data_dir()) {
         printf("SKIPPED: COPC_TEST_DATA is not set to the shared data folder (e.g. ../shared/data)\n");
@@ -1080,6 +1135,7 @@ static int run_files(void) {
         test_dims(r, &h, &all);
         test_boxes(r, &h, &all);
         test_polygon(r, &h, &all);
+        test_threads(r, &h, &all);
         test_vlrs(r, path, e);
         if (strcmp(e->name, "pdal_ellipsoid-eb.copc.laz") == 0) test_extra_bytes(r, &h);
         if (k == 0) test_open_io(path, e);
