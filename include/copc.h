@@ -59,7 +59,7 @@
 // see `copc_reader_extra_dim`):
 // * `COPC_DIM_EXTRA_BASE + i`: as declared: every element (1, or 2-3 for the
 //   deprecated array types; for data type 0 the undocumented bytes) in the declared
-//   type (`copc_extra_dim.type`), no scale or offset applied,
+//   type (`copc_extra_dim.value_type`), no scale or offset applied,
 //   `copc_extra_dim.size` bytes per point.
 // * `COPC_DIM_EXTRA_DOUBLE_BASE + i`: element 0 as a `double`, after the dimension's
 //   scale and offset.
