@@ -3,7 +3,7 @@
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
 //! lazy hierarchy, queries, parallel decode); [`writer`] (LAS/LAZ to COPC: octree,
-//! spill, parallel LAZ chunks); [`sample`] (synthetic test clouds). The CLI and the
+//! spill, parallel LAZ chunks); [`ept`] (EPT datasets to COPC, node for node); [`sample`] (synthetic test clouds). The CLI and the
 //! C ABI sit on top.
 //!
 //! ```no_run
@@ -19,6 +19,7 @@
 //! # Ok::<(), copc::Error>(())
 //! ```
 
+pub mod ept;
 pub mod error;
 pub mod format;
 pub mod reader;
