@@ -94,11 +94,17 @@ fn read_tile(path: &Path) -> Tile {
     let format = b[104] & 0x3F;
     let rec_len = u16::from_le_bytes([b[105], b[106]]) as usize;
     let legacy = u32::from_le_bytes(b[107..111].try_into().unwrap()) as u64;
-    let count = if minor >= 4 { u64::from_le_bytes(b[247..255].try_into().unwrap()) } else { legacy };
+    let count = if minor >= 4 {
+        u64::from_le_bytes(b[247..255].try_into().unwrap())
+    } else {
+        legacy
+    };
     let mut pos = header_size;
     let mut vlr = None;
     for _ in 0..nvlr {
-        let uid = String::from_utf8_lossy(&b[pos + 2..pos + 18]).trim_end_matches('\0').to_string();
+        let uid = String::from_utf8_lossy(&b[pos + 2..pos + 18])
+            .trim_end_matches('\0')
+            .to_string();
         let rid = u16::from_le_bytes([b[pos + 18], b[pos + 19]]);
         let len = u16::from_le_bytes([b[pos + 20], b[pos + 21]]) as usize;
         if uid == "laszip encoded" && rid == 22204 {
@@ -134,7 +140,16 @@ fn vlr_bytes(user: &str, id: u16, desc: &str, data: &[u8]) -> Vec<u8> {
 
 /// Writes a LAZ tile: LAS 1.4 for formats 6-8, 1.2 for 0-3; chunks of `chunk` points.
 #[allow(clippy::too_many_arguments)]
-fn write_laz_tile(path: &Path, format: u8, extra: usize, scale: [f64; 3], offset: [f64; 3], eb: Option<&[u8]>, recs: &[u8], chunk: u32) {
+fn write_laz_tile(
+    path: &Path,
+    format: u8,
+    extra: usize,
+    scale: [f64; 3],
+    offset: [f64; 3],
+    eb: Option<&[u8]>,
+    recs: &[u8],
+    chunk: u32,
+) {
     let rl = base_size(format) + extra;
     let n = (recs.len() / rl) as u64;
     let v14 = format >= 6;
@@ -198,8 +213,8 @@ fn write_laz_tile(path: &Path, format: u8, extra: usize, scale: [f64; 3], offset
             number_of_points_by_return: by_return,
         });
     } else {
-        for i in 0..5 {
-            raw.number_of_points_by_return[i] = by_return[i] as u32;
+        for (legacy, n) in raw.number_of_points_by_return.iter_mut().zip(by_return) {
+            *legacy = n as u32;
         }
     }
     let mut out = Vec::new();
@@ -294,7 +309,10 @@ fn make_source(dir: &Path, points: u64, format: u8, extra_bytes: bool, max_per_n
     for e in r.all_entries().unwrap() {
         if e.point_count > 0 {
             let data = &bytes[e.offset as usize..e.offset as usize + e.byte_size as usize];
-            nodes.insert(e.key.as_array(), decode_chunk(out_format, extra, data, e.point_count as usize));
+            nodes.insert(
+                e.key.as_array(),
+                decode_chunk(out_format, extra, data, e.point_count as usize),
+            );
         }
     }
     Source {
@@ -315,9 +333,17 @@ enum Tiles {
     /// LAZ tiles: single chunk in the source format (copy path) unless `chunk` is set
     /// (points per chunk), `shift` moves the tile offset by 10 units, `legacy3` writes
     /// PDRF 3 (LAS 1.2) tiles.
-    Laz { chunk: Option<u32>, shift: bool, legacy3: bool },
-    Binary { float_xyz: bool },
-    Zstd { float_xyz: bool },
+    Laz {
+        chunk: Option<u32>,
+        shift: bool,
+        legacy3: bool,
+    },
+    Binary {
+        float_xyz: bool,
+    },
+    Zstd {
+        float_xyz: bool,
+    },
 }
 
 struct Written {
@@ -420,7 +446,10 @@ fn to_binary(src: &Source, recs: &[u8], float_xyz: bool) -> Vec<u8> {
 }
 
 fn schema(src: &Source, tiles: Tiles) -> Value {
-    let float_xyz = matches!(tiles, Tiles::Binary { float_xyz: true } | Tiles::Zstd { float_xyz: true });
+    let float_xyz = matches!(
+        tiles,
+        Tiles::Binary { float_xyz: true } | Tiles::Zstd { float_xyz: true }
+    );
     let mut s = Vec::new();
     for (a, n) in ["X", "Y", "Z"].iter().enumerate() {
         if float_xyz {
@@ -498,14 +527,32 @@ fn write_ept(root: &Path, name: &str, src: &Source, lay: &Layout) -> Written {
                     Some(c) if odd => c.min((n as u32 / 2).max(1)),
                     _ => (n as u32).max(1),
                 };
-                if !legacy3 && !(shift && odd) && chunk_size as u64 >= n {
+                if !(legacy3 || shift && odd) && chunk_size as u64 >= n {
                     copyable += 1;
                 }
                 if legacy3 {
                     let l = to_legacy3(&tile_recs, src.extra);
-                    write_laz_tile(&path, 3, src.extra, src.scale, offset, src.eb_vlr.as_deref(), &l, chunk_size);
+                    write_laz_tile(
+                        &path,
+                        3,
+                        src.extra,
+                        src.scale,
+                        offset,
+                        src.eb_vlr.as_deref(),
+                        &l,
+                        chunk_size,
+                    );
                 } else {
-                    write_laz_tile(&path, src.format, src.extra, src.scale, offset, src.eb_vlr.as_deref(), &tile_recs, chunk_size);
+                    write_laz_tile(
+                        &path,
+                        src.format,
+                        src.extra,
+                        src.scale,
+                        offset,
+                        src.eb_vlr.as_deref(),
+                        &tile_recs,
+                        chunk_size,
+                    );
                 }
                 // expected: the tile read back, converted as the writer converts and
                 // put back at the dataset's offset
@@ -517,7 +564,12 @@ fn write_ept(root: &Path, name: &str, src: &Source, lay: &Layout) -> Written {
                 let mut e = Vec::new();
                 conv.convert(&t.records, &mut e).unwrap();
                 out_rl = conv.output_len;
-                assert_eq!(sorted(&e, out_rl), sorted(recs, rl), "tile {} round trip", path.display());
+                assert_eq!(
+                    sorted(&e, out_rl),
+                    sorted(recs, rl),
+                    "tile {} round trip",
+                    path.display()
+                );
                 expected.insert(*k, sorted(&e, out_rl));
             }
             Tiles::Binary { float_xyz } => {
@@ -576,7 +628,11 @@ fn write_ept(root: &Path, name: &str, src: &Source, lay: &Layout) -> Written {
     std::fs::write(dir.join("ept.json"), serde_json::to_string_pretty(&ept).unwrap()).unwrap();
     if lay.sources_list {
         std::fs::create_dir_all(dir.join("ept-sources")).unwrap();
-        std::fs::write(dir.join("ept-sources/list.json"), r#"[{"id": "source.laz", "status": "inserted"}]"#).unwrap();
+        std::fs::write(
+            dir.join("ept-sources/list.json"),
+            r#"[{"id": "source.laz", "status": "inserted"}]"#,
+        )
+        .unwrap();
     }
     Written {
         dir,
@@ -647,16 +703,29 @@ fn xcheck_strict(out: &Path) {
         .map(|c| format!("{}: {}", c["name"], c["detail"]))
         .collect();
     assert!(failed.is_empty(), "xcheck --strict {}: {failed:?}", out.display());
-    let skipped = report["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "SKIP").count();
+    let skipped = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "SKIP")
+        .count();
     if skipped > 0 {
-        say(&format!("xcheck on {}: {skipped} peer checks SKIPPED (peer readers missing)", out.display()));
+        say(&format!(
+            "xcheck on {}: {skipped} peer checks SKIPPED (peer readers missing)",
+            out.display()
+        ));
     }
 }
 
 /// The output holds, node for node, exactly the expected records; the hierarchy has
 /// the EPT keys and counts; the whole point data also decodes sequentially (laz-rs
 /// over the chunk table) to the same multiset.
-fn check_output(out: &Path, hierarchy: &BTreeMap<Key, u64>, expected: &BTreeMap<Key, Vec<Vec<u8>>>, rec_len: usize) -> copc::Reader {
+fn check_output(
+    out: &Path,
+    hierarchy: &BTreeMap<Key, u64>,
+    expected: &BTreeMap<Key, Vec<Vec<u8>>>,
+    rec_len: usize,
+) -> copc::Reader {
     let r = copc::Reader::open(out).unwrap();
     let format = r.header().point_format;
     assert_eq!(r.header().point_record_length as usize, rec_len);
@@ -668,7 +737,11 @@ fn check_output(out: &Path, hierarchy: &BTreeMap<Key, u64>, expected: &BTreeMap<
         .filter(|e| e.point_count != 0)
         .map(|e| (e.key.as_array(), (e.offset, e.byte_size, e.point_count)))
         .collect();
-    let want: BTreeMap<Key, u64> = hierarchy.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (*k, *n)).collect();
+    let want: BTreeMap<Key, u64> = hierarchy
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (*k, *n))
+        .collect();
     assert_eq!(
         data.iter().map(|(k, v)| (*k, v.2 as u64)).collect::<BTreeMap<_, _>>(),
         want,
@@ -685,14 +758,23 @@ fn check_output(out: &Path, hierarchy: &BTreeMap<Key, u64>, expected: &BTreeMap<
     }
     let mut all = Vec::new();
     for (k, (off, size, n)) in &data {
-        let recs = decode_chunk(format, extra, &bytes[*off as usize..*off as usize + *size as usize], *n as usize);
+        let recs = decode_chunk(
+            format,
+            extra,
+            &bytes[*off as usize..*off as usize + *size as usize],
+            *n as usize,
+        );
         assert_eq!(&sorted(&recs, rec_len), &expected[k], "points of node {}", key_str(*k));
         all.extend(expected[k].iter().cloned());
     }
     all.sort();
     let plain = support::read_plain_laz(out);
     assert_eq!(plain.point_count, all.len() as u64);
-    assert_eq!(sorted(&plain.records, rec_len), all, "sequential decode of the whole file");
+    assert_eq!(
+        sorted(&plain.records, rec_len),
+        all,
+        "sequential decode of the whole file"
+    );
     r
 }
 
@@ -732,9 +814,25 @@ fn lone_star_ept_converts_node_for_node() {
     };
     let dir = data.join("ept_lone-star-laszip");
     let ept: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("ept.json")).unwrap()).unwrap();
-    let dim = |n: &str| ept["schema"].as_array().unwrap().iter().find(|d| d["name"] == n).unwrap().clone();
-    let scale = [dim("X")["scale"].as_f64().unwrap(), dim("Y")["scale"].as_f64().unwrap(), dim("Z")["scale"].as_f64().unwrap()];
-    let offset = [dim("X")["offset"].as_f64().unwrap(), dim("Y")["offset"].as_f64().unwrap(), dim("Z")["offset"].as_f64().unwrap()];
+    let dim = |n: &str| {
+        ept["schema"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let scale = [
+        dim("X")["scale"].as_f64().unwrap(),
+        dim("Y")["scale"].as_f64().unwrap(),
+        dim("Z")["scale"].as_f64().unwrap(),
+    ];
+    let offset = [
+        dim("X")["offset"].as_f64().unwrap(),
+        dim("Y")["offset"].as_f64().unwrap(),
+        dim("Z")["offset"].as_f64().unwrap(),
+    ];
     let hierarchy = read_hierarchy(&dir);
     assert_eq!(hierarchy.len(), 13);
     // expected: each tile (LAS 1.2 PDRF 1 + OriginId) converted as the writer converts
@@ -745,7 +843,10 @@ fn lone_star_ept_converts_node_for_node() {
     for (k, n) in &hierarchy {
         let t = read_tile(&dir.join("ept-data").join(format!("{}.laz", key_str(*k))));
         assert_eq!((t.format, t.records.len() / t.rec_len), (1, *n as usize));
-        let conv = Converter::new(PointLayout::new(t.format, t.rec_len), Requantize::new(t.scale, t.offset, scale, offset));
+        let conv = Converter::new(
+            PointLayout::new(t.format, t.rec_len),
+            Requantize::new(t.scale, t.offset, scale, offset),
+        );
         let mut e = Vec::new();
         conv.convert(&t.records, &mut e).unwrap();
         rl = conv.output_len;
@@ -763,8 +864,15 @@ fn lone_star_ept_converts_node_for_node() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "copc translate: {stdout}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.contains("518862 points, 13 nodes (0 copied, 13 re-encoded)"), "{stdout}");
+    assert!(
+        o.status.success(),
+        "copc translate: {stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("518862 points, 13 nodes (0 copied, 13 re-encoded)"),
+        "{stdout}"
+    );
     let r = check_output(&out, &hierarchy, &expected, rl);
     assert_eq!(r.header().point_format, 6);
     assert_eq!(r.header().scale, scale);
@@ -779,7 +887,13 @@ fn lone_star_ept_converts_node_for_node() {
     assert!(r.crs_wkt().unwrap().unwrap().contains("NAD83 / UTM zone 12N"));
     // ept-sources/list.json kept as an EVLR
     let list = std::fs::read(dir.join("ept-sources/list.json")).unwrap();
-    let evlr = r.las().evlrs().unwrap().into_iter().find(|v| v.user_id == "EPT" && v.record_id == 1).cloned();
+    let evlr = r
+        .las()
+        .evlrs()
+        .unwrap()
+        .iter()
+        .find(|v| v.user_id == "EPT" && v.record_id == 1)
+        .cloned();
     let evlr = evlr.expect("EPT/1 EVLR");
     assert_eq!(r.las().payload(&evlr).unwrap(), list);
     validate_strict(&out);
@@ -820,7 +934,11 @@ fn laszip_tiles_in_copc_formats_are_copied_byte_for_byte() {
         };
         let s = translate_ept(&w.dir.join("ept.json").display().to_string(), &out, &o).unwrap();
         let data_nodes = w.hierarchy.values().filter(|n| **n > 0).count() as u64;
-        assert_eq!((s.nodes, s.copied, s.reencoded), (data_nodes, data_nodes, 0), "format {format}");
+        assert_eq!(
+            (s.nodes, s.copied, s.reencoded),
+            (data_nodes, data_nodes, 0),
+            "format {format}"
+        );
         assert_eq!(s.points, w.hierarchy.values().sum::<u64>());
         assert_eq!(s.points_outside, 0);
         assert!(s.hierarchy_files > 1, "subtree files read");
@@ -828,7 +946,11 @@ fn laszip_tiles_in_copc_formats_are_copied_byte_for_byte() {
         // the copy path: each node's chunk is the tile's chunk, byte for byte
         let bytes = std::fs::read(&out).unwrap();
         for e in r.all_entries().unwrap().iter().filter(|e| e.point_count > 0) {
-            let t = read_tile(&w.dir.join("ept-data").join(format!("{}.laz", key_str(e.key.as_array()))));
+            let t = read_tile(
+                &w.dir
+                    .join("ept-data")
+                    .join(format!("{}.laz", key_str(e.key.as_array()))),
+            );
             assert_eq!(
                 &bytes[e.offset as usize..e.offset as usize + e.byte_size as usize],
                 &t.chunk_bytes[..],
@@ -837,7 +959,12 @@ fn laszip_tiles_in_copc_formats_are_copied_byte_for_byte() {
             );
         }
         if let Some(k) = w.empty {
-            let e = r.all_entries().unwrap().into_iter().find(|e| e.key.as_array() == k).expect("empty node kept");
+            let e = r
+                .all_entries()
+                .unwrap()
+                .into_iter()
+                .find(|e| e.key.as_array() == k)
+                .expect("empty node kept");
             assert_eq!((e.point_count, e.offset, e.byte_size), (0, 0, 0));
         }
         let has_list = r.las().evlrs().unwrap().iter().any(|v| v.user_id == "EPT");
@@ -884,8 +1011,16 @@ fn laszip_tiles_that_cannot_be_copied_are_reencoded() {
         let s = translate_ept(&w.dir.join("ept.json").display().to_string(), &out, &opts(2)).unwrap();
         let data_nodes = w.expected.len() as u64;
         // every other node (about half) is a variant that cannot be copied; all, for PDRF 3
-        assert!(w.copyable < data_nodes && (legacy3 == (w.copyable == 0)), "{name}: {} of {data_nodes}", w.copyable);
-        assert_eq!((s.nodes, s.copied, s.reencoded), (data_nodes, w.copyable, data_nodes - w.copyable), "{name}");
+        assert!(
+            w.copyable < data_nodes && (legacy3 == (w.copyable == 0)),
+            "{name}: {} of {data_nodes}",
+            w.copyable
+        );
+        assert_eq!(
+            (s.nodes, s.copied, s.reencoded),
+            (data_nodes, w.copyable, data_nodes - w.copyable),
+            "{name}"
+        );
         check_output(&out, &w.hierarchy, &w.expected, w.rec_len);
         validate_strict(&out);
         xcheck_strict(&out);
@@ -926,11 +1061,22 @@ fn binary_and_zstandard_datasets_convert() {
         assert_eq!(s.empty_nodes, 1);
         let r = check_output(&out, &w.hierarchy, &w.expected, w.rec_len);
         assert_eq!(r.header().point_format, 8);
-        let eb: Vec<(String, u8, Option<f64>)> =
-            r.extra_bytes().iter().map(|e| (e.name.clone(), e.data_type, e.scale.map(|s| s[0]))).collect();
-        assert_eq!(eb, src.extra_dims, "extra-bytes VLR from the schema (name, type, scale)");
+        let eb: Vec<(String, u8, Option<f64>)> = r
+            .extra_bytes()
+            .iter()
+            .map(|e| (e.name.clone(), e.data_type, e.scale.map(|s| s[0])))
+            .collect();
+        assert_eq!(
+            eb, src.extra_dims,
+            "extra-bytes VLR from the schema (name, type, scale)"
+        );
         let k = w.empty.unwrap();
-        assert!(r.all_entries().unwrap().iter().any(|e| e.key.as_array() == k && e.point_count == 0));
+        assert!(
+            r.all_entries()
+                .unwrap()
+                .iter()
+                .any(|e| e.key.as_array() == k && e.point_count == 0)
+        );
         validate_strict(&out);
         xcheck_strict(&out);
     }
@@ -975,7 +1121,11 @@ fn points_outside_their_node_are_kept_and_reported() {
     let s = translate_ept(&w.dir.join("ept.json").display().to_string(), &out, &o).unwrap();
     assert_eq!(s.points_outside, 1);
     let ws = warnings.lock().unwrap();
-    assert!(ws.iter().any(|m| m.contains("1 points in 1 nodes lie outside") && m.contains(&key_str(b))), "{ws:?}");
+    assert!(
+        ws.iter()
+            .any(|m| m.contains("1 points in 1 nodes lie outside") && m.contains(&key_str(b))),
+        "{ws:?}"
+    );
     // kept where the tile had it
     check_output(&out, &w.hierarchy, &w.expected, w.rec_len);
 }
@@ -991,8 +1141,14 @@ fn serve(dir: &Path) -> (std::process::Child, String) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
     (child, url)
 }
 
@@ -1028,7 +1184,11 @@ fn http_dataset_gives_the_same_file() {
     check_output(&remote, &w.hierarchy, &w.expected, w.rec_len);
     // a missing dataset over HTTP is a clear error
     let (mut child, url) = serve(d.path());
-    let e = translate_ept(&format!("{url}nothing/ept.json"), d.path().join("none.copc.laz"), &opts(1));
+    let e = translate_ept(
+        &format!("{url}nothing/ept.json"),
+        d.path().join("none.copc.laz"),
+        &opts(1),
+    );
     let _ = child.kill();
     let _ = child.wait();
     let e = e.unwrap_err().to_string();
@@ -1096,7 +1256,9 @@ fn malformed_datasets_fail_cleanly_without_output() {
     let leaf = *bin.hierarchy.keys().last().unwrap();
     let leaf_s = key_str(leaf);
     type Edit = Box<dyn Fn(&Path)>;
-    let set = |rel: &'static str, text: String| -> Edit { Box::new(move |p: &Path| std::fs::write(p.join(rel), &text).unwrap()) };
+    let set = |rel: &'static str, text: String| -> Edit {
+        Box::new(move |p: &Path| std::fs::write(p.join(rel), &text).unwrap())
+    };
     let root_json = std::fs::read_to_string(bin.dir.join("ept-hierarchy/0-0-0-0.json")).unwrap();
     let ept_json = std::fs::read_to_string(bin.dir.join("ept.json")).unwrap();
     let laz_root = std::fs::read_to_string(lz.dir.join("ept-hierarchy/0-0-0-0.json")).unwrap();
@@ -1166,7 +1328,11 @@ fn malformed_datasets_fail_cleanly_without_output() {
             &bin.dir,
             set(
                 "ept-hierarchy/0-0-0-0.json",
-                root_json.replacen(&format!("\"0-0-0-0\": {root_count}"), &format!("\"0-0-0-0\": {}", root_count + 1), 1),
+                root_json.replacen(
+                    &format!("\"0-0-0-0\": {root_count}"),
+                    &format!("\"0-0-0-0\": {}", root_count + 1),
+                    1,
+                ),
             ),
             vec!["0-0-0-0.bin".into(), format!("{} points", root_count + 1)],
         ),
@@ -1175,7 +1341,11 @@ fn malformed_datasets_fail_cleanly_without_output() {
             &lz.dir,
             set(
                 "ept-hierarchy/0-0-0-0.json",
-                laz_root.replacen(&format!("\"0-0-0-0\": {root_count}"), &format!("\"0-0-0-0\": {}", root_count - 1), 1),
+                laz_root.replacen(
+                    &format!("\"0-0-0-0\": {root_count}"),
+                    &format!("\"0-0-0-0\": {}", root_count - 1),
+                    1,
+                ),
             ),
             vec!["0-0-0-0.laz".into(), format!("the hierarchy lists {}", root_count - 1)],
         ),
@@ -1258,7 +1428,10 @@ fn malformed_datasets_fail_cleanly_without_output() {
 #[test]
 #[ignore]
 fn repack_vs_rebuild_timing() {
-    let points: u64 = std::env::var("EPT_BENCH_POINTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    let points: u64 = std::env::var("EPT_BENCH_POINTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
     let d = tempfile::tempdir().unwrap();
     let laz = d.path().join("points.laz");
     let t = std::time::Instant::now();
@@ -1273,7 +1446,10 @@ fn repack_vs_rebuild_timing() {
         },
     )
     .unwrap();
-    say(&format!("sample of {points} points: {:.1} s", t.elapsed().as_secs_f64()));
+    say(&format!(
+        "sample of {points} points: {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
     let run = |args: &[&str]| -> f64 {
         let t = std::time::Instant::now();
         let o = std::process::Command::new(copc_bin()).args(args).output().unwrap();
@@ -1297,7 +1473,10 @@ fn repack_vs_rebuild_timing() {
         let mut nodes = BTreeMap::new();
         for e in r.all_entries().unwrap().into_iter().filter(|e| e.point_count > 0) {
             let data = &bytes[e.offset as usize..e.offset as usize + e.byte_size as usize];
-            nodes.insert(e.key.as_array(), decode_chunk(h.point_format, 0, data, e.point_count as usize));
+            nodes.insert(
+                e.key.as_array(),
+                decode_chunk(h.point_format, 0, data, e.point_count as usize),
+            );
         }
         Source {
             format: h.point_format,
@@ -1328,9 +1507,17 @@ fn repack_vs_rebuild_timing() {
         },
     );
     drop(src);
-    say(&format!("EPT dataset of {} nodes written in {:.1} s", w.expected.len(), t.elapsed().as_secs_f64()));
+    say(&format!(
+        "EPT dataset of {} nodes written in {:.1} s",
+        w.expected.len(),
+        t.elapsed().as_secs_f64()
+    ));
     let repacked = d.path().join("repacked.copc.laz");
-    let repack = run(&["translate", w.dir.join("ept.json").to_str().unwrap(), repacked.to_str().unwrap()]);
+    let repack = run(&[
+        "translate",
+        w.dir.join("ept.json").to_str().unwrap(),
+        repacked.to_str().unwrap(),
+    ]);
     say(&format!(
         "TIMING {points} points: rebuild (copc translate LAZ) {rebuild:.2} s, repack (copc translate ept.json, copy path) {repack:.2} s, {:.1}x faster",
         rebuild / repack

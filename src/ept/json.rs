@@ -165,26 +165,35 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
         .ok_or_else(|| err(name, "ept.json must be a JSON object"))?;
 
     // bounds: a cube
-    let b = obj
-        .get("bounds")
-        .and_then(Value::as_array)
-        .ok_or_else(|| err(name, "'bounds' is missing (expected [xmin, ymin, zmin, xmax, ymax, zmax])"))?;
+    let b = obj.get("bounds").and_then(Value::as_array).ok_or_else(|| {
+        err(
+            name,
+            "'bounds' is missing (expected [xmin, ymin, zmin, xmax, ymax, zmax])",
+        )
+    })?;
     let nums: Vec<f64> = b.iter().filter_map(Value::as_f64).collect();
     if b.len() != 6 || nums.len() != 6 || nums.iter().any(|x| !x.is_finite()) {
-        return Err(err(name, format!("'bounds' must be 6 finite numbers, found {}", Value::Array(b.clone()))));
+        return Err(err(
+            name,
+            format!("'bounds' must be 6 finite numbers, found {}", Value::Array(b.clone())),
+        ));
     }
     let bounds = [nums[0], nums[1], nums[2], nums[3], nums[4], nums[5]];
     let ext = [bounds[3] - bounds[0], bounds[4] - bounds[1], bounds[5] - bounds[2]];
-    if ext.iter().any(|e| !(*e > 0.0)) {
-        return Err(err(name, format!("'bounds' {bounds:?} is empty or inverted (each max must exceed its min)")));
+    if ext
+        .iter()
+        .any(|e| e.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+    {
+        return Err(err(
+            name,
+            format!("'bounds' {bounds:?} is empty or inverted (each max must exceed its min)"),
+        ));
     }
     let side = ext[0].max(ext[1]).max(ext[2]);
     if ext.iter().any(|e| (side - e).abs() > side * 1e-9) {
         return Err(err(
             name,
-            format!(
-                "'bounds' {bounds:?} is not a cube (extents {ext:?}): EPT keys only map to COPC keys over a cube"
-            ),
+            format!("'bounds' {bounds:?} is not a cube (extents {ext:?}): EPT keys only map to COPC keys over a cube"),
         ));
     }
     let cube = Cube {
@@ -216,7 +225,12 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
                 format!("dataType '{other}' (expected laszip, binary or zstandard)"),
             ));
         }
-        None => return Err(err(name, "'dataType' is missing (expected laszip, binary or zstandard)")),
+        None => {
+            return Err(err(
+                name,
+                "'dataType' is missing (expected laszip, binary or zstandard)",
+            ));
+        }
     };
     match obj.get("hierarchyType").and_then(Value::as_str) {
         None | Some("json") => {}
@@ -241,7 +255,10 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
         .and_then(Value::as_array)
         .ok_or_else(|| err(name, "'schema' is missing (expected an array of {name, type, size})"))?;
     if sch.len() > 1024 {
-        return Err(err(name, format!("'schema' has {} dimensions (at most 1024 accepted)", sch.len())));
+        return Err(err(
+            name,
+            format!("'schema' has {} dimensions (at most 1024 accepted)", sch.len()),
+        ));
     }
     let mut schema = Vec::with_capacity(sch.len());
     let mut at = 0usize;
@@ -255,8 +272,12 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
             .get("size")
             .and_then(Value::as_u64)
             .filter(|s| (1..=255).contains(s))
-            .ok_or_else(|| err(name, format!("schema dimension '{dname}': 'size' must be an integer from 1 to 255")))?
-            as usize;
+            .ok_or_else(|| {
+                err(
+                    name,
+                    format!("schema dimension '{dname}': 'size' must be an integer from 1 to 255"),
+                )
+            })? as usize;
         let kind = match d.get("type").and_then(Value::as_str) {
             Some("signed") => DimKind::Signed,
             Some("unsigned") => DimKind::Unsigned,
@@ -270,22 +291,29 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
             DimKind::Other => true,
         };
         if !valid {
-            return Err(err(name, format!("schema dimension '{dname}': {kind:?} of size {size} is not a known type")));
+            return Err(err(
+                name,
+                format!("schema dimension '{dname}': {kind:?} of size {size} is not a known type"),
+            ));
         }
         let num = |k: &str| -> Result<Option<f64>> {
             match d.get(k) {
                 None | Some(Value::Null) => Ok(None),
-                Some(x) => x
-                    .as_f64()
-                    .filter(|x| x.is_finite())
-                    .map(Some)
-                    .ok_or_else(|| err(name, format!("schema dimension '{dname}': '{k}' must be a finite number"))),
+                Some(x) => x.as_f64().filter(|x| x.is_finite()).map(Some).ok_or_else(|| {
+                    err(
+                        name,
+                        format!("schema dimension '{dname}': '{k}' must be a finite number"),
+                    )
+                }),
             }
         };
         let scale = num("scale")?;
         if let Some(s) = scale {
             if s <= 0.0 {
-                return Err(err(name, format!("schema dimension '{dname}': scale {s} must be positive")));
+                return Err(err(
+                    name,
+                    format!("schema dimension '{dname}': scale {s} must be positive"),
+                ));
             }
         }
         let offset = num("offset")?;
@@ -308,7 +336,10 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
             .find(|d| d.name == axis)
             .ok_or_else(|| err(name, format!("the schema has no '{axis}' dimension")))?;
         if d.kind == DimKind::Other {
-            return Err(err(name, format!("schema dimension '{axis}' must be signed, unsigned or float")));
+            return Err(err(
+                name,
+                format!("schema dimension '{axis}' must be signed, unsigned or float"),
+            ));
         }
     }
 
@@ -390,7 +421,10 @@ pub fn parse_hierarchy_file(name: &str, bytes: &[u8], root: VoxelKey) -> Result<
     let mut out = Vec::with_capacity(obj.len());
     for (k, val) in obj {
         let key = parse_key(k).ok_or_else(|| {
-            err(name, format!("hierarchy key '{k}' is not D-X-Y-Z with 0 <= X, Y, Z < 2^D (D <= 30)"))
+            err(
+                name,
+                format!("hierarchy key '{k}' is not D-X-Y-Z with 0 <= X, Y, Z < 2^D (D <= 30)"),
+            )
         })?;
         if !in_subtree(key, root) {
             return Err(err(
@@ -402,13 +436,18 @@ pub fn parse_hierarchy_file(name: &str, bytes: &[u8], root: VoxelKey) -> Result<
             ));
         }
         let n = val.as_i64().ok_or_else(|| {
-            err(name, format!("node {key}: the point count {val} is not an integer from -1 to {MAX_NODE_POINTS}"))
+            err(
+                name,
+                format!("node {key}: the point count {val} is not an integer from -1 to {MAX_NODE_POINTS}"),
+            )
         })?;
         let hv = match n {
             -1 if key == root => {
                 return Err(err(
                     name,
-                    format!("node {key} is -1 in its own hierarchy file: the file points to itself (a hierarchy cycle)"),
+                    format!(
+                        "node {key} is -1 in its own hierarchy file: the file points to itself (a hierarchy cycle)"
+                    ),
                 ));
             }
             -1 => HierarchyValue::Subtree,
@@ -477,7 +516,10 @@ pub fn load_hierarchy(fetch: &dyn Fn(VoxelKey) -> Result<(String, Vec<u8>)>) -> 
             }
         }
         if !has_root && root != VoxelKey::ROOT {
-            return Err(err(&name, format!("the hierarchy file of {root} does not list node {root} itself")));
+            return Err(err(
+                &name,
+                format!("the hierarchy file of {root} does not list node {root} itself"),
+            ));
         }
     }
     Ok(h)
@@ -581,7 +623,13 @@ mod tests {
             Ok(("h.json".into(), br#"{"0-0-0-0":5000000000}"#.to_vec()))
         };
         assert!(load_hierarchy(&huge).unwrap_err().to_string().contains("out of range"));
-        let float = |_k: VoxelKey| -> Result<(String, Vec<u8>)> { Ok(("h.json".into(), br#"{"0-0-0-0":1e300}"#.to_vec())) };
-        assert!(load_hierarchy(&float).unwrap_err().to_string().contains("not an integer"));
+        let float =
+            |_k: VoxelKey| -> Result<(String, Vec<u8>)> { Ok(("h.json".into(), br#"{"0-0-0-0":1e300}"#.to_vec())) };
+        assert!(
+            load_hierarchy(&float)
+                .unwrap_err()
+                .to_string()
+                .contains("not an integer")
+        );
     }
 }

@@ -94,7 +94,10 @@ enum Base {
     Dir(PathBuf),
     /// URL up to and including the last `/`, and the query string (with its `?`) to
     /// append to every file's URL.
-    Url { prefix: String, query: String },
+    Url {
+        prefix: String,
+        query: String,
+    },
 }
 
 fn is_url(s: &str) -> bool {
@@ -137,7 +140,11 @@ impl Dataset {
                 _ => PathBuf::from("."),
             }
         };
-        let ept_json = if p.is_dir() { dir.join("ept.json") } else { p.to_path_buf() };
+        let ept_json = if p.is_dir() {
+            dir.join("ept.json")
+        } else {
+            p.to_path_buf()
+        };
         Ok(Dataset {
             ept_json: ept_json.display().to_string(),
             base: Base::Dir(dir),
@@ -207,7 +214,9 @@ fn output_wkt(ept: &EptJson, name: &str, opts: &WriterOptions, warnings: &mut Ve
                 warn(
                     opts,
                     warnings,
-                    format!("{name}: srs EPSG:{h} is not in the CRS table; the output has no CRS (give one with --a-srs)"),
+                    format!(
+                        "{name}: srs EPSG:{h} is not in the CRS table; the output has no CRS (give one with --a-srs)"
+                    ),
                 );
                 Ok(None)
             }
@@ -254,7 +263,13 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
     drop(bytes);
 
     // --- hierarchy
-    let fetch = |k: VoxelKey| ds.read_all(&ds.file(&format!("ept-hierarchy/{k}.json")), HIERARCHY_FILE_LIMIT, "the hierarchy file");
+    let fetch = |k: VoxelKey| {
+        ds.read_all(
+            &ds.file(&format!("ept-hierarchy/{k}.json")),
+            HIERARCHY_FILE_LIMIT,
+            "the hierarchy file",
+        )
+    };
     let hierarchy = json::load_hierarchy(&fetch)?;
     let total = hierarchy.points();
     if total != ept.points {
@@ -267,7 +282,12 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
             ),
         );
     }
-    let mut data_nodes: Vec<(VoxelKey, u64)> = hierarchy.nodes.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (*k, *n)).collect();
+    let mut data_nodes: Vec<(VoxelKey, u64)> = hierarchy
+        .nodes
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (*k, *n))
+        .collect();
     data_nodes.sort_by(|a, b| preorder_cmp(&a.0, &b.0));
     let empty_nodes = (hierarchy.nodes.len() - data_nodes.len()) as u64;
     let ext = ept.data_type.extension();
@@ -378,7 +398,10 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
                     key: key.as_array(),
                     offset: None,
                 },
-                format!("the data file of this node ({n} points in the hierarchy) cannot be read: {}", e.detail()),
+                format!(
+                    "the data file of this node ({n} points in the hierarchy) cannot be read: {}",
+                    e.detail()
+                ),
             )
         };
         let nc: NodeChunk = match (ept.data_type, &plan) {
@@ -410,7 +433,10 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
                             return Err(Error::format(
                                 &name,
                                 Location::Source,
-                                format!("holds {len} bytes, more than {n} points of {} bytes can compress to", plan.record_size()),
+                                format!(
+                                    "holds {len} bytes, more than {n} points of {} bytes can compress to",
+                                    plan.record_size()
+                                ),
                             ));
                         }
                         let z = src.read_range(0..len)?;
@@ -425,9 +451,15 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
             copied.fetch_add(1, Ordering::Relaxed);
         }
         if nc.outside > 0 {
-            outside.lock().map_err(|_| Error::invalid("poisoned lock"))?.push((key, nc.outside));
+            outside
+                .lock()
+                .map_err(|_| Error::invalid("poisoned lock"))?
+                .push((key, nc.outside));
         }
-        stats.lock().map_err(|_| Error::invalid("poisoned lock"))?.merge(&nc.stats);
+        stats
+            .lock()
+            .map_err(|_| Error::invalid("poisoned lock"))?
+            .merge(&nc.stats);
         store.put(key, nc.points, nc.chunk)?;
         let read = done_points.fetch_add(nc.points, Ordering::Relaxed) + nc.points;
         let nodes = done_nodes.fetch_add(1, Ordering::Relaxed) + 1;
@@ -533,6 +565,9 @@ mod tests {
         assert_eq!(d.ept_json, "https://h/x/ept.json?sig=1");
         assert_eq!(d.file("ept-data/0-0-0-0.laz"), "https://h/x/ept-data/0-0-0-0.laz?sig=1");
         let d = Dataset::new("/data/set/ept.json").unwrap();
-        assert_eq!(d.file("ept-hierarchy/0-0-0-0.json"), "/data/set/ept-hierarchy/0-0-0-0.json");
+        assert_eq!(
+            d.file("ept-hierarchy/0-0-0-0.json"),
+            "/data/set/ept-hierarchy/0-0-0-0.json"
+        );
     }
 }

@@ -162,7 +162,14 @@ fn node_err(name: &str, key: VoxelKey, msg: impl Into<String>) -> Error {
 
 /// Points of `recs` (format 6-8 layout) outside the cube of `key`, by more than half
 /// a scale step.
-pub fn count_outside(recs: &[u8], rec_len: usize, key: VoxelKey, cube: &Cube, scale: [f64; 3], offset: [f64; 3]) -> u64 {
+pub fn count_outside(
+    recs: &[u8],
+    rec_len: usize,
+    key: VoxelKey,
+    cube: &Cube,
+    scale: [f64; 3],
+    offset: [f64; 3],
+) -> u64 {
     let b = cube.node_bounds(&key);
     let mut lo = [0i64; 3];
     let mut hi = [0i64; 3];
@@ -209,7 +216,10 @@ fn encode(name: &str, key: VoxelKey, target: &Target, recs: Vec<u8>) -> Result<V
         return Err(node_err(
             name,
             key,
-            format!("the compressed node has {} bytes, over the i32 limit of a COPC entry", chunk.len()),
+            format!(
+                "the compressed node has {} bytes, over the i32 limit of a COPC entry",
+                chunk.len()
+            ),
         ));
     }
     Ok(chunk)
@@ -238,7 +248,12 @@ fn check_tile_extras(tile: &InputFile, target: &Target) -> Result<()> {
             Location::Source,
             format!(
                 "the tile has {len} extra bytes per point but the schema's extra dimensions ({}) need {}",
-                target.extras.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
+                target
+                    .extras
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 target.extra_len
             ),
         ));
@@ -252,14 +267,22 @@ fn check_tile_extras(tile: &InputFile, target: &Target) -> Result<()> {
         return Err(Error::unsupported(
             &tile.name,
             Location::Source,
-            format!("the tile's extra bytes {tile_dims:?} are not the schema's extra dimensions {schema_dims:?} (name, bytes)"),
+            format!(
+                "the tile's extra bytes {tile_dims:?} are not the schema's extra dimensions {schema_dims:?} (name, bytes)"
+            ),
         ));
     }
     Ok(())
 }
 
 /// A laszip node: copied when the tile allows it, else decoded and re-encoded.
-pub fn laszip_node(source: Arc<dyn ByteSource>, key: VoxelKey, expected: u64, target: &Target, cube: &Cube) -> Result<NodeChunk> {
+pub fn laszip_node(
+    source: Arc<dyn ByteSource>,
+    key: VoxelKey,
+    expected: u64,
+    target: &Target,
+    cube: &Cube,
+) -> Result<NodeChunk> {
     let tile = InputFile::from_source(source)?;
     let name = tile.name.clone();
     if tile.point_count() != expected {
@@ -284,7 +307,12 @@ pub fn laszip_node(source: Arc<dyn ByteSource>, key: VoxelKey, expected: u64, ta
         ));
     }
     check_tile_extras(&tile, target)?;
-    if let Storage::Laz { vlr, layered: true, chunks } = &tile.storage {
+    if let Storage::Laz {
+        vlr,
+        layered: true,
+        chunks,
+    } = &tile.storage
+    {
         let copyable = tile.header.point_format == target.format
             && tile.header.point_record_length as usize == target.rec_len
             && tile.header.scale == target.scale
@@ -296,7 +324,11 @@ pub fn laszip_node(source: Arc<dyn ByteSource>, key: VoxelKey, expected: u64, ta
             let c = chunks[0];
             let chunk = tile.source.read_range(c.offset..c.offset + c.bytes)?;
             if chunk.len() > i32::MAX as usize {
-                return Err(node_err(&name, key, format!("a chunk of {} bytes is over the COPC i32 limit", chunk.len())));
+                return Err(node_err(
+                    &name,
+                    key,
+                    format!("a chunk of {} bytes is over the COPC i32 limit", chunk.len()),
+                ));
             }
             // the layers the header needs: X, Y, returns (always), Z, GPS time
             let selection = laz::DecompressionSelection::xy_returns_channel()
@@ -320,7 +352,10 @@ pub fn laszip_node(source: Arc<dyn ByteSource>, key: VoxelKey, expected: u64, ta
         return Err(Error::unsupported(
             &name,
             Location::Source,
-            format!("the tile's records convert to {} bytes, expected {}", conv.output_len, target.rec_len),
+            format!(
+                "the tile's records convert to {} bytes, expected {}",
+                conv.output_len, target.rec_len
+            ),
         ));
     }
     let mut recs = Vec::with_capacity(expected as usize * target.rec_len);
@@ -373,7 +408,8 @@ fn decompress_selected(
     let items = items.to_vec();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut d = LayeredPointRecordDecompressor::new(Cursor::new(data));
-        d.set_fields_from(&items).map_err(|e| std::io::Error::other(e.to_string()))?;
+        d.set_fields_from(&items)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         d.set_selection(selection);
         d.decompress_many(&mut out)
     }))
@@ -602,13 +638,21 @@ pub fn binary_node(
 /// Decompresses a zstandard tile that must hold exactly `expected_len` bytes.
 pub fn unzstd(name: &str, key: VoxelKey, data: &[u8], expected_len: usize) -> Result<Vec<u8>> {
     // one byte of room: a tile that decompresses to more than expected is an error, not a cut
-    let out = zstd::bulk::decompress(data, expected_len + 1)
-        .map_err(|e| node_err(name, key, format!("does not decompress as Zstandard within {expected_len} bytes: {e}")))?;
+    let out = zstd::bulk::decompress(data, expected_len + 1).map_err(|e| {
+        node_err(
+            name,
+            key,
+            format!("does not decompress as Zstandard within {expected_len} bytes: {e}"),
+        )
+    })?;
     if out.len() != expected_len {
         return Err(node_err(
             name,
             key,
-            format!("decompresses to {} bytes, expected {expected_len} (the hierarchy's point count times the schema's record size)", out.len()),
+            format!(
+                "decompresses to {} bytes, expected {expected_len} (the hierarchy's point count times the schema's record size)",
+                out.len()
+            ),
         ));
     }
     Ok(out)
