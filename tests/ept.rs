@@ -1399,6 +1399,31 @@ fn malformed_datasets_fail_cleanly_without_output() {
         set("ept-data/0-0-0-0.zst", "definitely not zstd".into()),
         vec!["0-0-0-0.zst".into(), "Zstandard".into()],
     ));
+    // the CLI: an EPT dataset must be the only input; errors are one line naming the file
+    let out = d.path().join("cli.copc.laz");
+    let ept = bin.dir.join("ept.json");
+    let o = std::process::Command::new(copc_bin())
+        .arg("translate")
+        .args([&ept, &ept, &out])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must be the only input"));
+    let case = d.path().join("cli-case");
+    copy_dir(&bin.dir, &case);
+    std::fs::remove_file(case.join(&leaf_bin)).unwrap();
+    let o = std::process::Command::new(copc_bin())
+        .arg("translate")
+        .args([&case.join("ept.json"), &out])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("copc: ") && err.contains(&leaf_bin) && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert!(!out.exists());
     for (i, (name, good, edit, wants)) in cases.iter().enumerate() {
         let case = d.path().join(format!("case{i}"));
         copy_dir(good, &case);

@@ -170,13 +170,18 @@ impl Dataset {
         let len = src.len();
         if len > limit {
             return Err(Error::format(
-                location,
+                shown(location),
                 Location::Source,
                 format!("{what} has {len} bytes, more than the {limit} bytes accepted for it"),
             ));
         }
         Ok((src.name().to_string(), src.read_range(0..len)?))
     }
+}
+
+/// A location for messages: a URL without its query string (it may hold a signature).
+fn shown(location: &str) -> &str {
+    location.split('?').next().unwrap_or(location)
 }
 
 fn warn(opts: &WriterOptions, warnings: &mut Vec<String>, msg: String) {
@@ -367,7 +372,7 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
         let need = n.saturating_mul(per_point);
         if need > limit {
             return Err(Error::format(
-                &data_file(*k),
+                shown(&data_file(*k)),
                 Location::Node {
                     key: k.as_array(),
                     offset: None,
@@ -390,7 +395,8 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
     let cube = ept.cube;
     let process = |&(key, n): &(VoxelKey, u64)| -> Result<()> {
         check_cancel(opts)?;
-        let name = data_file(key);
+        let location = data_file(key);
+        let name = shown(&location).to_string();
         let context = |e: Error| -> Error {
             Error::format(
                 &name,
@@ -406,11 +412,11 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
         };
         let nc: NodeChunk = match (ept.data_type, &plan) {
             (DataType::Laszip, _) => {
-                let src = ds.open(&name).map_err(context)?;
+                let src = ds.open(&location).map_err(context)?;
                 repack::laszip_node(src, key, n, &target, &cube)?
             }
             (dt, Some(plan)) => {
-                let src = ds.open(&name).map_err(context)?;
+                let src = ds.open(&location).map_err(context)?;
                 let want = n * plan.record_size() as u64;
                 let len = src.len();
                 let bytes = match dt {
@@ -564,6 +570,10 @@ mod tests {
         let d = Dataset::new("https://h/x/ept.json?sig=1").unwrap();
         assert_eq!(d.ept_json, "https://h/x/ept.json?sig=1");
         assert_eq!(d.file("ept-data/0-0-0-0.laz"), "https://h/x/ept-data/0-0-0-0.laz?sig=1");
+        assert_eq!(
+            shown(&d.file("ept-data/0-0-0-0.laz")),
+            "https://h/x/ept-data/0-0-0-0.laz"
+        );
         let d = Dataset::new("/data/set/ept.json").unwrap();
         assert_eq!(
             d.file("ept-hierarchy/0-0-0-0.json"),
