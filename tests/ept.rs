@@ -1457,8 +1457,12 @@ fn repack_vs_rebuild_timing() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000_000);
-    let d = tempfile::tempdir().unwrap();
-    let laz = d.path().join("points.laz");
+    let tmp = tempfile::tempdir().unwrap();
+    // EPT_BENCH_DIR keeps the inputs and outputs for a closer look
+    let keep = std::env::var_os("EPT_BENCH_DIR").map(PathBuf::from);
+    let d = keep.as_deref().unwrap_or(tmp.path());
+    std::fs::create_dir_all(d).unwrap();
+    let laz = d.join("points.laz");
     let t = std::time::Instant::now();
     write_sample(
         &laz,
@@ -1482,10 +1486,10 @@ fn repack_vs_rebuild_timing() {
         say(String::from_utf8_lossy(&o.stdout).trim());
         t.elapsed().as_secs_f64()
     };
-    let rebuilt = d.path().join("rebuilt.copc.laz");
+    let rebuilt = d.join("rebuilt.copc.laz");
     let rebuild = run(&["translate", laz.to_str().unwrap(), rebuilt.to_str().unwrap()]);
     // the EPT dataset: the rebuilt file's octree, one single-chunk LAZ tile per node
-    let sd = d.path().join("src");
+    let sd = d.join("src");
     std::fs::create_dir_all(&sd).unwrap();
     std::fs::rename(&rebuilt, sd.join("source.copc.laz")).unwrap();
     let src = {
@@ -1517,7 +1521,7 @@ fn repack_vs_rebuild_timing() {
     };
     let t = std::time::Instant::now();
     let w = write_ept(
-        d.path(),
+        d,
         "ept",
         &src,
         &Layout {
@@ -1537,7 +1541,7 @@ fn repack_vs_rebuild_timing() {
         w.expected.len(),
         t.elapsed().as_secs_f64()
     ));
-    let repacked = d.path().join("repacked.copc.laz");
+    let repacked = d.join("repacked.copc.laz");
     let repack = run(&[
         "translate",
         w.dir.join("ept.json").to_str().unwrap(),
