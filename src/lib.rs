@@ -3,8 +3,9 @@
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
 //! lazy hierarchy, queries, parallel decode); [`writer`] (LAS/LAZ to COPC: octree,
-//! spill, parallel LAZ chunks); [`ept`] (EPT datasets to COPC, node for node); [`sample`] (synthetic test clouds). The CLI and the
-//! C ABI sit on top.
+//! spill, parallel LAZ chunks); [`ept`] (EPT datasets to COPC, node for node);
+//! [`sample`] (synthetic test clouds). The CLI and the C ABI ([`ffi`],
+//! `include/copc.h`) sit on top.
 //!
 //! ```no_run
 //! use copc::{Bounds, Dimension, Query, Reader};
@@ -21,6 +22,7 @@
 
 pub mod ept;
 pub mod error;
+pub mod ffi;
 pub mod format;
 pub mod reader;
 pub mod sample;
@@ -31,4 +33,4 @@ pub mod writer;
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
 pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Polygon, Query, Reader, ReaderOptions, RecordFormat};
-pub use source::{ByteSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};
+pub use source::{ByteSource, CallbackSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};

@@ -1552,3 +1552,43 @@ fn repack_vs_rebuild_timing() {
         rebuild / repack
     ));
 }
+
+#[test]
+fn c_abi_copc_translate_takes_an_ept_dataset() {
+    let d = tempfile::tempdir().unwrap();
+    let src = make_source(d.path(), 8_000, 6, false, 2_000);
+    let w = write_ept(
+        d.path(),
+        "c",
+        &src,
+        &Layout {
+            tiles: Tiles::Laz {
+                chunk: None,
+                shift: false,
+                legacy3: false,
+            },
+            subtree_level: None,
+            empty_node: false,
+            sources_list: false,
+        },
+    );
+    let rust_out = d.path().join("rust.copc.laz");
+    translate_ept(&w.dir.join("ept.json").display().to_string(), &rust_out, &opts(1)).unwrap();
+    let input = std::ffi::CString::new(w.dir.join("ept.json").display().to_string()).unwrap();
+    let c_out = d.path().join("c.copc.laz");
+    let output = std::ffi::CString::new(c_out.display().to_string()).unwrap();
+    let inputs = [input.as_ptr()];
+    let status = unsafe { copc::ffi::copc_translate(inputs.as_ptr(), 1, output.as_ptr(), std::ptr::null()) };
+    assert_eq!(status, copc::ffi::COPC_STATUS_OK);
+    assert_eq!(std::fs::read(&c_out).unwrap(), std::fs::read(&rust_out).unwrap());
+    // a broken dataset: an error status and a message naming the file
+    std::fs::remove_file(w.dir.join("ept-data/0-0-0-0.laz")).unwrap();
+    let c_bad = std::ffi::CString::new(d.path().join("bad.copc.laz").display().to_string()).unwrap();
+    let status = unsafe { copc::ffi::copc_translate(inputs.as_ptr(), 1, c_bad.as_ptr(), std::ptr::null()) };
+    assert_ne!(status, copc::ffi::COPC_STATUS_OK);
+    let msg = unsafe { std::ffi::CStr::from_ptr(copc::ffi::copc_last_error_message()) }
+        .to_string_lossy()
+        .to_string();
+    assert!(msg.contains("0-0-0-0.laz"), "{msg}");
+    assert!(!d.path().join("bad.copc.laz").exists());
+}

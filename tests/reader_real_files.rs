@@ -139,6 +139,9 @@ fn columns_match_the_records() {
         let i: Vec<u16> = batch.column(Dimension::Intensity).unwrap();
         let t: Vec<f64> = batch.column(Dimension::GpsTime).unwrap();
         let e: Vec<f64> = batch.column(inv).unwrap();
+        let declared: Vec<f64> = batch.column(Dimension::ExtraRaw(0)).unwrap();
+        assert!(batch.column::<f32>(Dimension::ExtraRaw(0)).is_err(), "declared type is double");
+        assert!(batch.column::<f64>(Dimension::ExtraRaw(1)).is_err(), "no second extra dimension");
         let rgb: Vec<u16> = batch.column(Dimension::Red).unwrap();
         assert!(batch.column::<f64>(Dimension::Intensity).is_err(), "wrong type is refused");
         for k in 0..batch.len() {
@@ -149,6 +152,7 @@ fn columns_match_the_records() {
             assert_eq!(t[k], f64::from_le_bytes(rec[22..30].try_into().unwrap()));
             assert_eq!(rgb[k], u16::from_le_bytes([rec[30], rec[31]]));
             assert_eq!(e[k], f64::from_le_bytes(rec[36..44].try_into().unwrap()));
+            assert_eq!(declared[k].to_bits(), f64::from_le_bytes(rec[36..44].try_into().unwrap()).to_bits());
             assert!((42.0..43.0).contains(&t[k]));
         }
         n += batch.len();

@@ -359,8 +359,8 @@ impl Reader {
     fn selection_for(&self, q: &Query) -> Result<laz::DecompressionSelection> {
         let Some(dims) = &q.dims else { return Ok(laz::DecompressionSelection::all()) };
         for d in dims {
-            if let Dimension::Extra(i) = d {
-                if *i as usize >= self.format.extra_bytes.len() {
+            if let Some(i) = d.extra_index() {
+                if i >= self.format.extra_bytes.len() {
                     return Err(Error::invalid(format!("{}: extra dimension {i} does not exist", self.name())));
                 }
             }

@@ -28,7 +28,9 @@ impl RecordFormat {
     /// The name of a dimension (extra bytes by their declared name).
     pub fn dim_name(&self, dim: Dimension) -> String {
         match dim {
-            Dimension::Extra(i) => self.extra_bytes.get(i as usize).map(|e| e.name.clone()).unwrap_or_default(),
+            Dimension::Extra(i) | Dimension::ExtraRaw(i) => {
+                self.extra_bytes.get(i as usize).map(|e| e.name.clone()).unwrap_or_default()
+            }
             d => d.name().to_string(),
         }
     }
@@ -44,8 +46,8 @@ impl RecordFormat {
     }
 
     fn check_dim(&self, dim: Dimension) -> Result<()> {
-        if let Dimension::Extra(i) = dim {
-            if i as usize >= self.extra_bytes.len() {
+        if let Some(i) = dim.extra_index() {
+            if i >= self.extra_bytes.len() {
                 return Err(Error::invalid(format!(
                     "extra dimension {i} does not exist (the file has {})",
                     self.extra_bytes.len()
@@ -53,6 +55,25 @@ impl RecordFormat {
             }
         }
         Ok(())
+    }
+
+    /// The element type `dim` is delivered as and the elements per point: `(T, 1)` for
+    /// standard dimensions and `Extra`, the declared type and count for `ExtraRaw`
+    /// (undocumented bytes as `U8`). A point takes `T.size() * count` bytes.
+    pub fn value_type(&self, dim: Dimension) -> Result<(DimType, usize)> {
+        self.check_dim(dim)?;
+        Ok(match dim {
+            Dimension::ExtraRaw(i) => {
+                let eb = &self.extra_bytes[i as usize];
+                (DimType::of_extra(eb.scalar), eb.count)
+            }
+            d => (d.dim_type(), 1),
+        })
+    }
+
+    /// Bytes one point of `dim` takes in a column.
+    pub fn value_size(&self, dim: Dimension) -> Result<usize> {
+        self.value_type(dim).map(|(t, n)| t.size() * n)
     }
 }
 
@@ -77,6 +98,11 @@ column_value!(u16, DimType::U16);
 column_value!(i16, DimType::I16);
 column_value!(i32, DimType::I32);
 column_value!(f64, DimType::F64);
+column_value!(i8, DimType::I8);
+column_value!(u32, DimType::U32);
+column_value!(u64, DimType::U64);
+column_value!(i64, DimType::I64);
+column_value!(f32, DimType::F32);
 
 /// The points of one node that matched a query, as LAS records.
 #[derive(Debug, Clone)]
@@ -109,11 +135,11 @@ impl PointBatch {
         &self.records
     }
 
-    /// Writes `dim` for points `start..start+n` into `dst` (value i at byte i*stride,
-    /// native endianness, the dimension's `DimType`).
+    /// Writes `dim` for points `start..start+n` into `dst` (point i at byte i*stride,
+    /// native endianness, the type [`RecordFormat::value_type`] gives; `ExtraRaw`
+    /// writes all its elements, one after the other).
     pub fn write_column(&self, dim: Dimension, start: usize, n: usize, dst: &mut [u8], stride: usize) -> Result<()> {
-        self.format.check_dim(dim)?;
-        let size = dim.dim_type().size();
+        let size = self.format.value_size(dim)?;
         if start + n > self.len() {
             return Err(Error::invalid(format!("points {start}..{} past the batch's {}", start + n, self.len())));
         }
@@ -125,23 +151,22 @@ impl PointBatch {
             return Err(Error::invalid(format!("column buffer of {} bytes too small for {n} values", dst.len())));
         }
         let rl = self.format.layout.record_length;
-        let extra = match dim {
-            Dimension::Extra(i) => self.format.extra_bytes.get(i as usize),
-            _ => None,
-        };
+        let extra = dim.extra_index().and_then(|i| self.format.extra_bytes.get(i));
         write_column(&self.format.layout, &self.format.transform, extra, &self.records[start * rl..(start + n) * rl], dim, dst, stride);
         Ok(())
     }
 
     /// One column as typed values (`T` must be the dimension's type: X/Y/Z/GpsTime/extra
-    /// f64, raw X/Y/Z i32, intensity/RGB/NIR/point source u16, scan angle i16, others u8).
+    /// f64, raw X/Y/Z i32, intensity/RGB/NIR/point source u16, scan angle i16, others u8;
+    /// `ExtraRaw` its declared type, `count` values per point).
     pub fn column<T: ColumnValue>(&self, dim: Dimension) -> Result<Vec<T>> {
-        if dim.dim_type() != T::TYPE {
-            return Err(Error::invalid(format!("{} is {:?}, not {:?}", dim.name(), dim.dim_type(), T::TYPE)));
+        let (ty, count) = self.format.value_type(dim)?;
+        if ty != T::TYPE {
+            return Err(Error::invalid(format!("{} is {ty:?}, not {:?}", self.format.dim_name(dim), T::TYPE)));
         }
         let size = T::TYPE.size();
-        let mut bytes = vec![0u8; self.len() * size];
-        self.write_column(dim, 0, self.len(), &mut bytes, size)?;
+        let mut bytes = vec![0u8; self.len() * size * count];
+        self.write_column(dim, 0, self.len(), &mut bytes, size * count)?;
         Ok(bytes.chunks_exact(size).map(T::from_ne).collect())
     }
 

@@ -1,13 +1,16 @@
-//! Byte sources: positional reads from a local file, memory, or (in `http`) a URL.
+//! Byte sources: positional reads from a local file, memory, a caller's read
+//! function (`callback`), or (in `http`) a URL.
 //!
 //! A source has no cursor: every read names its offset, so one open reader can
 //! serve many threads at once. `read_ranges` lets a remote source merge nearby
 //! ranges and fetch independent ones concurrently.
 
+mod callback;
 mod file;
 mod http;
 mod memory;
 
+pub use callback::CallbackSource;
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
 pub use memory::MemorySource;

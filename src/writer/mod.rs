@@ -38,6 +38,7 @@ pub mod file;
 pub mod input;
 pub mod las_out;
 pub mod octree;
+pub mod points;
 pub mod spill;
 
 use crate::error::{Error, Location, Result};
@@ -52,6 +53,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use file::PagePolicy as HierarchyPages;
+pub use points::{PointColumn, PointWriter};
 
 /// What the progress callback hears.
 #[derive(Debug, Clone, PartialEq)]

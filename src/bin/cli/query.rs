@@ -176,8 +176,13 @@ fn write_csv(r: &copc::Reader, q: &Query, out: &str) -> Result<(), CsvError> {
 /// Any column widened to f64 (exact for every LAS type but u64/i64 extra bytes).
 fn column_f64(b: &copc::PointBatch, d: copc::Dimension) -> copc::Result<Vec<f64>> {
     use copc::format::point::DimType;
-    Ok(match d.dim_type() {
+    Ok(match b.format().value_type(d)?.0 {
         DimType::F64 => b.column::<f64>(d)?,
+        DimType::F32 => b.column::<f32>(d)?.into_iter().map(f64::from).collect(),
+        DimType::I8 => b.column::<i8>(d)?.into_iter().map(f64::from).collect(),
+        DimType::U32 => b.column::<u32>(d)?.into_iter().map(f64::from).collect(),
+        DimType::U64 => b.column::<u64>(d)?.into_iter().map(|v| v as f64).collect(),
+        DimType::I64 => b.column::<i64>(d)?.into_iter().map(|v| v as f64).collect(),
         DimType::I32 => b.column::<i32>(d)?.into_iter().map(f64::from).collect(),
         DimType::U16 => b.column::<u16>(d)?.into_iter().map(f64::from).collect(),
         DimType::I16 => b.column::<i16>(d)?.into_iter().map(f64::from).collect(),

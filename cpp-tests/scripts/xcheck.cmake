@@ -1,0 +1,16 @@
+# Runs ../shared/tools/xcheck --strict on FILE; prints SKIPPED (ctest shows the test
+# as skipped) when xcheck or Python with numpy is not there.
+cmake_minimum_required(VERSION 3.20)
+if(NOT EXISTS "${XCHECK}" OR NOT PYTHON)
+  message("SKIPPED: ${XCHECK} or python3 not found")
+  return()
+endif()
+execute_process(COMMAND "${PYTHON}" -c "import numpy" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message("SKIPPED: xcheck needs numpy (pip install numpy; ../shared/tools/install-readers for the peer readers)")
+  return()
+endif()
+execute_process(COMMAND "${PYTHON}" "${XCHECK}" --strict "${FILE}" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "xcheck --strict failed on ${FILE}")
+endif()

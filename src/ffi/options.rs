@@ -1,0 +1,177 @@
+//! `copc_options`: key/value settings for opening readers and for writing.
+
+use super::{Failure, FfiResult, borrow_mut, c_str, copc_status, free_box, guard, guard_value, into_raw, out_ptr};
+use crate::ReaderOptions;
+use crate::writer::{WriterOptions, parse_offset, parse_scale, parse_size};
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// Settings for `copc_reader_open`, `copc_reader_open_io`, `copc_writer_create` and
+/// `copc_translate`, set one key at a time with `copc_options_set`. Every value is
+/// checked when it is set. Keys a call does not use are ignored by it.
+///
+/// Reading and writing:
+/// * `"threads"`: threads for decoding / building, an integer >= 0 (0, the default:
+///   all cores).
+///
+/// Reading:
+/// * `"http_header"`: `"Name: value"`, sent with every HTTP(S) request; repeatable
+///   (each call appends one header).
+/// * `"http_retries"`: retries after a transient HTTP failure, integer >= 0 (default 8).
+/// * `"http_timeout_ms"`: limit for one HTTP request in milliseconds, > 0 (default 60000).
+/// * `"http_connect_timeout_ms"`: limit for connecting, in milliseconds, > 0 (default 10000).
+/// * `"requests"`: HTTP requests in flight at once, >= 1 (default 10).
+///
+/// Writing (the options of `copc translate`):
+/// * `"memory_limit"`: memory for points, e.g. `"512M"`, `"2G"` (default: half the
+///   RAM); beyond it points spill to `temp_dir`.
+/// * `"temp_dir"`: folder for spill files and the writer's temporary points file
+///   (default: the system's temp folder, and the output's folder).
+/// * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
+/// * `"offset"`: `"X,Y,Z"` or `"auto"` (default: the inputs'; for `copc_writer_*` the
+///   centre of the first points).
+/// * `"a_srs"`: the output CRS, WKT or `"EPSG:n"`.
+/// * `"max_points_per_node"`: most points in an octree node, >= 1 (default 100000).
+/// * `"point_format"`: 6, 7 (RGB) or 8 (RGB, NIR) for `copc_writer_*` (default: from
+///   the columns of the first `copc_writer_add_points`).
+/// * `"test_panic"`: panics inside the library on purpose, to test that a Rust panic
+///   comes back as `COPC_STATUS_PANIC` and the process goes on. Never use it otherwise.
+///
+/// Thread safety: not synchronized; setting options from two threads at once needs a
+/// lock. Once set up, one `copc_options` may be passed (const) to any number of open
+/// calls, from any threads; those calls copy what they need.
+#[derive(Default)]
+pub struct copc_options {
+    pub(crate) reader: ReaderOptions,
+    pub(crate) writer: WriterOptions,
+    pub(crate) point_format: Option<u8>,
+}
+
+fn integer<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> FfiResult<T> {
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|_| Failure::invalid(format!("option {key}: '{value}' is not {what}")))
+}
+
+fn millis(key: &str, value: &str) -> FfiResult<Duration> {
+    match integer::<u64>(key, value, "a number of milliseconds")? {
+        0 => Err(Failure::invalid(format!("option {key}: must be at least 1 ms"))),
+        ms => Ok(Duration::from_millis(ms)),
+    }
+}
+
+impl copc_options {
+    fn set(&mut self, key: &str, value: &str) -> FfiResult<()> {
+        let http = &mut self.reader.http;
+        match key {
+            "threads" => {
+                let n: usize = integer(key, value, "a thread count (0 = all cores)")?;
+                self.reader.threads = (n > 0).then_some(n);
+                self.writer.threads = (n > 0).then_some(n);
+            }
+            "http_header" => {
+                let (name, v) = value
+                    .split_once(':')
+                    .filter(|(n, _)| !n.trim().is_empty())
+                    .ok_or_else(|| Failure::invalid(format!("option http_header: '{value}' is not 'Name: value'")))?;
+                http.headers.push((name.trim().to_string(), v.trim().to_string()));
+            }
+            "http_retries" => http.max_retries = integer(key, value, "a retry count >= 0")?,
+            "http_timeout_ms" => http.timeout = millis(key, value)?,
+            "http_connect_timeout_ms" => http.connect_timeout = millis(key, value)?,
+            "requests" => match integer::<usize>(key, value, "a request count >= 1")? {
+                0 => return Err(Failure::invalid("option requests: must be at least 1")),
+                n => http.concurrency = n,
+            },
+            "memory_limit" => self.writer.memory_limit = Some(parse_size(value)?),
+            "temp_dir" => {
+                if value.is_empty() {
+                    return Err(Failure::invalid("option temp_dir: empty path"));
+                }
+                self.writer.temp_dir = Some(value.into());
+            }
+            "scale" => self.writer.scale = Some(parse_scale(value)?),
+            "offset" => self.writer.offset = Some(parse_offset(value)?),
+            "a_srs" => {
+                if value.trim().is_empty() {
+                    return Err(Failure::invalid("option a_srs: empty (give WKT or EPSG:n)"));
+                }
+                self.writer.a_srs = Some(value.to_string());
+            }
+            "max_points_per_node" => match integer::<usize>(key, value, "a point count >= 1")? {
+                0 => return Err(Failure::invalid("option max_points_per_node: must be at least 1")),
+                n => self.writer.max_points_per_node = n,
+            },
+            "point_format" => match integer::<u8>(key, value, "a point format (6, 7 or 8)")? {
+                f @ 6..=8 => self.point_format = Some(f),
+                f => {
+                    return Err(Failure::invalid(format!(
+                        "option point_format: {f} (COPC holds formats 6, 7 and 8)"
+                    )));
+                }
+            },
+            "test_panic" => panic!("test_panic option set: a deliberate panic to test the C boundary"),
+            _ => {
+                return Err(Failure::invalid(format!(
+                    "unknown option '{key}' (known: threads, http_header, http_retries, http_timeout_ms, \
+                     http_connect_timeout_ms, requests, memory_limit, temp_dir, scale, offset, a_srs, \
+                     max_points_per_node, point_format)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writer options and point format of an optional `copc_options` pointer (NULL: defaults).
+///
+/// # Safety
+/// `o` is NULL or a live `copc_options`.
+pub(crate) unsafe fn writer_options(o: *const copc_options) -> (WriterOptions, Option<u8>) {
+    unsafe { o.as_ref() }
+        .map(|o| (o.writer.clone(), o.point_format))
+        .unwrap_or_default()
+}
+
+/// Reader options of an optional `copc_options` pointer (NULL: defaults).
+///
+/// # Safety
+/// `o` is NULL or a live `copc_options`.
+pub(crate) unsafe fn reader_options(o: *const copc_options) -> ReaderOptions {
+    unsafe { o.as_ref() }.map(|o| o.reader.clone()).unwrap_or_default()
+}
+
+/// Creates an empty set of options (every setting at its default) in `*out`; free it
+/// with `copc_options_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_options_new(out: *mut *mut copc_options) -> copc_status {
+    guard("copc_options_new", || {
+        let out = out_ptr(out, "out")?;
+        unsafe { *out = into_raw(copc_options::default()) };
+        Ok(())
+    })
+}
+
+/// Sets option `key` to `value` (see `copc_options` for the keys). An unknown key or
+/// a value that does not parse gives `COPC_STATUS_INVALID_ARGUMENT` and leaves the
+/// options as they were.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_options_set(
+    o: *mut copc_options,
+    key: *const c_char,
+    value: *const c_char,
+) -> copc_status {
+    guard("copc_options_set", || {
+        let o = unsafe { borrow_mut(o, "o")? };
+        let key = unsafe { c_str(key, "key")? };
+        let value = unsafe { c_str(value, "value")? };
+        o.set(key, value)
+    })
+}
+
+/// Frees options made by `copc_options_new`; NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_options_free(o: *mut copc_options) {
+    guard_value("copc_options_free", (), || unsafe { free_box(o) })
+}

@@ -1,0 +1,506 @@
+//! A COPC file from points handed over in column batches, for callers whose points
+//! are not in a LAS/LAZ file (the C ABI's `copc_writer_*`, GDAL's writer):
+//!
+//! ```no_run
+//! use copc::Dimension;
+//! use copc::writer::{PointColumn, PointWriter, WriterOptions};
+//! let xyz: Vec<[f64; 3]> = vec![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+//! let flat: Vec<u8> = xyz.iter().flatten().flat_map(|v| v.to_ne_bytes()).collect();
+//! let mut w = PointWriter::create("out.copc.laz", WriterOptions::default(), None)?;
+//! w.add(2, &[
+//!     PointColumn { dim: Dimension::X, data: &flat, stride: 24 },
+//!     PointColumn { dim: Dimension::Y, data: &flat[8..], stride: 24 },
+//!     PointColumn { dim: Dimension::Z, data: &flat[16..], stride: 24 },
+//! ])?;
+//! let summary = w.finish()?;
+//! # Ok::<(), copc::Error>(())
+//! ```
+//!
+//! The records go to an uncompressed LAS 1.4 file (formats 6-8, through
+//! [`LasOut`]) in `temp_dir` (else next to the output); `finish` builds the COPC file
+//! from it with [`translate`] (same options, same octree) and removes it. Dropping the
+//! writer without `finish` leaves nothing behind.
+
+use super::las_out::{LasOut, LasOutSpec};
+use super::{OffsetOption, TranslateSummary, WriterOptions, translate};
+use crate::error::{Error, Result};
+use crate::format::Dimension;
+use crate::format::point::{PointLayout, Transform, read_column};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Scale of X, Y and Z when the options give none: millimetres (for projected
+/// coordinates in metres; set `scale` for degrees).
+pub const DEFAULT_POINTS_SCALE: f64 = 0.001;
+
+/// One dimension of `n` points: value `i` at byte `i * stride` of `data`, in the
+/// dimension's type (`Dimension::dim_type`) and native byte order; stride 0 = packed.
+#[derive(Debug, Clone, Copy)]
+pub struct PointColumn<'a> {
+    pub dim: Dimension,
+    pub data: &'a [u8],
+    pub stride: usize,
+}
+
+/// Streams points into a COPC file (see the module docs).
+pub struct PointWriter {
+    output: PathBuf,
+    opts: WriterOptions,
+    /// 6, 7 or 8; None until the first batch when not given.
+    format: Option<u8>,
+    transform: Option<Transform>,
+    temp: PathBuf,
+    las: Option<LasOut>,
+    points: u64,
+}
+
+static TEMP_SERIAL: AtomicU64 = AtomicU64::new(0);
+
+impl PointWriter {
+    /// A writer of `output` with the writer's options; `point_format` 6, 7 (RGB) or 8
+    /// (RGB and NIR), or None to choose from the first batch's columns. Scale: the
+    /// `scale` option, else [`DEFAULT_POINTS_SCALE`]; offset: the `offset` option, else
+    /// the centre of the first batch (rounded to 1000 scale steps).
+    pub fn create(output: impl AsRef<Path>, opts: WriterOptions, point_format: Option<u8>) -> Result<PointWriter> {
+        let output = output.as_ref().to_path_buf();
+        if let Some(f) = point_format {
+            if !(6..=8).contains(&f) {
+                return Err(Error::invalid(format!(
+                    "point format {f}: COPC files hold formats 6, 7 and 8"
+                )));
+            }
+        }
+        let dir = match &opts.temp_dir {
+            Some(d) => d.clone(),
+            None => output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+        };
+        if !dir.is_dir() {
+            return Err(Error::io(
+                &output.display().to_string(),
+                crate::error::Location::Source,
+                format!("folder {} for the temporary points file", dir.display()),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let serial = TEMP_SERIAL.fetch_add(1, Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.points-{}-{serial}.las", std::process::id()));
+        Ok(PointWriter {
+            output,
+            opts,
+            format: point_format,
+            transform: None,
+            temp,
+            las: None,
+            points: 0,
+        })
+    }
+
+    /// Points added so far.
+    pub fn points(&self) -> u64 {
+        self.points
+    }
+
+    fn name(&self) -> String {
+        self.output.display().to_string()
+    }
+
+    /// Adds `n` points. X, Y and Z (or X_RAW, Y_RAW and Z_RAW, which need the `scale`
+    /// and `offset` options) must be among the columns; any other standard dimension may
+    /// be (absent ones are 0, return number and number of returns 1). Nothing is added
+    /// when a value does not fit (the error names it).
+    pub fn add(&mut self, n: usize, columns: &[PointColumn<'_>]) -> Result<()> {
+        let name = self.name();
+        let fail = |m: String| Error::invalid(format!("{name}: {m}"));
+        let has = |d: Dimension| columns.iter().any(|c| c.dim == d);
+        for (d, raw) in [
+            (Dimension::X, Dimension::XRaw),
+            (Dimension::Y, Dimension::YRaw),
+            (Dimension::Z, Dimension::ZRaw),
+        ] {
+            match (has(d), has(raw)) {
+                (false, false) => {
+                    return Err(fail(format!(
+                        "the points have no {} (add a {} or {} column)",
+                        d.name(),
+                        d.name(),
+                        raw.name()
+                    )));
+                }
+                (true, true) => return Err(fail(format!("both {} and {} given", d.name(), raw.name()))),
+                (false, true)
+                    if self.opts.scale.is_none() || !matches!(self.opts.offset, Some(OffsetOption::Value(_))) =>
+                {
+                    return Err(fail(format!(
+                        "{} needs the scale and offset options (raw integers mean nothing without them)",
+                        raw.name()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        for (i, c) in columns.iter().enumerate() {
+            if c.dim.extra_index().is_some() {
+                return Err(fail(format!(
+                    "column {i}: extra-bytes dimensions cannot be written yet"
+                )));
+            }
+            if columns[..i].iter().any(|o| o.dim == c.dim) {
+                return Err(fail(format!("column {i}: {} given twice", c.dim.name())));
+            }
+            let size = c.dim.dim_type().size();
+            let stride = if c.stride == 0 { size } else { c.stride };
+            if stride < size {
+                return Err(fail(format!(
+                    "column {i} ({}): stride {stride} < {size} bytes",
+                    c.dim.name()
+                )));
+            }
+            if n > 0 && c.data.len() < (n - 1) * stride + size {
+                return Err(fail(format!(
+                    "column {i} ({}): {} bytes, {n} points need {}",
+                    c.dim.name(),
+                    c.data.len(),
+                    (n - 1) * stride + size
+                )));
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let format = match self.format {
+            Some(f) => f,
+            None => {
+                let f = if has(Dimension::Nir) {
+                    8
+                } else if has(Dimension::Red) || has(Dimension::Green) || has(Dimension::Blue) {
+                    7
+                } else {
+                    6
+                };
+                self.format = Some(f);
+                f
+            }
+        };
+        let layout = PointLayout::new(format, PointLayout::base_size(format));
+        let transform = match self.transform {
+            Some(t) => t,
+            None => {
+                let t = self.first_transform(n, columns);
+                self.transform = Some(t);
+                t
+            }
+        };
+        let rl = layout.record_length;
+        let mut records = vec![0u8; n * rl];
+        for r in records.chunks_exact_mut(rl) {
+            r[14] = 0x11; // return 1 of 1
+        }
+        for c in columns {
+            let stride = if c.stride == 0 {
+                c.dim.dim_type().size()
+            } else {
+                c.stride
+            };
+            read_column(&layout, &transform, &mut records, c.dim, c.data, stride).map_err(fail)?;
+        }
+        if self.las.is_none() {
+            let spec = LasOutSpec {
+                format,
+                record_length: rl as u16,
+                scale: transform.scale,
+                offset: transform.offset,
+                gps_standard_time: true,
+                wkt: None,
+                extra_bytes_vlr: None,
+                compressed: false,
+            };
+            self.las = Some(LasOut::create(&self.temp, spec)?);
+        }
+        if let Some(las) = self.las.as_mut() {
+            las.write(&records)?;
+        }
+        self.points += n as u64;
+        Ok(())
+    }
+
+    /// Scale from the options (else the default), offset from the options (else the
+    /// first batch's centre, rounded to 1000 scale steps).
+    fn first_transform(&self, n: usize, columns: &[PointColumn<'_>]) -> Transform {
+        let scale = self.opts.scale.unwrap_or([DEFAULT_POINTS_SCALE; 3]);
+        let offset = match self.opts.offset {
+            Some(OffsetOption::Value(o)) => o,
+            _ => {
+                let mut o = [0.0; 3];
+                for (a, d) in [Dimension::X, Dimension::Y, Dimension::Z].into_iter().enumerate() {
+                    if let Some(c) = columns.iter().find(|c| c.dim == d) {
+                        let stride = if c.stride == 0 { 8 } else { c.stride };
+                        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                        for i in 0..n {
+                            let v = f64::from_ne_bytes(c.data[i * stride..i * stride + 8].try_into().unwrap_or([0; 8]));
+                            if v.is_finite() {
+                                lo = lo.min(v);
+                                hi = hi.max(v);
+                            }
+                        }
+                        let step = 1000.0 * scale[a];
+                        if lo.is_finite() && step > 0.0 {
+                            o[a] = ((lo + hi) / 2.0 / step).round() * step;
+                        }
+                    }
+                }
+                o
+            }
+        };
+        Transform { scale, offset }
+    }
+
+    /// Builds the COPC file from the points added (an empty file when there are none)
+    /// and removes the temporary file.
+    pub fn finish(mut self) -> Result<TranslateSummary> {
+        if self.las.is_none() {
+            // No points: an empty points file of the asked (or smallest) format.
+            let format = self.format.unwrap_or(6);
+            let t = Transform {
+                scale: self.opts.scale.unwrap_or([DEFAULT_POINTS_SCALE; 3]),
+                offset: match self.opts.offset {
+                    Some(OffsetOption::Value(o)) => o,
+                    _ => [0.0; 3],
+                },
+            };
+            let spec = LasOutSpec {
+                format,
+                record_length: PointLayout::base_size(format) as u16,
+                scale: t.scale,
+                offset: t.offset,
+                gps_standard_time: true,
+                wkt: None,
+                extra_bytes_vlr: None,
+                compressed: false,
+            };
+            self.las = Some(LasOut::create(&self.temp, spec)?);
+        }
+        if let Some(las) = self.las.take() {
+            las.finish()?;
+        }
+        let result = translate(&[&self.temp], &self.output, &self.opts);
+        let _ = std::fs::remove_file(&self.temp);
+        result
+    }
+}
+
+impl Drop for PointWriter {
+    fn drop(&mut self) {
+        // An unfinished LasOut removes its own temp file; a finished one was renamed to
+        // `temp`, which `finish` removes, so only a failure in between leaves it.
+        self.las = None;
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Query, Reader};
+
+    fn bytes<T: Copy>(v: &[T], f: impl Fn(T) -> Vec<u8>) -> Vec<u8> {
+        v.iter().flat_map(|x| f(*x)).collect()
+    }
+
+    #[test]
+    fn points_round_trip_through_a_copc_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pts.copc.laz");
+        let n = 20_000;
+        let xyz: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let f = i as f64;
+                [
+                    500_000.0 + (f * 7.31) % 1000.0,
+                    4_000_000.0 + (f * 3.77) % 800.0,
+                    100.0 + (f * 1.13) % 50.0,
+                ]
+            })
+            .map(|p| p.map(|v| (v * 1000.0).round() / 1000.0))
+            .collect();
+        let class: Vec<u8> = (0..n).map(|i| (i % 7) as u8).collect();
+        let red: Vec<u16> = (0..n).map(|i| (i * 3) as u16).collect();
+        let flat = bytes(&xyz, |p| p.iter().flat_map(|v| v.to_ne_bytes()).collect());
+        let opts = WriterOptions {
+            max_points_per_node: 3000,
+            threads: Some(2),
+            ..Default::default()
+        };
+        let mut w = PointWriter::create(&out, opts, None).unwrap();
+        for (lo, hi) in [(0, 7000), (7000, 7000), (7000, n)] {
+            let k = hi - lo;
+            let cls = &class[lo..hi];
+            let rd = bytes(&red[lo..hi], |v| v.to_ne_bytes().to_vec());
+            let base = &flat[lo * 24..];
+            w.add(
+                k,
+                &[
+                    PointColumn {
+                        dim: Dimension::X,
+                        data: base,
+                        stride: 24,
+                    },
+                    PointColumn {
+                        dim: Dimension::Y,
+                        data: &base[8..],
+                        stride: 24,
+                    },
+                    PointColumn {
+                        dim: Dimension::Z,
+                        data: &base[16..],
+                        stride: 24,
+                    },
+                    PointColumn {
+                        dim: Dimension::Classification,
+                        data: cls,
+                        stride: 0,
+                    },
+                    PointColumn {
+                        dim: Dimension::Red,
+                        data: &rd,
+                        stride: 0,
+                    },
+                ],
+            )
+            .unwrap();
+        }
+        assert_eq!(w.points(), n as u64);
+        let temp = w.temp.clone();
+        let summary = w.finish().unwrap();
+        assert_eq!(summary.points, n as u64);
+        assert!(!temp.exists(), "the temporary points file is removed");
+        let r = Reader::open(&out).unwrap();
+        assert_eq!(r.header().point_format, 7, "RGB columns choose format 7");
+        assert_eq!(r.header().scale, [DEFAULT_POINTS_SCALE; 3]);
+        let mut got = Vec::new();
+        for b in r.points(&Query::new()).unwrap() {
+            let b = b.unwrap();
+            let (x, y, z) = (
+                b.column::<f64>(Dimension::X).unwrap(),
+                b.column::<f64>(Dimension::Y).unwrap(),
+                b.column::<f64>(Dimension::Z).unwrap(),
+            );
+            let c = b.column::<u8>(Dimension::Classification).unwrap();
+            let rd = b.column::<u16>(Dimension::Red).unwrap();
+            let ret = b.column::<u8>(Dimension::ReturnNumber).unwrap();
+            for i in 0..b.len() {
+                assert_eq!(ret[i], 1);
+                got.push((
+                    (x[i] * 1000.0).round() as i64,
+                    (y[i] * 1000.0).round() as i64,
+                    (z[i] * 1000.0).round() as i64,
+                    c[i],
+                    rd[i],
+                ));
+            }
+        }
+        let mut want: Vec<_> = (0..n)
+            .map(|i| {
+                let p = xyz[i];
+                (
+                    (p[0] * 1000.0).round() as i64,
+                    (p[1] * 1000.0).round() as i64,
+                    (p[2] * 1000.0).round() as i64,
+                    class[i],
+                    red[i],
+                )
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        assert!(got == want, "the points read back are the points written");
+    }
+
+    #[test]
+    fn bad_input_is_refused_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("bad.copc.laz");
+        let x = 1.0f64.to_ne_bytes();
+        let mut w = PointWriter::create(&out, WriterOptions::default(), Some(6)).unwrap();
+        let xyz = |d| PointColumn {
+            dim: d,
+            data: &x,
+            stride: 0,
+        };
+        assert!(
+            w.add(1, &[xyz(Dimension::X), xyz(Dimension::Y)])
+                .unwrap_err()
+                .to_string()
+                .contains("no z")
+        );
+        let red = 5u16.to_ne_bytes();
+        let e = w.add(
+            1,
+            &[
+                xyz(Dimension::X),
+                xyz(Dimension::Y),
+                xyz(Dimension::Z),
+                PointColumn {
+                    dim: Dimension::Red,
+                    data: &red,
+                    stride: 0,
+                },
+            ],
+        );
+        assert!(e.unwrap_err().to_string().contains("no red"), "format 6 was asked for");
+        let raw = 5i32.to_ne_bytes();
+        let e = w.add(
+            1,
+            &[
+                xyz(Dimension::X),
+                xyz(Dimension::Y),
+                PointColumn {
+                    dim: Dimension::ZRaw,
+                    data: &raw,
+                    stride: 0,
+                },
+            ],
+        );
+        assert!(e.unwrap_err().to_string().contains("scale and offset"));
+        assert!(
+            w.add(2, &[xyz(Dimension::X), xyz(Dimension::Y), xyz(Dimension::Z)])
+                .is_err(),
+            "short column"
+        );
+        assert!(
+            PointWriter::create(
+                dir.path().join("no/such/dir/x.copc.laz"),
+                WriterOptions::default(),
+                None
+            )
+            .is_err()
+        );
+        assert!(PointWriter::create(&out, WriterOptions::default(), Some(3)).is_err());
+        w.add(1, &[xyz(Dimension::X), xyz(Dimension::Y), xyz(Dimension::Z)])
+            .unwrap();
+        drop(w);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "dropping without finish leaves nothing"
+        );
+    }
+
+    #[test]
+    fn no_points_give_an_empty_copc_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("empty.copc.laz");
+        let w = PointWriter::create(&out, WriterOptions::default(), None).unwrap();
+        assert_eq!(w.finish().unwrap().points, 0);
+        let r = Reader::open(&out).unwrap();
+        assert_eq!(r.header().point_count, 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
