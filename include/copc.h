@@ -647,7 +647,9 @@ void copc_writer_free(struct copc_writer *w);
 
 // Converts LAS/LAZ files (LAS 1.0-1.4, point formats 0-10; several are merged) into
 // one COPC file at `output`, with the writing keys of `opts` (NULL: defaults), as
-// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths.
+// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths. A single input
+// named `ept.json` (a path or an http(s) URL) is an EPT dataset, repacked node for
+// node without rebuilding its octree.
 // Thread safety: may be called from several threads at once (for different outputs).
 copc_status copc_translate(const char *const *inputs,
                            size_t n_inputs,

@@ -3,8 +3,9 @@
 //! Layers, bottom up: [`error`]; [`source`] (byte ranges from files, memory, HTTP);
 //! [`format`] (header, VLRs, info, hierarchy, point layouts); [`reader`] (open,
 //! lazy hierarchy, queries, parallel decode); [`writer`] (LAS/LAZ to COPC: octree,
-//! spill, parallel LAZ chunks); [`sample`] (synthetic test clouds). The CLI and the
-//! C ABI ([`ffi`], `include/copc.h`) sit on top.
+//! spill, parallel LAZ chunks); [`ept`] (EPT datasets to COPC, node for node);
+//! [`sample`] (synthetic test clouds). The CLI and the C ABI ([`ffi`],
+//! `include/copc.h`) sit on top.
 //!
 //! ```no_run
 //! use copc::{Bounds, Dimension, Query, Reader};
@@ -19,6 +20,7 @@
 //! # Ok::<(), copc::Error>(())
 //! ```
 
+pub mod ept;
 pub mod error;
 pub mod ffi;
 pub mod format;

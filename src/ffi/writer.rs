@@ -134,7 +134,9 @@ pub unsafe extern "C" fn copc_writer_free(w: *mut copc_writer) {
 
 /// Converts LAS/LAZ files (LAS 1.0-1.4, point formats 0-10; several are merged) into
 /// one COPC file at `output`, with the writing keys of `opts` (NULL: defaults), as
-/// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths.
+/// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths. A single input
+/// named `ept.json` (a path or an http(s) URL) is an EPT dataset, repacked node for
+/// node without rebuilding its octree.
 /// Thread safety: may be called from several threads at once (for different outputs).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn copc_translate(
@@ -157,6 +159,12 @@ pub unsafe extern "C" fn copc_translate(
             paths.push(unsafe { c_path(*p, &format!("inputs[{i}]"))? });
         }
         let (wopts, _) = unsafe { writer_options(opts) };
+        if let [one] = paths.as_slice() {
+            if let Some(ept) = one.to_str().filter(|s| crate::ept::is_ept_location(s)) {
+                crate::ept::translate_ept(ept, &output, &wopts)?;
+                return Ok(());
+            }
+        }
         translate(&paths, &output, &wopts)?;
         Ok(())
     })

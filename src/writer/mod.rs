@@ -307,16 +307,19 @@ pub fn translate<P: AsRef<Path>>(
     pool.install(|| run(&paths, output, opts))
 }
 
-struct Stats {
-    min: [i32; 3],
-    max: [i32; 3],
-    gps: [f64; 2],
-    by_return: [u64; 15],
-    count: u64,
+/// What the header needs from the points: quantized extents, GPS range, counts by
+/// return (also used by the EPT repacker, `crate::ept`).
+#[derive(Debug, Clone)]
+pub(crate) struct Stats {
+    pub(crate) min: [i32; 3],
+    pub(crate) max: [i32; 3],
+    pub(crate) gps: [f64; 2],
+    pub(crate) by_return: [u64; 15],
+    pub(crate) count: u64,
 }
 
 impl Stats {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Stats {
             min: [i32::MAX; 3],
             max: [i32::MIN; 3],
@@ -325,7 +328,8 @@ impl Stats {
             count: 0,
         }
     }
-    fn add(&mut self, recs: &[u8], rec_len: usize) {
+    /// Adds format 6-8 records (extents from X, Y, Z; returns; GPS time).
+    pub(crate) fn add(&mut self, recs: &[u8], rec_len: usize) {
         for r in recs.chunks_exact(rec_len) {
             for a in 0..3 {
                 let v = i32::from_le_bytes([r[4 * a], r[4 * a + 1], r[4 * a + 2], r[4 * a + 3]]);
@@ -341,6 +345,19 @@ impl Stats {
             }
             self.count += 1;
         }
+    }
+    /// Adds the points another `Stats` saw.
+    pub(crate) fn merge(&mut self, o: &Stats) {
+        for a in 0..3 {
+            self.min[a] = self.min[a].min(o.min[a]);
+            self.max[a] = self.max[a].max(o.max[a]);
+        }
+        self.gps[0] = self.gps[0].min(o.gps[0]);
+        self.gps[1] = self.gps[1].max(o.gps[1]);
+        for (a, b) in self.by_return.iter_mut().zip(o.by_return) {
+            *a += b;
+        }
+        self.count += o.count;
     }
     fn world(&self, scale: [f64; 3], offset: [f64; 3]) -> ([f64; 3], [f64; 3]) {
         let mut min = [0.0; 3];

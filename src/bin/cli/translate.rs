@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-/// Convert LAS/LAZ files (1.0-1.4, point formats 0-10) into one COPC file.
+/// Convert LAS/LAZ files (1.0-1.4, point formats 0-10) into one COPC file, or an
+/// EPT dataset (its ept.json, local or http(s)://) node for node, without rebuilding
+/// its octree.
 ///
 /// Several inputs are merged into one octree. The output appears only when complete;
 /// Ctrl-C or an error leaves nothing at its path.
@@ -15,6 +17,7 @@ use std::time::Instant;
 /// Examples:
 ///   copc translate input.laz output.copc.laz --progress
 ///   copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610
+///   copc translate dataset/ept.json output.copc.laz
 #[derive(clap::Args)]
 pub struct TranslateArgs {
     /// Input LAS/LAZ files, then the output COPC file (last).
@@ -80,6 +83,9 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         }));
     }
     let t0 = Instant::now();
+    if inputs.iter().any(|i| copc::ept::is_ept_location(i)) {
+        return ept(inputs, output, &opts);
+    }
     let s = writer::translate(inputs, output, &opts).map_err(|e| {
         let src = e.source_name().map(str::to_string).unwrap_or_else(|| output.clone());
         Failure::msg(&src, e.detail())
@@ -101,5 +107,28 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         in_bytes as f64 / out_bytes.max(1) as f64,
         if s.spilled { format!(", spilled up to {} temp bytes", s.peak_temp_bytes) } else { String::new() }
     );
+    Ok(())
+}
+
+/// An EPT dataset (one `ept.json` input): repacked node for node.
+fn ept(inputs: &[String], output: &str, opts: &WriterOptions) -> Result<(), Failure> {
+    let [input] = inputs else {
+        return Err(Failure::msg(output, "an EPT dataset (ept.json) must be the only input"));
+    };
+    let s = copc::ept::translate_ept(input, output, opts).map_err(|e| {
+        let src = e.source_name().map(str::to_string).unwrap_or_else(|| output.to_string());
+        Failure::msg(&src, e.detail())
+    })?;
+    println!(
+        "{output}: {} points, {} nodes ({} copied, {} re-encoded), {} hierarchy pages, point format {}, from EPT ({})",
+        s.points,
+        s.nodes,
+        s.copied,
+        s.reencoded,
+        s.hierarchy_pages,
+        s.point_format,
+        s.data_type.name()
+    );
+    println!("  {:.2} s ({:.0} points/s)", s.seconds, s.points as f64 / s.seconds.max(1e-9));
     Ok(())
 }
