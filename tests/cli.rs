@@ -402,3 +402,73 @@ fn a_closed_stdout_ends_quietly() {
         assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn query_copc_subsets_pass_strict_validation_and_xcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let (las, full) = (p("town.laz"), p("town.copc.laz"));
+    assert!(copc(&["sample", &las, "--points", "60000", "--seed", "3", "--extra-bytes"]).status.success());
+    let o = copc(&["translate", &las, &full, "--max-points-per-node", "8000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let info: serde_json::Value = serde_json::from_slice(&copc(&["info", "--json", &full]).stdout).unwrap();
+    assert!(info["crs_wkt"].is_string(), "the sample carries a CRS");
+    let (min, max) = (&info["bounds"]["min"], &info["bounds"]["max"]);
+    let at = |i: usize, f: f64| min[i].as_f64().unwrap() + (max[i].as_f64().unwrap() - min[i].as_f64().unwrap()) * f;
+    let b = format!("{},{},{},{}", at(0, 0.2), at(1, 0.1), at(0, 0.6), at(1, 0.7));
+    let depth = info["hierarchy"]["max_depth"].as_i64().unwrap();
+    assert!(depth >= 2);
+    for (name, extra) in [("box", vec!["--bounds", b.as_str()]), ("levels", vec!["--max-depth", "1"])] {
+        let (sub, sub_las) = (p(&format!("{name}.copc.laz")), p(&format!("{name}.las")));
+        let mut args = vec!["query", full.as_str()];
+        args.extend(extra.iter().copied());
+        let count: u64 = {
+            let mut a = args.clone();
+            a.push("--count");
+            stdout(&copc(&a)).trim().parse().unwrap()
+        };
+        for out in [&sub, &sub_las] {
+            let mut a = args.clone();
+            a.extend(["-o", out.as_str()]);
+            let o = copc(&a);
+            assert!(o.status.success(), "{name}: {}", stderr(&o));
+        }
+        let v = copc(&["validate", "--strict", &sub]);
+        assert!(v.status.success(), "{name}:\n{}", stdout(&v));
+        let i: serde_json::Value = serde_json::from_slice(&copc(&["info", "--json", &sub]).stdout).unwrap();
+        assert_eq!(i["point_count"].as_u64().unwrap(), count, "{name}");
+        assert_eq!(i["extra_bytes"], info["extra_bytes"], "{name}: extra bytes kept");
+        assert_eq!(i["scale"], info["scale"], "{name}: scale kept");
+        if let Some(x) = xcheck(&sub, Some(&sub_las)) {
+            assert!(x.status.success(), "{name}: xcheck:\n{}", stdout(&x));
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_translate_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("big.laz");
+    let out = dir.path().join("big.copc.laz");
+    assert!(copc(&["sample", las.to_str().unwrap(), "--points", "3000000"]).status.success());
+    let child = Command::new(env!("CARGO_BIN_EXE_copc"))
+        .args(["translate", las.to_str().unwrap(), out.to_str().unwrap(), "--threads", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    if o.status.success() {
+        // it finished before the signal landed: nothing to check but a valid file
+        assert!(copc(&["validate", "--quick", out.to_str().unwrap()]).status.success());
+        return;
+    }
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("copc: "), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(left, vec!["big.laz".to_string()], "only the input is left");
+}
