@@ -12,7 +12,8 @@ pub struct Run {
     /// Wall time of the operation as the harness measured it (open + work), when it
     /// reports one; otherwise the process wall time.
     pub wall: f64,
-    /// User + system CPU time of the process and its threads.
+    /// CPU time (user + system, all threads) of the operation as the harness
+    /// measured it, when it reports one; otherwise the whole process's.
     pub cpu: f64,
     /// Peak resident set size, bytes.
     pub peak_rss: u64,
@@ -153,7 +154,8 @@ pub fn run(measurer: &std::path::Path, cmd: &Command) -> Result<Run, String> {
         .find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok().filter(|v| v.is_object()))
         .unwrap_or_else(|| serde_json::json!({}));
     let wall = json.get("seconds").and_then(|v| v.as_f64()).unwrap_or(u.wall);
-    Ok(Run { process_wall: u.wall, wall, cpu: u.cpu, peak_rss: u.peak_rss, json })
+    let cpu = json.get("cpu").and_then(|v| v.as_f64()).unwrap_or(u.cpu);
+    Ok(Run { process_wall: u.wall, wall, cpu, peak_rss: u.peak_rss, json })
 }
 
 pub fn truncate(s: &str, n: usize) -> String {

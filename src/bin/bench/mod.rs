@@ -34,6 +34,12 @@ pub struct Args {
     /// Timed runs per tool and row (alternating between tools).
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Inputs of at least this many points get `--large-runs` runs instead.
+    #[arg(long, default_value = "20M")]
+    large_from: String,
+    /// Timed runs per tool and row on large inputs (see `--large-from`).
+    #[arg(long, default_value_t = 1)]
+    large_runs: usize,
     /// A tool whose run took longer than this many seconds gets no further runs in
     /// that row (keeps slow peers on large inputs within the time budget).
     #[arg(long, default_value_t = 60.0)]
@@ -246,7 +252,7 @@ fn warm(path: &Path) {
 /// Runs every available tool of a row `runs` times, alternating between tools.
 /// `prepare` runs before each run (e.g. removes the previous output); `after` reads
 /// row-specific facts from a finished run.
-fn run_row(ctx: &Ctx, row: Row, tools: Vec<Tool>, mut prepare: impl FnMut(&Tool), mut after: impl FnMut(&Tool, &Run, &mut Cell)) -> Vec<Cell> {
+fn run_row(ctx: &Ctx, runs: usize, row: Row, tools: Vec<Tool>, mut prepare: impl FnMut(&Tool), mut after: impl FnMut(&Tool, &Run, &mut Cell)) -> Vec<Cell> {
     let mut cells: Vec<Cell> = tools
         .iter()
         .map(|t| Cell {
@@ -262,7 +268,7 @@ fn run_row(ctx: &Ctx, row: Row, tools: Vec<Tool>, mut prepare: impl FnMut(&Tool)
         })
         .collect();
     let mut stopped = vec![false; tools.len()];
-    for round in 0..ctx.args.runs {
+    for round in 0..runs {
         for (i, t) in tools.iter().enumerate() {
             let Ok(make) = &t.command else { continue };
             if stopped[i] || cells[i].error.is_some() {
@@ -271,7 +277,7 @@ fn run_row(ctx: &Ctx, row: Row, tools: Vec<Tool>, mut prepare: impl FnMut(&Tool)
             prepare(t);
             let mut cmd = make();
             peers::set_threads(&mut cmd, ctx.args.threads);
-            eprintln!("copc-bench: [{}] {} run {}: {}", row.title(), t.name, round + 1, t.name);
+            eprintln!("copc-bench: [{}] {} run {}", row.title(), t.name, round + 1);
             match measure::run(&ctx.exe, &cmd) {
                 Ok(run) => {
                     let slow = run.process_wall > ctx.args.slow_run_seconds;
@@ -292,8 +298,10 @@ fn run_row(ctx: &Ctx, row: Row, tools: Vec<Tool>, mut prepare: impl FnMut(&Tool)
 }
 
 fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
-    let threads = ctx.args.threads;
+    let large = inputs::parse_size(&ctx.args.large_from)?;
+    let runs = if input.points >= large { ctx.args.large_runs.max(1) } else { ctx.args.runs };
     let mut cells = Vec::new();
+    eprintln!("copc-bench: input {} ({} points, {runs} runs)", input.name, input.points);
     warm(&input.path);
 
     // convert: every converter writes its own output; ours is then read by every reader
@@ -302,6 +310,7 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
     let tools = ctx.peers.converters(ctx, &input.path, &out_for);
     let convert = run_row(
         ctx,
+        runs,
         Row::Convert,
         tools,
         |t| {
@@ -347,13 +356,13 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
 
     let file = copc.to_string_lossy().to_string();
     let q_all = peers::ReadQuery::default();
-    cells.extend(run_row(ctx, Row::ReadAll, ctx.peers.readers(ctx, &file, &q_all, true), |_| {}, |_, _, _| {}));
+    cells.extend(run_row(ctx, runs, Row::ReadAll, ctx.peers.readers(ctx, &file, &q_all, true), |_| {}, |_, _, _| {}));
     let q_xyz = peers::ReadQuery { xyz: true, ..Default::default() };
-    cells.extend(run_row(ctx, Row::ReadXyz, ctx.peers.readers(ctx, &file, &q_xyz, false), |_| {}, |_, _, _| {}));
+    cells.extend(run_row(ctx, runs, Row::ReadXyz, ctx.peers.readers(ctx, &file, &q_xyz, false), |_| {}, |_, _, _| {}));
     let q_box = peers::ReadQuery { bounds: Some(bstr.clone()), ..Default::default() };
-    cells.extend(run_row(ctx, Row::BoxQuery, ctx.peers.readers(ctx, &file, &q_box, false), |_| {}, |_, _, _| {}));
+    cells.extend(run_row(ctx, runs, Row::BoxQuery, ctx.peers.readers(ctx, &file, &q_box, false), |_| {}, |_, _, _| {}));
     let q_res = peers::ReadQuery { resolution: Some(rstr), ..Default::default() };
-    cells.extend(run_row(ctx, Row::ResolutionQuery, ctx.peers.readers(ctx, &file, &q_res, false), |_| {}, |_, _, _| {}));
+    cells.extend(run_row(ctx, runs, Row::ResolutionQuery, ctx.peers.readers(ctx, &file, &q_res, false), |_| {}, |_, _, _| {}));
 
     if !ctx.args.no_http {
         if ctx.nginx.is_none() {
@@ -378,6 +387,7 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
         let mark = std::cell::Cell::new(0u64);
         cells.extend(run_row(
             ctx,
+            runs,
             Row::HttpBox,
             tools,
             |_| mark.set(log.as_ref().and_then(|l| std::fs::metadata(l).ok()).map(|m| m.len()).unwrap_or(0)),
@@ -388,7 +398,6 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
             },
         ));
     }
-    let _ = threads;
     Ok(InputResult { input: input.clone(), copc_bytes, boxq: Some(boxq), resolution: Some(resolution), cells })
 }
 

@@ -43,6 +43,14 @@ fn fastest_peer(r: &InputResult, row: Row) -> Option<&Cell> {
     r.cells.iter().filter(|c| c.row == row && !c.is_ours && !c.is_limit && c.wall().is_some()).min_by(|a, b| a.wall().unwrap_or(f64::MAX).total_cmp(&b.wall().unwrap_or(f64::MAX)))
 }
 
+/// The same comparison in CPU time: " (CPU 1.23×)".
+fn cpu_note(r: &InputResult, row: Row, peer: &Cell) -> String {
+    match (r.ours(row).and_then(Cell::cpu), peer.cpu()) {
+        (Some(o), Some(p)) => format!(" (CPU {:.2}×)", p / o),
+        _ => String::new(),
+    }
+}
+
 /// A "≥ k× faster" target: met, or missed by how much of the target speed-up.
 fn speed_status(speedup: f64, target: f64) -> String {
     if speedup >= target { "**met**".into() } else { format!("**missed** by {:.0}%", (1.0 - speedup / target) * 100.0) }
@@ -62,22 +70,28 @@ fn targets(ctx: &Ctx, results: &[InputResult]) -> Vec<Target> {
         if r.input.read_rows {
             if let (Some(o), Some(p)) = (r.ours(Row::ReadAll).and_then(Cell::wall), fastest_peer(r, Row::ReadAll)) {
                 let s = p.wall().unwrap_or(f64::NAN) / o;
-                t.push(Target { what: "read all ≥ 1.5× faster than the fastest peer".into(), input: name.clone(), value: format!("{s:.2}× vs {}", p.tool), status: speed_status(s, 1.5) });
+                t.push(Target { what: "read all ≥ 1.5× faster than the fastest peer".into(), input: name.clone(), value: format!("{s:.2}× vs {}{}", p.tool, cpu_note(r, Row::ReadAll, p)), status: speed_status(s, 1.5) });
             }
             // the limit at the same thread count as ours (the last laz-rs cell)
-            let limit = r.cells.iter().filter(|c| c.row == Row::ReadAll && c.is_limit).last().and_then(|c| c.wall().map(|w| (w, c.tool.clone())));
+            let limit = r.cells.iter().rfind(|c| c.row == Row::ReadAll && c.is_limit).and_then(|c| c.wall().map(|w| (w, c.tool.clone())));
             if let (Some(o), Some((l, tool))) = (r.ours(Row::ReadAll).and_then(Cell::wall), limit) {
                 let ratio = o / l;
+                let cpu = match (r.ours(Row::ReadAll).and_then(Cell::cpu), r.cells.iter().rfind(|c| c.row == Row::ReadAll && c.is_limit).and_then(Cell::cpu)) {
+                    (Some(a), Some(b)) => format!(" (CPU {:.2})", a / b),
+                    _ => String::new(),
+                };
                 let status = if ratio <= 1.10 { "**met**".to_string() } else { format!("**missed** by {:.0}% (ours takes {:.0}% longer)", (ratio - 1.10) / 1.10 * 100.0, (ratio - 1.0) * 100.0) };
-                t.push(Target { what: "read all within 10% of the laz-rs decode limit".into(), input: name.clone(), value: format!("ours ÷ {tool} = {ratio:.2}"), status });
+                t.push(Target { what: "read all within 10% of the laz-rs decode limit".into(), input: name.clone(), value: format!("ours ÷ {tool} = {ratio:.2}{cpu}"), status });
             }
-            if let (Some(full), Some(xyz)) = (r.ours(Row::ReadAll).and_then(Cell::wall), r.ours(Row::ReadXyz).and_then(Cell::wall)) {
-                let s = full / xyz;
-                t.push(Target { what: "X/Y/Z only ≥ 2× faster than our full read".into(), input: name.clone(), value: format!("{s:.2}×"), status: speed_status(s, 2.0) });
+            if let (Some(full), Some(xyz)) = (r.ours(Row::ReadAll), r.ours(Row::ReadXyz)) {
+                if let (Some(fw), Some(xw), Some(fc), Some(xc)) = (full.wall(), xyz.wall(), full.cpu(), xyz.cpu()) {
+                    let s = fw / xw;
+                    t.push(Target { what: "X/Y/Z only ≥ 2× faster than our full read".into(), input: name.clone(), value: format!("{s:.2}× (CPU {:.2}×)", fc / xc), status: speed_status(s, 2.0) });
+                }
             }
             if let (Some(o), Some(p)) = (r.ours(Row::BoxQuery).and_then(Cell::wall), fastest_peer(r, Row::BoxQuery)) {
                 let s = p.wall().unwrap_or(f64::NAN) / o;
-                t.push(Target { what: "box query ≥ 2× faster than the fastest peer".into(), input: name.clone(), value: format!("{s:.2}× vs {}", p.tool), status: speed_status(s, 2.0) });
+                t.push(Target { what: "box query ≥ 2× faster than the fastest peer".into(), input: name.clone(), value: format!("{s:.2}× vs {}{}", p.tool, cpu_note(r, Row::BoxQuery, p)), status: speed_status(s, 2.0) });
             }
             let http = |tool_ours: bool| r.cells.iter().find(|c| c.row == Row::HttpBox && c.is_ours == tool_ours && c.http.is_some()).and_then(|c| c.http);
             if let (Some((oq, ob)), Some((pq, pb))) = (http(true), http(false)) {
@@ -103,7 +117,11 @@ fn targets(ctx: &Ctx, results: &[InputResult]) -> Vec<Target> {
         let conv = r.cell(Row::Convert, "copc-converter");
         if let (Some(o), Some(c)) = (ours.and_then(Cell::wall), conv.and_then(Cell::wall)) {
             let s = c / o;
-            t.push(Target { what: "convert ≥ 1.5× faster than copc-converter".into(), input: name.clone(), value: format!("{s:.2}×"), status: speed_status(s, 1.5) });
+            let cpu = match (ours.and_then(Cell::cpu), conv.and_then(Cell::cpu)) {
+                (Some(a), Some(b)) => format!(" (CPU {:.2}×)", b / a),
+                _ => String::new(),
+            };
+            t.push(Target { what: "convert ≥ 1.5× faster than copc-converter".into(), input: name.clone(), value: format!("{s:.2}×{cpu}"), status: speed_status(s, 1.5) });
         }
         if let Some(rss) = ours.and_then(Cell::peak_rss) {
             let lim = ctx.memory_limit_bytes;
@@ -120,31 +138,45 @@ fn targets(ctx: &Ctx, results: &[InputResult]) -> Vec<Target> {
 }
 
 fn input_table(out: &mut String, r: &InputResult) {
-    let _ = writeln!(out, "| row | tool | threads | runs | points | wall s (median) | Mpoints/s | CPU s | peak RSS MiB | ours ÷ peer | notes |");
-    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(out, "| row | tool | threads | runs | points | wall s (median) | Mpoints/s | CPU s (median) | peak RSS MiB | ours ÷ peer, wall | ours ÷ peer, CPU | notes |");
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let rows = [Row::ReadAll, Row::ReadXyz, Row::BoxQuery, Row::ResolutionQuery, Row::HttpBox, Row::Convert];
     for row in rows {
         let ours_wall = r.ours(row).and_then(Cell::wall);
+        let ours_cpu = r.ours(row).and_then(Cell::cpu);
         for c in r.cells.iter().filter(|c| c.row == row) {
             let Some(w) = c.wall() else {
-                let _ = writeln!(out, "| {} | {} | {} | 0 | | | | | | | {} |", row.title(), c.tool, c.threads, c.error.as_deref().unwrap_or("no result"));
+                let _ = writeln!(out, "| {} | {} | {} | 0 | | | | | | | | {} |", row.title(), c.tool, c.threads, c.error.as_deref().unwrap_or("no result"));
                 continue;
             };
             let pts = match row {
                 Row::Convert => c.points().unwrap_or(r.input.points),
                 _ => c.points().unwrap_or(0),
             };
-            let ratio = match (c.is_ours, ours_wall) {
-                (true, _) => "—".to_string(),
-                (false, Some(o)) => format!("{:.2}", o / w),
+            let ratio = |ours: Option<f64>, peer: Option<f64>| match (c.is_ours, ours, peer) {
+                (true, _, _) => "—".to_string(),
+                (false, Some(o), Some(p)) => format!("{:.2}", o / p),
                 _ => String::new(),
             };
+            let (ratio_wall, ratio_cpu) = (ratio(ours_wall, Some(w)), ratio(ours_cpu, c.cpu()));
             let mut notes = Vec::new();
             if let Some(b) = c.output_bytes {
                 notes.push(format!("output {}", mb(b)));
             }
             if let Some((q, b)) = c.http {
                 notes.push(format!("{q} requests, {}", mb(b)));
+            }
+            let last = c.runs.last().map(|r| &r.json);
+            if let (Some(n), Some(d)) = (last.and_then(|j| j.get("nodes")).and_then(|v| v.as_u64()), last.and_then(|j| j.get("decoded")).and_then(|v| v.as_u64())) {
+                if row != Row::ReadAll {
+                    notes.push(format!("decoded {d} points in {n} nodes"));
+                }
+            }
+            if let (Row::HttpBox, Some(q), Some(b)) = (row, last.and_then(|j| j.get("requests")).and_then(|v| v.as_u64()), last.and_then(|j| j.get("bytes")).and_then(|v| v.as_u64())) {
+                notes.push(format!("its own count (`--stats`): {q} requests, {}", mb(b)));
+            }
+            if let Some(note) = c.runs.last().and_then(|r| r.json.get("note")).and_then(|n| n.as_str()) {
+                notes.push(note.to_string());
             }
             if let Some(e) = &c.error {
                 notes.push(e.clone());
@@ -154,7 +186,7 @@ fn input_table(out: &mut String, r: &InputResult) {
             }
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} |",
                 row.title(),
                 if c.is_ours { format!("**{}**", c.tool) } else { c.tool.clone() },
                 c.threads,
@@ -164,7 +196,8 @@ fn input_table(out: &mut String, r: &InputResult) {
                 pts as f64 / w / 1e6,
                 c.cpu().map(secs).unwrap_or_default(),
                 c.peak_rss().map(mib).unwrap_or_default(),
-                ratio,
+                ratio_wall,
+                ratio_cpu,
                 notes.join("; ")
             );
         }
@@ -282,8 +315,8 @@ pub fn render(
 
     let _ = writeln!(o, "## Method\n");
     let _ = writeln!(o, "- Threads: {n} for every tool that can use more than one. Ours: `ReaderOptions::threads` / `--threads {n}`; laz-rs alone: a rayon pool of 1 and {n} threads; laspy: lazrs decodes with rayon, so `RAYON_NUM_THREADS={n}`; copc-converter: `--threads {n}`. copc-lib and copc-rs decode on one thread and have no option. Every child also gets `RAYON_NUM_THREADS`, `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` and `NUMBA_NUM_THREADS` = {n}.", n = a.threads);
-    let _ = writeln!(o, "- Runs: {} per tool and row, alternating between tools (ours, peer, peer, ..., then again), each a fresh process, from a warm page cache (each file is read once before its rows). A tool whose run took more than {} s gets no further runs in that row (the `runs` column says how many it had).", a.runs, a.slow_run_seconds);
-    let _ = writeln!(o, "- Wall: the median of the runs. For readers it is the time the harness itself measures around open + query (Python start-up and imports excluded, so laspy and copc-lib are not charged for the interpreter); for converters, the process's wall time. CPU: user + system time of the whole process (from `wait4`, so it includes interpreter start-up for the Python peers). Peak RSS: the largest `ru_maxrss` over the runs. `ours ÷ peer` is our median wall time over the peer's: below 1 means we are faster.");
+    let _ = writeln!(o, "- Runs: {} per tool and row ({} for inputs of {} points or more), alternating between tools (ours, peer, peer, ..., then again), each a fresh process, from a warm page cache (each file is read once before its rows). A tool whose run took more than {} s gets no further runs in that row (the `runs` column says how many it had).", a.runs, a.large_runs, a.large_from, a.slow_run_seconds);
+    let _ = writeln!(o, "- Wall: the median of the runs. For readers it is the time the harness itself measures around open + query (Python start-up and imports excluded, so laspy and copc-lib are not charged for the interpreter); for converters, the process's wall time. CPU: user + system time of all threads over the same span, as the harness measures it (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`, Python's `time.process_time()`, `/proc/self/stat` for copc-rs); for copc-converter, the whole process's (from `wait4`). On a shared machine CPU time is the steadier number: the targets give both. Peak RSS: the largest `ru_maxrss` over the runs. `ours ÷ peer` is our median wall time over the peer's: below 1 means we are faster.");
     let _ = writeln!(o, "- Read rows use the COPC file our writer made from the input (the same file for every reader). Box query: a centred 2-D box with sides √0.2 of the file's extent (20% of the area), all heights. Resolution query: `spacing / 4`, i.e. octree levels 0–2 by the laspy/PDAL rule. Readers decode every dimension except in the X/Y/Z row (ours: `Query::dims([X, Y, Z])`; laspy: `DecompressionSelection.XY_RETURNS_CHANNEL | Z`) and keep the points in memory as LAS records (ours: one batch per node, streamed; laspy and copc-lib: all of them).");
     let _ = writeln!(o, "- copc-lib is driven at its fastest: `GetPointData` (one node's records as a buffer) for the nodes its own `GetAllNodes` / `GetNodesIntersectBox` / `GetNodesWithinResolution` choose, then the same numpy box test laspy uses. copc-rs: `CopcReader::points` (one `las::Point` at a time) and `CopcWriter` (LAS 1.2 inputs get a WKT VLR first, since copc-rs refuses files without a CRS).");
     let _ = writeln!(o, "- HTTP: nginx on 127.0.0.1 (`.ci/nginx`) serves the COPC file; requests and response body bytes come from its access log, counted the same way for both clients. Ours runs with its default 10 concurrent requests, laspy with its default `http_num_threads=10`.");

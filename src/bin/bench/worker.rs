@@ -57,13 +57,21 @@ pub fn run(w: Worker) -> Result<(), String> {
     }
 }
 
+/// CPU time of this process so far (all threads), seconds.
+pub fn cpu_now() -> f64 {
+    // SAFETY: clock_gettime writes one timespec we own.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
 pub fn parse_box(s: &str) -> Result<[f64; 4], String> {
     let v: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>().map_err(|_| format!("bad number '{p}' in '{s}'"))).collect::<Result<_, _>>()?;
     v.try_into().map_err(|_| format!("'{s}': expected minx,miny,maxx,maxy"))
 }
 
 fn read(source: &str, threads: usize, bounds: Option<&str>, resolution: Option<f64>, xyz: bool) -> Result<(), String> {
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu_now());
     let opts = ReaderOptions { threads: Some(threads), ..Default::default() };
     let r = Reader::open_with(source, &opts).map_err(|e| e.detail())?;
     let mut q = Query::new();
@@ -77,6 +85,8 @@ fn read(source: &str, threads: usize, bounds: Option<&str>, resolution: Option<f
     if xyz {
         q = q.dims([Dimension::X, Dimension::Y, Dimension::Z]);
     }
+    let nodes = r.nodes(&q).map_err(|e| e.detail())?;
+    let decoded: u64 = nodes.iter().map(|n| n.point_count.max(0) as u64).sum();
     let mut points = 0u64;
     for batch in r.points(&q).map_err(|e| e.detail())? {
         points += batch.map_err(|e| e.detail())?.len() as u64;
@@ -84,14 +94,14 @@ fn read(source: &str, threads: usize, bounds: Option<&str>, resolution: Option<f
     let s = r.source_stats();
     println!(
         "{}",
-        serde_json::json!({"points": points, "seconds": t0.elapsed().as_secs_f64(), "requests": s.requests, "bytes": s.bytes})
+        serde_json::json!({"points": points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "requests": s.requests, "bytes": s.bytes, "nodes": nodes.len(), "decoded": decoded})
     );
     Ok(())
 }
 
 fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_dir: Option<String>) -> Result<(), String> {
     use copc::writer::{WriterOptions, parse_size, translate};
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu_now());
     let opts = WriterOptions {
         threads: Some(threads),
         memory_limit: Some(parse_size(memory_limit).map_err(|e| e.detail())?),
@@ -101,7 +111,7 @@ fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_d
     let s = translate(&[input], output, &opts).map_err(|e| e.detail())?;
     println!(
         "{}",
-        serde_json::json!({"points": s.points, "seconds": t0.elapsed().as_secs_f64(), "spilled": s.spilled, "peak_temp_bytes": s.peak_temp_bytes})
+        serde_json::json!({"points": s.points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "spilled": s.spilled, "peak_temp_bytes": s.peak_temp_bytes})
     );
     Ok(())
 }
@@ -116,7 +126,7 @@ fn lazrs(file: &str, threads: usize) -> Result<(), String> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     drop(r);
 
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu_now());
     let f = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
     let total_bytes: usize = nodes.iter().map(|n| n.byte_size as usize).sum();
     let total_points: usize = nodes.iter().map(|n| n.point_count as usize).sum();
@@ -132,6 +142,6 @@ fn lazrs(file: &str, threads: usize) -> Result<(), String> {
     let mut out = vec![0u8; total_points * rl];
     pool.install(|| laz::par_decompress(&compressed, &mut out, &vlr, &table)).map_err(|e| e.to_string())?;
     std::hint::black_box(&out);
-    println!("{}", serde_json::json!({"points": total_points, "seconds": t0.elapsed().as_secs_f64()}));
+    println!("{}", serde_json::json!({"points": total_points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0}));
     Ok(())
 }

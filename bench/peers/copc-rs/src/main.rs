@@ -37,14 +37,29 @@ fn run() -> Res<()> {
         }
         i += 1;
     }
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu_now());
     let points = match pos.first().map(String::as_str) {
         Some("read") if pos.len() == 2 => read(&pos[1], bounds, resolution)?,
         Some("convert") if pos.len() == 3 => convert(&pos[1], &pos[2])?,
         _ => return Err("usage: copc-rs-bench read FILE [--bounds ..] [--resolution R] | convert IN OUT".into()),
     };
-    println!("{{\"points\": {points}, \"seconds\": {:.6}}}", t0.elapsed().as_secs_f64());
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_now() - c0;
+    match NOTE.with(|n| n.borrow().clone()) {
+        Some(note) => println!("{{\"points\": {points}, \"seconds\": {secs:.6}, \"cpu\": {cpu:.3}, \"note\": \"{}\"}}", note.replace('"', "'")),
+        None => println!("{{\"points\": {points}, \"seconds\": {secs:.6}, \"cpu\": {cpu:.3}}}"),
+    }
     Ok(())
+}
+
+/// CPU time of this process so far (user + system, from /proc/self/stat, 10 ms steps).
+fn cpu_now() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the command name (which ends with ')'): state is field 3, utime 14, stime 15
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn read(path: &str, bounds: Option<Vec<f64>>, resolution: Option<f64>) -> Res<u64> {
@@ -93,8 +108,24 @@ fn convert(input: &str, output: &str) -> Res<u64> {
     }
     let mut w = CopcWriter::from_path(output, header, -1, -1)?;
     let points = reader.points().map(|p| p.expect("input point"));
-    w.write(points, n as i32)?;
-    Ok(n)
+    // copc-rs skips points outside its root node (built from the header bounds) and
+    // says so after writing the rest: report how many made it, with a note
+    let note = match w.write(points, n as i32) {
+        Ok(()) => None,
+        Err(e @ copc_rs::Error::InvalidPoint(_)) => Some(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    drop(w);
+    let written = las::Reader::from_path(output)?.header().number_of_points();
+    if let Some(note) = note {
+        let msg = format!("{note}: wrote {written} of {n} points");
+        NOTE.with(|cell| *cell.borrow_mut() = Some(msg));
+    }
+    Ok(written)
+}
+
+thread_local! {
+    static NOTE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 const WKT_32610: &str = "PROJCS[\"WGS 84 / UTM zone 10N\",GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433]],PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"latitude_of_origin\",0],PARAMETER[\"central_meridian\",-123],PARAMETER[\"scale_factor\",0.9996],PARAMETER[\"false_easting\",500000],PARAMETER[\"false_northing\",0],UNIT[\"metre\",1],AUTHORITY[\"EPSG\",\"32610\"]]";
