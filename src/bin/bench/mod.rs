@@ -1,0 +1,414 @@
+//! The benchmark: inputs, the tools (ours and peers), the rows of issue 7, and the
+//! report. Every timed program runs as a child process, measured the same way
+//! (`measure::run`), with the same thread count set for each tool.
+
+mod http;
+mod inputs;
+mod measure;
+mod peers;
+mod report;
+mod worker;
+
+use clap::{Parser, Subcommand};
+use inputs::Input;
+use measure::Run;
+use peers::{Peers, Tool};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Benchmark our COPC reader and writer against peer tools, in one run, and write
+/// the results (with the machine, the commands and the date) as Markdown.
+///
+/// Example: cargo run --release --bin copc-bench -- --out BENCHMARKS.md --sizes 1M,10M --runs 5 --threads 2
+#[derive(Parser)]
+#[command(name = "copc-bench", version)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Top>,
+    /// The Markdown report to write.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: PathBuf,
+    /// Synthetic input sizes in points (k and M suffixes).
+    #[arg(long, value_delimiter = ',', default_value = "1M,10M,50M")]
+    sizes: Vec<String>,
+    /// Timed runs per tool and row (alternating between tools).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Inputs of at least this many points get `--large-runs` runs instead.
+    #[arg(long, default_value = "20M")]
+    large_from: String,
+    /// Timed runs per tool and row on large inputs (see `--large-from`).
+    #[arg(long, default_value_t = 1)]
+    large_runs: usize,
+    /// A tool whose run took longer than this many seconds gets no further runs in
+    /// that row (keeps slow peers on large inputs within the time budget).
+    #[arg(long, default_value_t = 60.0)]
+    slow_run_seconds: f64,
+    /// Threads for every tool (ours, laz-rs, lazrs in laspy, copc-converter).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Memory limit for the converters (ours and copc-converter).
+    #[arg(long, default_value = "1G")]
+    memory_limit: String,
+    /// Folder for inputs, outputs and logs (kept between runs: inputs are reused).
+    #[arg(long, default_value = "target/bench")]
+    work: PathBuf,
+    /// Run our tools only (peers are listed as skipped).
+    #[arg(long)]
+    no_peers: bool,
+    /// Skip the HTTP row.
+    #[arg(long)]
+    no_http: bool,
+    /// Skip the tiled real file (COPC_TEST_DATA/pdal_lone-star.copc.laz).
+    #[arg(long)]
+    no_real: bool,
+    /// Points of the tiled real file.
+    #[arg(long, default_value = "2M")]
+    real_points: String,
+    /// Do not try to install missing peers (pip, cargo install, cargo build).
+    #[arg(long)]
+    no_install: bool,
+    /// Skip the perf profiles of our read and convert.
+    #[arg(long)]
+    no_profile: bool,
+}
+
+#[derive(Subcommand)]
+enum Top {
+    /// The timed programs on our side (run by the benchmark itself).
+    #[command(hide = true)]
+    Worker {
+        #[command(subcommand)]
+        worker: worker::Worker,
+    },
+}
+
+pub fn main() -> i32 {
+    let args = Args::parse();
+    let result = match args.command {
+        Some(Top::Worker { worker }) => worker::run(worker),
+        None => bench(&args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("copc-bench: {e}");
+            1
+        }
+    }
+}
+
+/// The rows of issue 7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Convert,
+    ReadAll,
+    ReadXyz,
+    BoxQuery,
+    ResolutionQuery,
+    HttpBox,
+}
+
+impl Row {
+    pub fn title(self) -> &'static str {
+        match self {
+            Row::Convert => "convert LAZ → COPC",
+            Row::ReadAll => "read all points, all dimensions",
+            Row::ReadXyz => "read X/Y/Z only",
+            Row::BoxQuery => "box query (2-D, 20% of the area)",
+            Row::ResolutionQuery => "resolution query",
+            Row::HttpBox => "box query over HTTP (nginx on 127.0.0.1)",
+        }
+    }
+}
+
+/// One tool's results in one row.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub row: Row,
+    pub tool: String,
+    /// How its threads were set.
+    pub threads: String,
+    pub runs: Vec<Run>,
+    /// Why it has no runs (not available, failed).
+    pub error: Option<String>,
+    /// Row-specific facts: output bytes, HTTP requests and bytes.
+    pub output_bytes: Option<u64>,
+    pub http: Option<(u64, u64)>,
+    pub is_ours: bool,
+    /// laz-rs alone (the limit), not a peer.
+    pub is_limit: bool,
+}
+
+impl Cell {
+    pub fn wall(&self) -> Option<f64> {
+        (!self.runs.is_empty()).then(|| measure::median(&self.runs.iter().map(|r| r.wall).collect::<Vec<_>>()))
+    }
+    pub fn cpu(&self) -> Option<f64> {
+        (!self.runs.is_empty()).then(|| measure::median(&self.runs.iter().map(|r| r.cpu).collect::<Vec<_>>()))
+    }
+    pub fn peak_rss(&self) -> Option<u64> {
+        self.runs.iter().map(|r| r.peak_rss).max()
+    }
+    pub fn points(&self) -> Option<u64> {
+        self.runs.last().and_then(|r| r.points())
+    }
+}
+
+/// Everything measured on one input.
+#[derive(Debug, Clone)]
+pub struct InputResult {
+    pub input: Input,
+    pub copc_bytes: Option<u64>,
+    pub boxq: Option<[f64; 4]>,
+    pub resolution: Option<f64>,
+    pub cells: Vec<Cell>,
+}
+
+impl InputResult {
+    pub fn cell(&self, row: Row, tool: &str) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.row == row && c.tool == tool)
+    }
+    pub fn ours(&self, row: Row) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.row == row && c.is_ours)
+    }
+}
+
+pub struct Ctx<'a> {
+    pub args: &'a Args,
+    pub work: PathBuf,
+    pub exe: PathBuf,
+    pub peers: Peers,
+    pub memory_limit_bytes: u64,
+    pub nginx: Option<Result<http::Nginx, String>>,
+}
+
+fn bench(args: &Args) -> Result<(), String> {
+    if args.threads == 0 || args.runs == 0 {
+        return Err("--threads and --runs must be at least 1".into());
+    }
+    let started = std::time::SystemTime::now();
+    let load_before = report::load_average();
+    let mut sizes = Vec::new();
+    for s in &args.sizes {
+        sizes.push(inputs::parse_size(s)?);
+    }
+    let work = std::path::absolute(&args.work).map_err(|e| format!("{}: {e}", args.work.display()))?;
+    for d in ["", "out", "tmp"] {
+        std::fs::create_dir_all(work.join(d)).map_err(|e| format!("{}: {e}", work.join(d).display()))?;
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find copc-bench itself: {e}"))?;
+    let memory_limit_bytes = copc::writer::parse_size(&args.memory_limit).map_err(|e| e.detail())?;
+    let peers = Peers::find(args, &work);
+    let mut ctx = Ctx { args, work: work.clone(), exe, peers, memory_limit_bytes, nginx: None };
+
+    let mut all_inputs = Vec::new();
+    for &n in &sizes {
+        all_inputs.push(inputs::town(&work, n, 3)?);
+        all_inputs.push(inputs::town(&work, n, 7)?);
+    }
+    let real = if args.no_real {
+        Err("skipped (--no-real)".to_string())
+    } else {
+        let data = std::env::var_os("COPC_TEST_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+        let src = data.join("pdal_lone-star.copc.laz");
+        if src.exists() {
+            inputs::tiled(&work, &src, inputs::parse_size(&args.real_points)?)
+        } else {
+            Err(format!("not available: {} not found (set COPC_TEST_DATA)", src.display()))
+        }
+    };
+    match &real {
+        Ok(i) => all_inputs.push(i.clone()),
+        Err(e) => eprintln!("copc-bench: tiled real file: {e}"),
+    }
+
+    let mut results = Vec::new();
+    for input in &all_inputs {
+        results.push(run_input(&mut ctx, input)?);
+    }
+    if let Some(Ok(n)) = ctx.nginx.take() {
+        n.stop();
+    }
+    let profiles = if args.no_profile { Vec::new() } else { report::profiles(&ctx, &results) };
+    let load_after = report::load_average();
+    let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after);
+    std::fs::write(&args.out, md).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    eprintln!("copc-bench: wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Reads a file once so every tool starts from the same warm page cache.
+fn warm(path: &Path) {
+    use std::io::Read;
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let mut buf = vec![0u8; 1 << 20];
+        while matches!(f.read(&mut buf), Ok(n) if n > 0) {}
+    }
+}
+
+/// Runs every available tool of a row `runs` times, alternating between tools.
+/// `prepare` runs before each run (e.g. removes the previous output); `after` reads
+/// row-specific facts from a finished run.
+fn run_row(ctx: &Ctx, runs: usize, row: Row, tools: Vec<Tool>, mut prepare: impl FnMut(&Tool), mut after: impl FnMut(&Tool, &Run, &mut Cell)) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = tools
+        .iter()
+        .map(|t| Cell {
+            row,
+            tool: t.name.clone(),
+            threads: t.threads.clone(),
+            runs: Vec::new(),
+            error: t.command.as_ref().err().cloned(),
+            output_bytes: None,
+            http: None,
+            is_ours: t.is_ours,
+            is_limit: t.is_limit,
+        })
+        .collect();
+    let mut stopped = vec![false; tools.len()];
+    for round in 0..runs {
+        for (i, t) in tools.iter().enumerate() {
+            let Ok(make) = &t.command else { continue };
+            if stopped[i] || cells[i].error.is_some() {
+                continue;
+            }
+            prepare(t);
+            let mut cmd = make();
+            peers::set_threads(&mut cmd, ctx.args.threads);
+            eprintln!("copc-bench: [{}] {} run {}", row.title(), t.name, round + 1);
+            match measure::run(&ctx.exe, &cmd) {
+                Ok(run) => {
+                    let slow = run.process_wall > ctx.args.slow_run_seconds;
+                    after(t, &run, &mut cells[i]);
+                    cells[i].runs.push(run);
+                    if slow {
+                        stopped[i] = true;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("copc-bench: {} failed: {e}", t.name);
+                    cells[i].error = Some(format!("failed: {e}"));
+                }
+            }
+        }
+    }
+    cells
+}
+
+fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
+    let large = inputs::parse_size(&ctx.args.large_from)?;
+    let runs = if input.points >= large { ctx.args.large_runs.max(1) } else { ctx.args.runs };
+    let mut cells = Vec::new();
+    eprintln!("copc-bench: input {} ({} points, {runs} runs)", input.name, input.points);
+    warm(&input.path);
+
+    // convert: every converter writes its own output; ours is then read by every reader
+    let outs = ctx.work.join("out");
+    let out_for = |tool: &str| outs.join(format!("{}.{}.copc.laz", input.name, tool.replace(' ', "-")));
+    let tools = ctx.peers.converters(ctx, &input.path, &out_for);
+    let convert = run_row(
+        ctx,
+        runs,
+        Row::Convert,
+        tools,
+        |t| {
+            let _ = std::fs::remove_file(out_for(&t.name));
+        },
+        |t, _run, cell| {
+            cell.output_bytes = std::fs::metadata(out_for(&t.name)).ok().map(|m| m.len());
+        },
+    );
+    let ours_copc = out_for("ours");
+    let ours_ok = convert.iter().any(|c| c.is_ours && !c.runs.is_empty());
+    cells.extend(convert);
+    let copc = ctx.work.join(format!("{}.copc.laz", input.name));
+    if ours_ok {
+        std::fs::copy(&ours_copc, &copc).map_err(|e| format!("{}: {e}", copc.display()))?;
+    } else {
+        return Ok(InputResult { input: input.clone(), copc_bytes: None, boxq: None, resolution: None, cells });
+    }
+    // peers' outputs are not needed past here; keep the disk small
+    for c in &cells {
+        if !c.is_ours {
+            let _ = std::fs::remove_file(out_for(&c.tool));
+        }
+    }
+    let copc_bytes = std::fs::metadata(&copc).ok().map(|m| m.len());
+    if !input.read_rows {
+        return Ok(InputResult { input: input.clone(), copc_bytes, boxq: None, resolution: None, cells });
+    }
+
+    // the query box: centred, each side sqrt(0.2) of the extent (20% of the area)
+    let r = copc::Reader::open(&copc).map_err(|e| e.detail())?;
+    let h = r.header();
+    let f = 0.2f64.sqrt();
+    let (cx, cy) = ((h.min[0] + h.max[0]) / 2.0, (h.min[1] + h.max[1]) / 2.0);
+    let (hw, hh) = ((h.max[0] - h.min[0]) * f / 2.0, (h.max[1] - h.min[1]) * f / 2.0);
+    let boxq = [cx - hw, cy - hh, cx + hw, cy + hh];
+    // levels 0-2 by the laspy/PDAL rule (levels up to ceil(log2(spacing / r)))
+    let resolution = r.info().spacing / 4.0;
+    drop(r);
+    let bstr = format!("{:.3},{:.3},{:.3},{:.3}", boxq[0], boxq[1], boxq[2], boxq[3]);
+    let rstr = format!("{resolution}");
+    warm(&copc);
+
+    let file = copc.to_string_lossy().to_string();
+    let q_all = peers::ReadQuery::default();
+    cells.extend(run_row(ctx, runs, Row::ReadAll, ctx.peers.readers(ctx, &file, &q_all, true), |_| {}, |_, _, _| {}));
+    let q_xyz = peers::ReadQuery { xyz: true, ..Default::default() };
+    cells.extend(run_row(ctx, runs, Row::ReadXyz, ctx.peers.readers(ctx, &file, &q_xyz, false), |_| {}, |_, _, _| {}));
+    let q_box = peers::ReadQuery { bounds: Some(bstr.clone()), ..Default::default() };
+    cells.extend(run_row(ctx, runs, Row::BoxQuery, ctx.peers.readers(ctx, &file, &q_box, false), |_| {}, |_, _, _| {}));
+    let q_res = peers::ReadQuery { resolution: Some(rstr), ..Default::default() };
+    cells.extend(run_row(ctx, runs, Row::ResolutionQuery, ctx.peers.readers(ctx, &file, &q_res, false), |_| {}, |_, _, _| {}));
+
+    if !ctx.args.no_http {
+        if ctx.nginx.is_none() {
+            ctx.nginx = Some(http::Nginx::start(&ctx.work));
+        }
+        let url = match ctx.nginx.as_ref() {
+            Some(Ok(n)) => Ok(format!("{}/{}", n.url, copc.file_name().and_then(|s| s.to_str()).unwrap_or_default())),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("nginx not started".to_string()),
+        };
+        let tools = match &url {
+            Ok(u) => ctx.peers.http_readers(ctx, u, &q_box),
+            Err(e) => ctx.peers.http_readers(ctx, "", &q_box).into_iter().map(|mut t| {
+                t.command = Err(format!("not available: {e}"));
+                t
+            }).collect(),
+        };
+        let log = match ctx.nginx.as_ref() {
+            Some(Ok(n)) => Some(n.log.clone()),
+            _ => None,
+        };
+        let mark = std::cell::Cell::new(0u64);
+        cells.extend(run_row(
+            ctx,
+            runs,
+            Row::HttpBox,
+            tools,
+            |_| mark.set(log.as_ref().and_then(|l| std::fs::metadata(l).ok()).map(|m| m.len()).unwrap_or(0)),
+            |_, _, cell| {
+                if let Some(l) = &log {
+                    cell.http = Some(http::count_since(l, mark.get()));
+                }
+            },
+        ));
+    }
+    Ok(InputResult { input: input.clone(), copc_bytes, boxq: Some(boxq), resolution: Some(resolution), cells })
+}
+
+/// Runs a command and returns its stdout (for versions and facts), or why not.
+pub fn capture(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        Err(format!("{} ({})", measure::truncate(&last, 200), out.status))
+    }
+}

@@ -1,0 +1,147 @@
+//! The timed programs on our side, run by the benchmark as child processes (so every
+//! tool is measured the same way): our reader, our writer, and laz-rs alone as the
+//! decode limit. Each prints one JSON line with its own wall time of open + work.
+
+use copc::{Bounds, Dimension, Query, Reader, ReaderOptions};
+use std::time::Instant;
+
+#[derive(clap::Subcommand)]
+pub enum Worker {
+    /// Read a COPC file (path or URL) with our reader.
+    Read {
+        source: String,
+        #[arg(long)]
+        threads: usize,
+        /// minx,miny,maxx,maxy (2-D).
+        #[arg(long, allow_hyphen_values = true)]
+        bounds: Option<String>,
+        #[arg(long)]
+        resolution: Option<f64>,
+        /// Decode X, Y, Z only.
+        #[arg(long)]
+        xyz: bool,
+    },
+    /// Convert LAS/LAZ to COPC with our writer.
+    Convert {
+        input: String,
+        output: String,
+        #[arg(long)]
+        threads: usize,
+        #[arg(long)]
+        memory_limit: String,
+        #[arg(long)]
+        temp_dir: Option<String>,
+    },
+    /// Decode every chunk of a COPC file with laz-rs alone (`laz::par_decompress`
+    /// over the file's chunk table, into one buffer): the limit for a full read.
+    Lazrs {
+        file: String,
+        #[arg(long)]
+        threads: usize,
+    },
+    /// Run a program and write its wall time, CPU time and peak RSS as JSON.
+    Measure {
+        #[arg(long)]
+        report: std::path::PathBuf,
+        #[arg(last = true, required = true)]
+        program: Vec<String>,
+    },
+}
+
+pub fn run(w: Worker) -> Result<(), String> {
+    match w {
+        Worker::Read { source, threads, bounds, resolution, xyz } => read(&source, threads, bounds.as_deref(), resolution, xyz),
+        Worker::Convert { input, output, threads, memory_limit, temp_dir } => convert(&input, &output, threads, &memory_limit, temp_dir),
+        Worker::Lazrs { file, threads } => lazrs(&file, threads),
+        Worker::Measure { report, program } => super::measure::measure_worker(&report, &program),
+    }
+}
+
+/// CPU time of this process so far (all threads), seconds.
+pub fn cpu_now() -> f64 {
+    // SAFETY: clock_gettime writes one timespec we own.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
+pub fn parse_box(s: &str) -> Result<[f64; 4], String> {
+    let v: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>().map_err(|_| format!("bad number '{p}' in '{s}'"))).collect::<Result<_, _>>()?;
+    v.try_into().map_err(|_| format!("'{s}': expected minx,miny,maxx,maxy"))
+}
+
+fn read(source: &str, threads: usize, bounds: Option<&str>, resolution: Option<f64>, xyz: bool) -> Result<(), String> {
+    let (t0, c0) = (Instant::now(), cpu_now());
+    let opts = ReaderOptions { threads: Some(threads), ..Default::default() };
+    let r = Reader::open_with(source, &opts).map_err(|e| e.detail())?;
+    let mut q = Query::new();
+    if let Some(b) = bounds {
+        let [x0, y0, x1, y1] = parse_box(b)?;
+        q = q.bounds(Bounds::xy(x0, y0, x1, y1));
+    }
+    if let Some(res) = resolution {
+        q = q.resolution(res);
+    }
+    if xyz {
+        q = q.dims([Dimension::X, Dimension::Y, Dimension::Z]);
+    }
+    let nodes = r.nodes(&q).map_err(|e| e.detail())?;
+    let decoded: u64 = nodes.iter().map(|n| n.point_count.max(0) as u64).sum();
+    let mut points = 0u64;
+    for batch in r.points(&q).map_err(|e| e.detail())? {
+        points += batch.map_err(|e| e.detail())?.len() as u64;
+    }
+    let s = r.source_stats();
+    println!(
+        "{}",
+        serde_json::json!({"points": points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "requests": s.requests, "bytes": s.bytes, "nodes": nodes.len(), "decoded": decoded})
+    );
+    Ok(())
+}
+
+fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_dir: Option<String>) -> Result<(), String> {
+    use copc::writer::{WriterOptions, parse_size, translate};
+    let (t0, c0) = (Instant::now(), cpu_now());
+    let opts = WriterOptions {
+        threads: Some(threads),
+        memory_limit: Some(parse_size(memory_limit).map_err(|e| e.detail())?),
+        temp_dir: temp_dir.map(Into::into),
+        ..Default::default()
+    };
+    let s = translate(&[input], output, &opts).map_err(|e| e.detail())?;
+    println!(
+        "{}",
+        serde_json::json!({"points": s.points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "spilled": s.spilled, "peak_temp_bytes": s.peak_temp_bytes})
+    );
+    Ok(())
+}
+
+fn lazrs(file: &str, threads: usize) -> Result<(), String> {
+    use std::os::unix::fs::FileExt;
+    // Finding the chunks is COPC logic: done before the clock starts.
+    let r = Reader::open(file).map_err(|e| e.detail())?;
+    let nodes = r.nodes(&Query::new()).map_err(|e| e.detail())?;
+    let vlr = r.las().laz_vlr.clone().ok_or("not a LAZ file")?;
+    let rl = vlr.items_size() as usize;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+    drop(r);
+
+    let (t0, c0) = (Instant::now(), cpu_now());
+    let f = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
+    let total_bytes: usize = nodes.iter().map(|n| n.byte_size as usize).sum();
+    let total_points: usize = nodes.iter().map(|n| n.point_count as usize).sum();
+    let mut compressed = vec![0u8; total_bytes];
+    let mut table = Vec::with_capacity(nodes.len());
+    let mut at = 0;
+    for n in &nodes {
+        let len = n.byte_size as usize;
+        f.read_exact_at(&mut compressed[at..at + len], n.offset).map_err(|e| format!("{file}: {e}"))?;
+        at += len;
+        table.push(laz::laszip::ChunkTableEntry { point_count: n.point_count as u64, byte_count: len as u64 });
+    }
+    let mut out = vec![0u8; total_points * rl];
+    pool.install(|| laz::par_decompress(&compressed, &mut out, &vlr, &table)).map_err(|e| e.to_string())?;
+    std::hint::black_box(&out);
+    println!("{}", serde_json::json!({"points": total_points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0}));
+    Ok(())
+}

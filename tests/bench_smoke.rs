@@ -1,0 +1,44 @@
+//! The benchmark command (`copc-bench`, BENCHMARKS.md) on a tiny input, ours only,
+//! one run: so the command cannot rot. No timings are checked, only that every row
+//! ran and found the points it should.
+
+use std::process::Command;
+
+#[test]
+fn bench_command_writes_a_report_on_a_tiny_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("BENCH.md");
+    let status = Command::new(env!("CARGO_BIN_EXE_copc-bench"))
+        .args(["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--work"])
+        .arg(dir.path().join("work"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let md = std::fs::read_to_string(&out).unwrap();
+    for section in ["## Machine", "## Method", "## Targets (issue 7)", "## Results", "## Scaling", "### town-20k-pdrf3", "### town-20k-pdrf7"] {
+        assert!(md.contains(section), "no '{section}' in:\n{md}");
+    }
+    // every row of ours ran on all 20 000 points (the box query on fewer)
+    let row = |title: &str, tool: &str| -> Vec<String> {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {title} | {tool} |")))
+            .unwrap_or_else(|| panic!("no row '{title}' for {tool} in:\n{md}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    for title in ["read all points, all dimensions", "read X/Y/Z only", "resolution query", "convert LAZ → COPC"] {
+        let cells = row(title, "**ours**");
+        assert_eq!(cells[4], "1", "runs of {title}");
+        assert_eq!(cells[5], "20000", "points of {title}");
+    }
+    let boxed: u64 = row("box query (2-D, 20% of the area)", "**ours**")[5].parse().unwrap();
+    assert!(boxed > 1000 && boxed < 10000, "the 20% box kept {boxed} of 20000 points");
+    // the limit ran too, and peers are listed as skipped rather than dropped
+    assert_eq!(row("read all points, all dimensions", "laz-rs alone, 2 threads")[5], "20000");
+    for peer in ["laspy", "copc-lib", "copc-rs"] {
+        assert!(row("read all points, all dimensions", peer).iter().any(|c| c == "skipped (--no-peers)"), "{peer} not listed as skipped");
+    }
+    assert!(row("convert LAZ → COPC", "copc-converter").iter().any(|c| c == "skipped (--no-peers)"));
+}
