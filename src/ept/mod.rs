@@ -497,11 +497,6 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
     }
 
     // --- the file
-    let (gps0, gps1) = if stats.count == 0 || !stats.gps[0].is_finite() {
-        (0.0, 0.0)
-    } else {
-        (stats.gps[0], stats.gps[1])
-    };
     let spec = FileSpec {
         format: target.format,
         record_length: target.rec_len as u16,
@@ -512,7 +507,7 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
         max_int: stats.max,
         points: stats.count,
         points_by_return: stats.by_return,
-        gps_range: [gps0, gps1],
+        gps_range: stats.gps_range(),
         cube: ept.cube,
         spacing: ept.spacing(),
         global_encoding_gps_bit: probe.as_ref().is_some_and(|p| p.header.global_encoding() & 1 != 0),

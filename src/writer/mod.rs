@@ -319,6 +319,11 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
+    /// The info VLR's GPS range: [0, 0] with no points or no finite time.
+    pub(crate) fn gps_range(&self) -> [f64; 2] {
+        if self.count == 0 || !self.gps[0].is_finite() { [0.0, 0.0] } else { self.gps }
+    }
+
     pub(crate) fn new() -> Self {
         Stats {
             min: [i32::MAX; 3],
@@ -854,11 +859,6 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             }
         }
     }
-    let (gps0, gps1) = if stats.count == 0 || !stats.gps[0].is_finite() {
-        (0.0, 0.0)
-    } else {
-        (stats.gps[0], stats.gps[1])
-    };
     let spec = FileSpec {
         format: plan.format,
         record_length: plan.rec_len as u16,
@@ -869,7 +869,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         max_int: stats.max,
         points: stats.count,
         points_by_return: stats.by_return,
-        gps_range: [gps0, gps1],
+        gps_range: stats.gps_range(),
         cube: geo.cube,
         spacing: geo.spacing(),
         global_encoding_gps_bit: first.header.global_encoding() & 1 != 0,
