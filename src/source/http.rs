@@ -155,6 +155,8 @@ impl HttpSource {
             .save_redirect_history(true)
             .max_idle_connections(concurrency.max(10))
             .max_idle_connections_per_host(concurrency)
+            // HTTPS trusts the system's root certificates (what curl and browsers trust)
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build())
             .build();
         let mut source = HttpSource {
             url: url.to_string(),
