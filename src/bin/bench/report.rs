@@ -347,7 +347,7 @@ pub fn render(
         if let (Some(b), Some(res)) = (r.boxq, r.resolution) {
             let _ = write!(o, ". Box {:.2},{:.2} – {:.2},{:.2}; resolution {:.4}", b[0], b[1], b[2], b[3], res);
         }
-        let _ = writeln!(o, ".\n");
+        let _ = writeln!(o, ". Load average when its rows started: {}.\n", r.load);
         input_table(&mut o, r);
         let _ = writeln!(o);
     }
