@@ -159,6 +159,8 @@ impl Cell {
 #[derive(Debug, Clone)]
 pub struct InputResult {
     pub input: Input,
+    /// Load average when this input's rows started.
+    pub load: String,
     pub copc_bytes: Option<u64>,
     pub boxq: Option<[f64; 4]>,
     pub resolution: Option<f64>,
@@ -302,6 +304,7 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
     let runs = if input.points >= large { ctx.args.large_runs.max(1) } else { ctx.args.runs };
     let mut cells = Vec::new();
     eprintln!("copc-bench: input {} ({} points, {runs} runs)", input.name, input.points);
+    let load = report::load_average();
     warm(&input.path);
 
     // convert: every converter writes its own output; ours is then read by every reader
@@ -327,7 +330,7 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
     if ours_ok {
         std::fs::copy(&ours_copc, &copc).map_err(|e| format!("{}: {e}", copc.display()))?;
     } else {
-        return Ok(InputResult { input: input.clone(), copc_bytes: None, boxq: None, resolution: None, cells });
+        return Ok(InputResult { input: input.clone(), load: load.clone(), copc_bytes: None, boxq: None, resolution: None, cells });
     }
     // peers' outputs are not needed past here; keep the disk small
     for c in &cells {
@@ -337,7 +340,7 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
     }
     let copc_bytes = std::fs::metadata(&copc).ok().map(|m| m.len());
     if !input.read_rows {
-        return Ok(InputResult { input: input.clone(), copc_bytes, boxq: None, resolution: None, cells });
+        return Ok(InputResult { input: input.clone(), load: load.clone(), copc_bytes, boxq: None, resolution: None, cells });
     }
 
     // the query box: centred, each side sqrt(0.2) of the extent (20% of the area)
@@ -398,7 +401,7 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
             },
         ));
     }
-    Ok(InputResult { input: input.clone(), copc_bytes, boxq: Some(boxq), resolution: Some(resolution), cells })
+    Ok(InputResult { input: input.clone(), load: load.clone(), copc_bytes, boxq: Some(boxq), resolution: Some(resolution), cells })
 }
 
 /// Runs a command and returns its stdout (for versions and facts), or why not.

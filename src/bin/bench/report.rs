@@ -175,6 +175,10 @@ fn input_table(out: &mut String, r: &InputResult) {
             if let (Row::HttpBox, Some(q), Some(b)) = (row, last.and_then(|j| j.get("requests")).and_then(|v| v.as_u64()), last.and_then(|j| j.get("bytes")).and_then(|v| v.as_u64())) {
                 notes.push(format!("its own count (`--stats`): {q} requests, {}", mb(b)));
             }
+            if let Some(true) = last.and_then(|j| j.get("spilled")).and_then(|v| v.as_bool()) {
+                let t = last.and_then(|j| j.get("peak_temp_bytes")).and_then(|v| v.as_u64()).unwrap_or(0);
+                notes.push(format!("spilled to disk (up to {} of temp files)", mb(t)));
+            }
             if let Some(note) = c.runs.last().and_then(|r| r.json.get("note")).and_then(|n| n.as_str()) {
                 notes.push(note.to_string());
             }
@@ -343,7 +347,7 @@ pub fn render(
         if let (Some(b), Some(res)) = (r.boxq, r.resolution) {
             let _ = write!(o, ". Box {:.2},{:.2} – {:.2},{:.2}; resolution {:.4}", b[0], b[1], b[2], b[3], res);
         }
-        let _ = writeln!(o, ".\n");
+        let _ = writeln!(o, ". Load average when its rows started: {}.\n", r.load);
         input_table(&mut o, r);
         let _ = writeln!(o);
     }
