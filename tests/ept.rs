@@ -1443,114 +1443,58 @@ fn malformed_datasets_fail_cleanly_without_output() {
     }
 }
 
-// ---------------------------------------------------------------- timing
+// ---------------------------------------------------------------- COPC -> EPT -> COPC
 
-/// Repack vs rebuild on ≥ 10 M points (release build, by hand):
-/// `cargo test --release --test ept -- --ignored --nocapture repack_vs_rebuild_timing`.
-/// Both through the CLI: `copc translate points.laz` (the writer rebuilds the octree)
-/// and `copc translate ept/ept.json` of an EPT dataset of the same points whose
-/// tiles are single layered chunks (the copy path).
+/// `export_copc_as_ept` writes one single-chunk tile per node, so repacking it takes
+/// the copy path everywhere and gives the same points node for node (the repack vs
+/// rebuild timing of issue 9 runs on such a dataset in `copc-bench`).
 #[test]
-#[ignore]
-fn repack_vs_rebuild_timing() {
-    let points: u64 = std::env::var("EPT_BENCH_POINTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000_000);
-    let tmp = tempfile::tempdir().unwrap();
-    // EPT_BENCH_DIR keeps the inputs and outputs for a closer look
-    let keep = std::env::var_os("EPT_BENCH_DIR").map(PathBuf::from);
-    let d = keep.as_deref().unwrap_or(tmp.path());
-    std::fs::create_dir_all(d).unwrap();
-    let laz = d.join("points.laz");
-    let t = std::time::Instant::now();
-    write_sample(
-        &laz,
-        &SampleOptions {
-            points,
-            format: 6,
-            compressed: true,
-            seed: 3,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    say(&format!(
-        "sample of {points} points: {:.1} s",
-        t.elapsed().as_secs_f64()
-    ));
-    let run = |args: &[&str]| -> f64 {
-        let t = std::time::Instant::now();
-        let o = std::process::Command::new(copc_bin()).args(args).output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        say(String::from_utf8_lossy(&o.stdout).trim());
-        t.elapsed().as_secs_f64()
-    };
-    let rebuilt = d.join("rebuilt.copc.laz");
-    let rebuild = run(&["translate", laz.to_str().unwrap(), rebuilt.to_str().unwrap()]);
-    // the EPT dataset: the rebuilt file's octree, one single-chunk LAZ tile per node
-    let sd = d.join("src");
-    std::fs::create_dir_all(&sd).unwrap();
-    std::fs::rename(&rebuilt, sd.join("source.copc.laz")).unwrap();
-    let src = {
-        // make_source without re-sampling: read the octree of the rebuilt file
-        let r = copc::Reader::open(sd.join("source.copc.laz")).unwrap();
-        let h = r.header();
-        let bytes = std::fs::read(sd.join("source.copc.laz")).unwrap();
-        let info = r.info();
-        let (c, hs) = (info.center, info.halfsize);
-        let mut nodes = BTreeMap::new();
-        for e in r.all_entries().unwrap().into_iter().filter(|e| e.point_count > 0) {
-            let data = &bytes[e.offset as usize..e.offset as usize + e.byte_size as usize];
-            nodes.insert(
-                e.key.as_array(),
-                decode_chunk(h.point_format, 0, data, e.point_count as usize),
-            );
-        }
-        Source {
-            format: h.point_format,
-            extra: 0,
-            scale: h.scale,
-            offset: h.offset,
-            bounds: [c[0] - hs, c[1] - hs, c[2] - hs, c[0] + hs, c[1] + hs, c[2] + hs],
-            eb_vlr: None,
-            extra_dims: Vec::new(),
-            wkt: r.crs_wkt().unwrap().unwrap_or_default(),
-            nodes,
-        }
-    };
-    let t = std::time::Instant::now();
-    let w = write_ept(
-        d,
-        "ept",
-        &src,
-        &Layout {
-            tiles: Tiles::Laz {
-                chunk: None,
-                shift: false,
-                legacy3: false,
-            },
-            subtree_level: Some(3),
-            empty_node: false,
-            sources_list: false,
-        },
-    );
-    drop(src);
-    say(&format!(
-        "EPT dataset of {} nodes written in {:.1} s",
-        w.expected.len(),
-        t.elapsed().as_secs_f64()
-    ));
-    let repacked = d.join("repacked.copc.laz");
-    let repack = run(&[
-        "translate",
-        w.dir.join("ept.json").to_str().unwrap(),
-        repacked.to_str().unwrap(),
-    ]);
-    say(&format!(
-        "TIMING {points} points: rebuild (copc translate LAZ) {rebuild:.2} s, repack (copc translate ept.json, copy path) {repack:.2} s, {:.1}x faster",
-        rebuild / repack
-    ));
+fn exported_dataset_repacks_by_copy_to_the_same_points() {
+    use copc::ept::export::export_copc_as_ept;
+    let d = tempfile::tempdir().unwrap();
+    let laz = d.path().join("in.laz");
+    let sample = SampleOptions { points: 60_000, format: 8, extra_bytes: true, seed: 9, ..Default::default() };
+    write_sample(&laz, &sample).unwrap();
+    let copc_in = d.path().join("in.copc.laz");
+    let mut o = opts(2);
+    o.max_points_per_node = 4_000;
+    translate(&[&laz], &copc_in, &o).unwrap();
+    let r = copc::Reader::open(&copc_in).unwrap();
+    let bytes = std::fs::read(&copc_in).unwrap();
+    let rec_len = r.header().point_record_length as usize;
+    let extra = rec_len - base_size(8);
+    let mut hierarchy = BTreeMap::new();
+    let mut expected = BTreeMap::new();
+    for e in r.all_entries().unwrap().into_iter().filter(|e| e.point_count > 0) {
+        let chunk = &bytes[e.offset as usize..e.offset as usize + e.byte_size as usize];
+        hierarchy.insert(e.key.as_array(), e.point_count as u64);
+        expected.insert(e.key.as_array(), sorted(&decode_chunk(8, extra, chunk, e.point_count as usize), rec_len));
+    }
+    assert!(hierarchy.len() > 8, "a real octree ({} nodes)", hierarchy.len());
+
+    let dir = d.path().join("dataset");
+    let s = export_copc_as_ept(&copc_in, &dir).unwrap();
+    assert_eq!((s.nodes, s.points), (hierarchy.len() as u64, sample.points));
+    assert_eq!(read_hierarchy(&dir), hierarchy);
+    // each tile is a LAS 1.4 file with an exact header, readable without us
+    let (k, n) = hierarchy.iter().next_back().unwrap();
+    let tile = read_tile(&dir.join("ept-data").join(format!("{}.laz", key_str(*k))));
+    assert_eq!((tile.format, tile.records.len() / rec_len), (8, *n as usize));
+    assert_eq!(sorted(&tile.records, rec_len), expected[k]);
+    // the second export to the same folder is refused, the first left as it was
+    let again = export_copc_as_ept(&copc_in, &dir).unwrap_err().detail();
+    assert!(again.contains("already exists"), "{again}");
+
+    let out = d.path().join("out.copc.laz");
+    let t = translate_ept(&dir.join("ept.json").display().to_string(), &out, &opts(2)).unwrap();
+    assert_eq!((t.copied, t.reencoded, t.points), (hierarchy.len() as u64, 0, sample.points));
+    let back = check_output(&out, &hierarchy, &expected, rec_len);
+    assert_eq!(back.header().points_by_return, r.header().points_by_return);
+    assert_eq!((back.header().min, back.header().max), (r.header().min, r.header().max));
+    assert_eq!(back.extra_bytes().len(), 2);
+    assert_eq!(back.crs_wkt().unwrap(), r.crs_wkt().unwrap());
+    validate_strict(&out);
+    xcheck_strict(&out);
 }
 
 #[test]

@@ -34,6 +34,7 @@
 //!   plus the compressed chunks the writer's chunk store keeps in memory
 //!   (memory_limit / 8; the rest goes to a temp file).
 
+pub mod export;
 pub mod json;
 pub mod repack;
 

@@ -394,7 +394,7 @@ pub fn laszip_node(
 }
 
 /// Decodes one layered chunk, only the layers in `selection`.
-fn decompress_selected(
+pub(crate) fn decompress_selected(
     items: &[laz::LazItem],
     data: &[u8],
     points: usize,

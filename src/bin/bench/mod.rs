@@ -71,6 +71,9 @@ pub struct Args {
     /// Skip the perf profiles of our read and convert.
     #[arg(long)]
     no_profile: bool,
+    /// Skip the EPT row (repack an EPT dataset of each PDRF 7 town vs rebuild from LAZ).
+    #[arg(long)]
+    no_ept: bool,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +110,7 @@ pub enum Row {
     BoxQuery,
     ResolutionQuery,
     HttpBox,
+    EptRepack,
 }
 
 impl Row {
@@ -118,6 +122,7 @@ impl Row {
             Row::BoxQuery => "box query (2-D, 20% of the area)",
             Row::ResolutionQuery => "resolution query",
             Row::HttpBox => "box query over HTTP (nginx on 127.0.0.1)",
+            Row::EptRepack => "EPT → COPC (issue 9)",
         }
     }
 }
@@ -339,6 +344,9 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
         }
     }
     let copc_bytes = std::fs::metadata(&copc).ok().map(|m| m.len());
+    if input.read_rows && !ctx.args.no_ept {
+        cells.extend(ept_row(ctx, runs, input, &copc)?);
+    }
     if !input.read_rows {
         return Ok(InputResult { input: input.clone(), load: load.clone(), copc_bytes, boxq: None, resolution: None, cells });
     }
@@ -402,6 +410,41 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
         ));
     }
     Ok(InputResult { input: input.clone(), load: load.clone(), copc_bytes, boxq: Some(boxq), resolution: Some(resolution), cells })
+}
+
+/// Issue 9's row: `copc translate ept.json` of an EPT dataset holding the octree of
+/// our COPC file (one single-chunk laszip tile per node, so every node takes the
+/// copy path) against `copc translate` of the LAZ input, the same points rebuilt.
+fn ept_row(ctx: &Ctx, runs: usize, input: &Input, copc: &Path) -> Result<Vec<Cell>, String> {
+    let dataset = ctx.work.join(format!("{}.ept", input.name));
+    if !dataset.join("ept.json").exists() {
+        let _ = std::fs::remove_dir_all(&dataset);
+        eprintln!("copc-bench: writing the EPT dataset {}", dataset.display());
+        copc::ept::export::export_copc_as_ept(copc, &dataset).map_err(|e| e.detail())?;
+    }
+    let out = ctx.work.join("out").join(format!("{}.ept-out.copc.laz", input.name));
+    let n = ctx.args.threads;
+    let convert = |from: PathBuf| -> peers::MakeCommand {
+        let (exe, out, mem, tmp) = (ctx.exe.clone(), out.clone(), ctx.args.memory_limit.clone(), ctx.work.join("tmp"));
+        Box::new(move || {
+            let mut c = Command::new(&exe);
+            c.args(["worker", "convert"]).arg(&from).arg(&out).args(["--threads", &n.to_string(), "--memory-limit", &mem, "--temp-dir"]).arg(&tmp);
+            c
+        })
+    };
+    let tool = |name: &str, from: PathBuf, is_ours: bool| Tool { name: name.into(), threads: format!("{n} (--threads)"), command: Ok(convert(from)), is_ours, is_limit: false };
+    let tools = vec![
+        tool("ours: repack EPT (copy path)", dataset.join("ept.json"), true),
+        // also ours: the comparison the issue asks for, shown as the row's "peer"
+        tool("ours: rebuild from LAZ", input.path.clone(), false),
+    ];
+    let cells = run_row(ctx, runs, Row::EptRepack, tools, |_| {
+        let _ = std::fs::remove_file(&out);
+    }, |_, _, cell| {
+        cell.output_bytes = std::fs::metadata(&out).ok().map(|m| m.len());
+    });
+    let _ = std::fs::remove_file(&out);
+    Ok(cells)
 }
 
 /// Runs a command and returns its stdout (for versions and facts), or why not.

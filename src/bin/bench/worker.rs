@@ -21,7 +21,7 @@ pub enum Worker {
         #[arg(long)]
         xyz: bool,
     },
-    /// Convert LAS/LAZ to COPC with our writer.
+    /// Convert LAS/LAZ (or an EPT dataset's ept.json) to COPC with our writer.
     Convert {
         input: String,
         output: String,
@@ -108,6 +108,12 @@ fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_d
         temp_dir: temp_dir.map(Into::into),
         ..Default::default()
     };
+    if copc::ept::is_ept_location(input) {
+        let s = copc::ept::translate_ept(input, output, &opts).map_err(|e| e.detail())?;
+        let note = format!("{} nodes copied, {} re-encoded", s.copied, s.reencoded);
+        println!("{}", serde_json::json!({"points": s.points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "note": note}));
+        return Ok(());
+    }
     let s = translate(&[input], output, &opts).map_err(|e| e.detail())?;
     println!(
         "{}",
