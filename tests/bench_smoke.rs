@@ -41,4 +41,10 @@ fn bench_command_writes_a_report_on_a_tiny_input() {
         assert!(row("read all points, all dimensions", peer).iter().any(|c| c == "skipped (--no-peers)"), "{peer} not listed as skipped");
     }
     assert!(row("convert LAZ → COPC", "copc-converter").iter().any(|c| c == "skipped (--no-peers)"));
+    // issue 9's row: both sides converted every point, the repack by copying every node
+    let repack = row("EPT → COPC (issue 9)", "**ours: repack EPT (copy path)**");
+    assert_eq!(repack[5], "20000");
+    assert!(repack[12].contains(" nodes copied, 0 re-encoded"), "{repack:?}");
+    assert_eq!(row("EPT → COPC (issue 9)", "ours: rebuild from LAZ")[5], "20000");
+    assert!(md.contains("| EPT repack (copy path) ≥ 10× faster than rebuilding from LAZ (issue 9) | town-20k-pdrf7 |"));
 }
