@@ -1214,6 +1214,8 @@ static int cmp_wpoint(const void *a, const void *b) {
 /* Coordinates on the writer's 0.01 grid. */
 static double grid(double v) { return floor(v * 100.0 + 0.5); }
 
+static void test_writer_extra_and_positions(void);
+
 static int run_writer(void) {
     enum { N = 30000 };
     static wpoint pts[N], back[N + 1];
@@ -1344,7 +1346,103 @@ static int run_writer(void) {
     CHECK_STATUS(copc_writer_create(NULL, o, &none), COPC_STATUS_NULL_ARGUMENT);
     copc_options_free(o);
     if (!getenv("COPC_KEEP_OUTPUT")) remove(path);
+    test_writer_extra_and_positions();
     return failures;
+}
+
+/* Extra-bytes dimensions written with copc_writer_add_extra_dim come back with their
+ * values; copc_point_iter_read_node names each point of a box query by node and
+ * position, and copc_reader_read_node finds the same point there. */
+static void test_writer_extra_and_positions(void) {
+    enum { N = 8000 };
+    static double x[N], y[N], z[N], id[N];
+    static int16_t amp[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = (double)((i * 37) % 2000) / 10.0;
+        y[i] = (double)((i * 91) % 2000) / 10.0;
+        z[i] = (double)(i % 100) / 10.0;
+        id[i] = (double)i;                 /* a unique tag per point */
+        amp[i] = (int16_t)(i % 2000 - 1000);
+    }
+    const char *path = "c_writer_extra.copc.laz";
+    remove(path);
+    copc_options *o = NULL;
+    OK(copc_options_new(&o));
+    OK(copc_options_set(o, "scale", "0.1"));
+    OK(copc_options_set(o, "max_points_per_node", "700"));
+    copc_writer *w = NULL;
+    OK(copc_writer_create(path, o, &w));
+    copc_options_free(o);
+    REQUIRE(w != NULL);
+    int32_t d_id = -1, d_amp = -1, d_bad = 55;
+    OK(copc_writer_add_extra_dim(w, "tag", COPC_TYPE_DOUBLE, "point tag", &d_id));
+    OK(copc_writer_add_extra_dim(w, "amp", COPC_TYPE_INT16, NULL, &d_amp));
+    CHECK(d_id == COPC_DIM_EXTRA_BASE && d_amp == COPC_DIM_EXTRA_BASE + 1);
+    CHECK_STATUS(copc_writer_add_extra_dim(w, "tag", COPC_TYPE_UINT8, NULL, &d_bad), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(copc_writer_add_extra_dim(w, "x2", 0, NULL, &d_bad), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(copc_writer_add_extra_dim(w, NULL, COPC_TYPE_UINT8, NULL, &d_bad), COPC_STATUS_NULL_ARGUMENT);
+    CHECK(d_bad == 55);
+    copc_column cols[] = {{COPC_DIM_X, x, 0}, {COPC_DIM_Y, y, 0}, {COPC_DIM_Z, z, 0}, {d_id, id, 0}, {d_amp, amp, 0}};
+    OK(copc_writer_add_points(w, cols, 5, N));
+    CHECK_STATUS(copc_writer_add_extra_dim(w, "late", COPC_TYPE_UINT8, NULL, &d_bad), COPC_STATUS_INVALID_STATE);
+    OK(copc_writer_close(w));
+    copc_writer_free(w);
+
+    copc_reader *r = NULL;
+    OK(copc_reader_open(path, NULL, &r));
+    REQUIRE(r != NULL);
+    copc_extra_dim eb;
+    memset(&eb, 0, sizeof eb);
+    eb.struct_size = sizeof eb;
+    OK(copc_reader_extra_dim(r, 1, &eb));
+    CHECK(strcmp(eb.name, "amp") == 0 && eb.data_type == 4 && eb.value_type == COPC_TYPE_INT16);
+
+    const double lo[3] = {30.05, 50.05, -INFINITY}, hi[3] = {120.05, 160.05, INFINITY};
+    size_t brute = 0;
+    for (int i = 0; i < N; i++) brute += x[i] >= lo[0] && x[i] <= hi[0] && y[i] >= lo[1] && y[i] <= hi[1];
+    copc_query *q = NULL;
+    OK(copc_query_new(&q));
+    OK(copc_query_set_bounds(q, lo, hi));
+    copc_point_iter *it = NULL;
+    OK(copc_reader_query_points(r, q, &it));
+    copc_query_free(q);
+    REQUIRE(it != NULL);
+    enum { CAP = 100 };
+    double bx[CAP], bid[CAP];
+    int16_t bamp[CAP];
+    uint32_t pos[CAP];
+    static double nid[N];
+    static unsigned char seen[N];
+    memset(seen, 0, sizeof seen);
+    size_t total = 0, wrong = 0, calls = 0;
+    for (;;) {
+        copc_column bc[] = {{COPC_DIM_X, bx, 0}, {d_id, bid, 0}, {d_amp, bamp, 0}};
+        copc_node_key key = {-1, -1, -1, -1};
+        size_t got = 0;
+        copc_status s = copc_point_iter_read_node(it, bc, 3, CAP, &key, pos, &got);
+        CHECK_STATUS(s, COPC_STATUS_OK);
+        if (s != COPC_STATUS_OK || got == 0) break;
+        calls++;
+        copc_column nc = {d_id, nid, 0};
+        size_t nn = 0;
+        OK(copc_reader_read_node(r, &key, &nc, 1, N, &nn));
+        for (size_t k = 0; k < got; k++) {
+            const long t = (long)bid[k];
+            if (t < 0 || t >= N || pos[k] >= nn || nid[pos[k]] != bid[k] || amp[t] != bamp[k] || fabs(x[t] - bx[k]) > 1e-6 ||
+                seen[t]) {
+                wrong++;
+                continue;
+            }
+            seen[t] = 1;
+        }
+        total += got;
+    }
+    copc_point_iter_free(it);
+    CHECK(total == brute && brute > 0 && brute < N);
+    CHECK(wrong == 0);
+    CHECK(calls > 1); /* several nodes, one per call at least */
+    copc_reader_free(r);
+    if (!getenv("COPC_KEEP_OUTPUT")) remove(path);
 }
 
 /* ---------------------------------------------------------------- translate */

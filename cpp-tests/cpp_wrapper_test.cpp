@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -84,12 +85,17 @@ void basics() {
         wo.set("scale", "0.125").set("offset", "0,0,0").set("max_points_per_node", "1000");
         copc::Writer w(out, wo);
         using W = copc::Writer;
+        // An extra dimension that repeats red: read back, the two must agree.
+        const int32_t tag = w.add_extra_dim("tag", COPC_TYPE_UINT16, "copy of red");
+        CHECK(tag == COPC_DIM_EXTRA_BASE);
         w.add(2000, {W::column(COPC_DIM_X, x), W::column(COPC_DIM_Y, y), W::column(COPC_DIM_Z, z),
-                     W::column(COPC_DIM_RED, red), W::column(COPC_DIM_GREEN, green), W::column(COPC_DIM_BLUE, blue)});
+                     W::column(COPC_DIM_RED, red), W::column(COPC_DIM_GREEN, green), W::column(COPC_DIM_BLUE, blue),
+                     W::column(tag, red)});
+        expect_error([&] { w.add_extra_dim("late", COPC_TYPE_UINT8); }, COPC_STATUS_INVALID_STATE, "extra dim after points");
         std::vector<copc::Writer::Column> rest = {{COPC_DIM_X, x.data() + 2000, 0}, {COPC_DIM_Y, y.data() + 2000, 0},
                                                   {COPC_DIM_Z, z.data() + 2000, 0}, {COPC_DIM_RED, red.data() + 2000, 0},
                                                   {COPC_DIM_GREEN, green.data() + 2000, 0},
-                                                  {COPC_DIM_BLUE, blue.data() + 2000, 0}};
+                                                  {COPC_DIM_BLUE, blue.data() + 2000, 0}, {tag, red.data() + 2000, 0}};
         w.add(3000, rest);
         expect_error([&] { w.add(1, {W::column(COPC_DIM_X, x)}); }, COPC_STATUS_INVALID_ARGUMENT, "no y, z");
         w.close();
@@ -110,6 +116,24 @@ void basics() {
     std::sort(got.begin(), got.end());
     std::sort(want.begin(), want.end());
     CHECK(got == want);  // every value is on the 0.125 grid: exact
+    // next_node: one node per batch, each position once, the extra value beside red.
+    {
+        copc::PointIter it = back.points({COPC_DIM_RED, COPC_DIM_EXTRA_BASE}, 700);
+        std::set<std::tuple<int, int, int, int, uint32_t>> seen;
+        size_t total = 0;
+        copc_node_key key{};
+        std::vector<uint32_t> pos;
+        while (it.next_node(key, pos)) {
+            const copc::Batch &batch = it.batch();
+            CHECK(pos.size() == batch.size());
+            for (size_t i = 0; i < batch.size(); ++i) {
+                CHECK(batch.value<uint16_t>(COPC_DIM_RED, i) == batch.value<uint16_t>(COPC_DIM_EXTRA_BASE, i));
+                CHECK(seen.emplace(key.level, key.x, key.y, key.z, pos[i]).second);
+            }
+            total += batch.size();
+        }
+        CHECK(total == 5000);
+    }
     std::remove(out.c_str());
     expect_error([] { copc::Writer w("/no/such/folder/out.copc.laz"); }, COPC_STATUS_IO, "missing folder");
 }

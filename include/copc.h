@@ -491,6 +491,21 @@ copc_status copc_point_iter_read(struct copc_point_iter *it,
                                  size_t capacity,
                                  size_t *out_count);
 
+// Like `copc_point_iter_read`, but one call never mixes nodes: it fills up to
+// `capacity` next points of the current node, writes that node's key to `*out_node`
+// and, when `out_index` is not NULL (it then holds `capacity` values), each point's
+// position in the node's chunk to `out_index[k]`. A node key and a position name a
+// point for good, whatever the query (stable feature ids; `copc_reader_read_node`
+// finds it again). `*out_count` 0 means the iteration is over (`*out_node` is then
+// left alone).
+copc_status copc_point_iter_read_node(struct copc_point_iter *it,
+                                      const struct copc_column *cols,
+                                      size_t ncols,
+                                      size_t capacity,
+                                      struct copc_node_key *out_node,
+                                      uint32_t *out_index,
+                                      size_t *out_count);
+
 // Frees a point iterator; NULL is a no-op.
 void copc_point_iter_free(struct copc_point_iter *it);
 
@@ -622,7 +637,22 @@ copc_status copc_writer_create(const char *path,
                                const struct copc_options *opts,
                                struct copc_writer **out);
 
-// Adds `count` points from the columns (`copc_column`: standard dimension ids only,
+// Declares an extra-bytes dimension of the points (before the first
+// `copc_writer_add_points`): one value per point of `value_type` (a `copc_type`,
+// `COPC_TYPE_UINT8` ... `COPC_TYPE_DOUBLE`), named `name` (1-32 bytes, unique),
+// described by `description` (up to 32 bytes; NULL for none), stored without scale
+// or offset. Sets `*out_dim` to its column id, `COPC_DIM_EXTRA_BASE + i` for the
+// `i`-th declared, whose columns in `copc_writer_add_points` hold values of
+// `value_type`; the file gets the extra-bytes VLR describing them. After points were
+// added or after `copc_writer_close`: `COPC_STATUS_INVALID_STATE`.
+copc_status copc_writer_add_extra_dim(struct copc_writer *w,
+                                      const char *name,
+                                      int32_t value_type,
+                                      const char *description,
+                                      int32_t *out_dim);
+
+// Adds `count` points from the columns (`copc_column`: standard dimension ids, or
+// `COPC_DIM_EXTRA_BASE + i` for dimensions declared with `copc_writer_add_extra_dim`;
 // values in the types `copc_dim` documents, `stride` 0 = packed). X, Y and Z (doubles)
 // are required in every call, or X_RAW, Y_RAW and Z_RAW when the `scale` and `offset`
 // options are set; dimensions not given are 0 (return number and number of returns

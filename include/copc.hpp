@@ -219,6 +219,21 @@ public:
         b.finish(n);
         return n > 0;
     }
+    /* Like next(), into batch(): all its points come from one node, whose key goes to
+       `node`, and each point's position in the node's chunk to `positions` (a name
+       for the point that no query changes; copc_point_iter_read_node). */
+    bool next_node(copc_node_key &node, std::vector<uint32_t> &positions) {
+        std::vector<copc_column> cols = batch_.columns(batch_size_);
+        positions.resize(batch_size_);
+        std::size_t n = 0;
+        detail::check(copc_point_iter_read_node(h_.get(), cols.data(), cols.size(), batch_size_, &node,
+                                                positions.data(), &n));
+        batch_.finish(n);
+        positions.resize(n);
+        return n > 0;
+    }
+    /* The batch next_node() (and the range loop) filled last. */
+    const Batch &batch() const noexcept { return batch_; }
 
     class iterator {
     public:
@@ -418,6 +433,13 @@ public:
         return Column{dim, values.data(), sizeof(T)};
     }
 
+    /* Declares an extra-bytes dimension (before the first add()) and returns the
+       column id its values use (copc_writer_add_extra_dim). */
+    int32_t add_extra_dim(const std::string &name, int32_t value_type, const std::string &description = "") {
+        int32_t dim = 0;
+        detail::check(copc_writer_add_extra_dim(h_.get(), name.c_str(), value_type, description.c_str(), &dim));
+        return dim;
+    }
     /* Adds `count` points (X, Y, Z required; see copc_writer_add_points). */
     Writer &add(std::size_t count, const std::vector<Column> &columns) {
         std::vector<copc_column> cols(columns.size());

@@ -1,6 +1,7 @@
 //! `copc_point_iter`: the points of a query, streamed into caller columns.
 
 use super::column::{copc_column, fill, targets};
+use super::node_iter::copc_node_key;
 use super::query::{copc_query, query_or_all};
 use super::reader::copc_reader;
 use super::{Failure, borrow, borrow_mut, copc_status, free_box, guard, guard_value, into_raw, out_ptr};
@@ -109,6 +110,71 @@ pub unsafe extern "C" fn copc_point_iter_read(
             filled += n;
         }
         unsafe { *out_count = filled };
+        Ok(())
+    })
+}
+
+/// Like `copc_point_iter_read`, but one call never mixes nodes: it fills up to
+/// `capacity` next points of the current node, writes that node's key to `*out_node`
+/// and, when `out_index` is not NULL (it then holds `capacity` values), each point's
+/// position in the node's chunk to `out_index[k]`. A node key and a position name a
+/// point for good, whatever the query (stable feature ids; `copc_reader_read_node`
+/// finds it again). `*out_count` 0 means the iteration is over (`*out_node` is then
+/// left alone).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_point_iter_read_node(
+    it: *mut copc_point_iter,
+    cols: *const copc_column,
+    ncols: usize,
+    capacity: usize,
+    out_node: *mut copc_node_key,
+    out_index: *mut u32,
+    out_count: *mut usize,
+) -> copc_status {
+    guard("copc_point_iter_read_node", || {
+        let it = unsafe { borrow_mut(it, "it")? };
+        let out_node = out_ptr(out_node, "out_node")?;
+        let out_count = out_ptr(out_count, "out_count")?;
+        let targets = unsafe { targets(cols, ncols, capacity, it.reader.record_format(), it.mask)? };
+        if let Some(f) = &it.failed {
+            return Err(f.clone());
+        }
+        // Skip to a batch with points left (nodes whose points the region all dropped
+        // give empty batches).
+        while it.batch.as_ref().is_none_or(|b| it.pos >= b.len()) {
+            match it.iter.next() {
+                None => {
+                    unsafe { *out_count = 0 };
+                    return Ok(());
+                }
+                Some(Ok(b)) => {
+                    it.batch = Some(b);
+                    it.pos = 0;
+                }
+                Some(Err(e)) => {
+                    let f = Failure::from(e);
+                    it.failed = Some(f.clone());
+                    it.batch = None;
+                    return Err(f);
+                }
+            }
+        }
+        let Some(b) = &it.batch else { return Err(Failure::invalid("no batch")) };
+        let n = (b.len() - it.pos).min(capacity);
+        unsafe { fill(&targets, b, it.pos, n, 0)? };
+        if !out_index.is_null() {
+            // SAFETY: the caller's array holds `capacity` >= n values (documented).
+            let idx = unsafe { std::slice::from_raw_parts_mut(out_index, n) };
+            for (k, slot) in idx.iter_mut().enumerate() {
+                *slot = b.index_in_node(it.pos + k);
+            }
+        }
+        let k = b.node;
+        unsafe {
+            *out_node = copc_node_key { level: k.level, x: k.x, y: k.y, z: k.z };
+            *out_count = n;
+        }
+        it.pos += n;
         Ok(())
     })
 }

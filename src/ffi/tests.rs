@@ -420,3 +420,148 @@ fn the_last_error_is_per_thread() {
         copc_options_free(o);
     }
 }
+
+/// Writes points with two declared extra dimensions through the C ABI, then reads them
+/// back: values survive bit for bit, and `copc_point_iter_read_node` names each point
+/// of a box query by (node, position) so that `copc_reader_read_node` finds the very
+/// same point again (checked against a brute-force filter of all points).
+#[test]
+fn extra_dims_are_written_and_points_keep_their_node_positions() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eb.copc.laz");
+    let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let n = 5000usize;
+    let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 1000) as f64 * 0.01).collect();
+    let y: Vec<f64> = (0..n).map(|i| ((i * 91) % 1000) as f64 * 0.01).collect();
+    let z: Vec<f64> = (0..n).map(|i| (i % 50) as f64 * 0.1).collect();
+    let amp: Vec<u16> = (0..n).map(|i| (i * 13) as u16).collect();
+    let dev: Vec<f64> = (0..n).map(|i| i as f64 * 0.25 - 7.0).collect();
+    unsafe {
+        let mut o = null_mut();
+        assert_eq!(copc_options_new(&mut o), COPC_STATUS_OK);
+        assert_eq!(copc_options_set(o, c"max_points_per_node".as_ptr(), c"500".as_ptr()), COPC_STATUS_OK);
+        assert_eq!(copc_options_set(o, c"scale".as_ptr(), c"0.01".as_ptr()), COPC_STATUS_OK);
+        let mut w = null_mut();
+        assert_eq!(copc_writer_create(cpath.as_ptr(), o, &mut w), COPC_STATUS_OK);
+        copc_options_free(o);
+        let (mut d_amp, mut d_dev, mut d_bad) = (0i32, 0i32, 77i32);
+        assert_eq!(
+            copc_writer_add_extra_dim(w, c"amplitude".as_ptr(), copc_type::COPC_TYPE_UINT16 as i32, c"amp".as_ptr(), &mut d_amp),
+            COPC_STATUS_OK
+        );
+        assert_eq!(
+            copc_writer_add_extra_dim(w, c"deviation".as_ptr(), copc_type::COPC_TYPE_DOUBLE as i32, null(), &mut d_dev),
+            COPC_STATUS_OK
+        );
+        assert_eq!((d_amp, d_dev), (2000, 2001));
+        assert_eq!(
+            copc_writer_add_extra_dim(w, c"amplitude".as_ptr(), 3, null(), &mut d_bad),
+            COPC_STATUS_INVALID_ARGUMENT,
+            "a name twice"
+        );
+        assert_eq!(copc_writer_add_extra_dim(w, c"t".as_ptr(), 11, null(), &mut d_bad), COPC_STATUS_INVALID_ARGUMENT);
+        assert_eq!(d_bad, 77, "out_dim untouched on failure");
+        let col = |dim: i32, p: *const u8| copc_column { dim, data: p as *mut _, stride: 0 };
+        let undeclared = [
+            col(0, x.as_ptr().cast()),
+            col(1, y.as_ptr().cast()),
+            col(2, z.as_ptr().cast()),
+            col(2002, amp.as_ptr().cast()),
+        ];
+        assert_eq!(copc_writer_add_points(w, undeclared.as_ptr(), 4, n), COPC_STATUS_INVALID_ARGUMENT);
+        let cols = [
+            col(0, x.as_ptr().cast()),
+            col(1, y.as_ptr().cast()),
+            col(2, z.as_ptr().cast()),
+            col(d_amp, amp.as_ptr().cast()),
+            col(d_dev, dev.as_ptr().cast()),
+        ];
+        assert_eq!(copc_writer_add_points(w, cols.as_ptr(), cols.len(), n), COPC_STATUS_OK);
+        assert_eq!(
+            copc_writer_add_extra_dim(w, c"late".as_ptr(), 1, null(), &mut d_bad),
+            COPC_STATUS_INVALID_STATE
+        );
+        assert_eq!(copc_writer_close(w), COPC_STATUS_OK, "{}", last_error());
+        copc_writer_free(w);
+
+        let mut r = null_mut();
+        assert_eq!(copc_reader_open(cpath.as_ptr(), null(), &mut r), COPC_STATUS_OK);
+        let mut eb: copc_extra_dim = std::mem::zeroed();
+        eb.struct_size = std::mem::size_of::<copc_extra_dim>() as u32;
+        assert_eq!(copc_reader_extra_dim(r, 0, &mut eb), COPC_STATUS_OK);
+        assert_eq!(CStr::from_ptr(eb.name.as_ptr()).to_str().unwrap(), "amplitude");
+        assert_eq!(CStr::from_ptr(eb.description.as_ptr()).to_str().unwrap(), "amp");
+        assert_eq!((eb.data_type, eb.dim), (3, 2000));
+
+        // Every point, keyed by its coordinates in hundredths: (amp, dev bits).
+        let key = |x: f64, y: f64, z: f64| ((x * 100.0).round() as i64, (y * 100.0).round() as i64, (z * 10.0).round() as i64);
+        let mut want: BTreeMap<(i64, i64, i64), Vec<(u16, u64)>> = BTreeMap::new();
+        for i in 0..n {
+            want.entry(key(x[i], y[i], z[i])).or_default().push((amp[i], dev[i].to_bits()));
+        }
+        // A box query, read node by node with positions.
+        let mut q = null_mut();
+        assert_eq!(copc_query_new(&mut q), COPC_STATUS_OK);
+        let (lo, hi) = ([2.0, 3.0, f64::NEG_INFINITY], [6.5, 7.25, f64::INFINITY]);
+        assert_eq!(copc_query_set_bounds(q, lo.as_ptr(), hi.as_ptr()), COPC_STATUS_OK);
+        let mut it = null_mut();
+        assert_eq!(copc_reader_query_points(r, q, &mut it), COPC_STATUS_OK);
+        let cap = 64usize;
+        let (mut bx, mut by, mut bz) = (vec![0f64; cap], vec![0f64; cap], vec![0f64; cap]);
+        let (mut ba, mut bd) = (vec![0u16; cap], vec![0f64; cap]);
+        let mut idx = vec![0u32; cap];
+        let mut got = 0usize;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let cols = [
+                col(0, bx.as_mut_ptr().cast()),
+                col(1, by.as_mut_ptr().cast()),
+                col(2, bz.as_mut_ptr().cast()),
+                col(d_amp, ba.as_mut_ptr().cast()),
+                col(1001, bd.as_mut_ptr().cast()),
+            ];
+            let mut node = copc_node_key { level: -1, x: 0, y: 0, z: 0 };
+            let mut cnt = 0usize;
+            assert_eq!(
+                copc_point_iter_read_node(it, cols.as_ptr(), cols.len(), cap, &mut node, idx.as_mut_ptr(), &mut cnt),
+                COPC_STATUS_OK,
+                "{}",
+                last_error()
+            );
+            if cnt == 0 {
+                break;
+            }
+            // The whole node, to look the positions up in.
+            let mut nx = vec![0f64; 5000];
+            let mut na = vec![0u16; 5000];
+            let ncols = [col(0, nx.as_mut_ptr().cast()), col(d_amp, na.as_mut_ptr().cast())];
+            let mut nn = 0usize;
+            assert_eq!(copc_reader_read_node(r, &node, ncols.as_ptr(), 2, 5000, &mut nn), COPC_STATUS_OK);
+            for k in 0..cnt {
+                assert!(bx[k] >= lo[0] && bx[k] <= hi[0] && by[k] >= lo[1] && by[k] <= hi[1]);
+                let p = idx[k] as usize;
+                assert!(p < nn);
+                assert_eq!((nx[p], na[p]), (bx[k], ba[k]), "position {p} of node {node:?}");
+                assert!(seen.insert((node.level, node.x, node.y, node.z, p)), "a point named twice");
+                let vals = want.get(&key(bx[k], by[k], bz[k])).expect("a written point");
+                assert!(vals.contains(&(ba[k], bd[k].to_bits())), "extra values of ({}, {})", bx[k], by[k]);
+            }
+            got += cnt;
+        }
+        let brute = (0..n).filter(|&i| x[i] >= lo[0] && x[i] <= hi[0] && y[i] >= lo[1] && y[i] <= hi[1]).count();
+        assert_eq!(got, brute, "the box query returns what a brute-force filter keeps");
+        assert!(got > 0 && got < n);
+        let mut key_out = copc_node_key { level: 0, x: 0, y: 0, z: 0 };
+        let mut c2 = 0usize;
+        assert_eq!(
+            copc_point_iter_read_node(it, null(), 0, 1, null_mut(), null_mut(), &mut c2),
+            COPC_STATUS_NULL_ARGUMENT
+        );
+        assert_eq!(copc_point_iter_read_node(it, null(), 0, 1, &mut key_out, null_mut(), &mut c2), COPC_STATUS_OK);
+        assert_eq!(c2, 0, "over");
+        copc_point_iter_free(it);
+        copc_query_free(q);
+        copc_reader_free(r);
+    }
+}

@@ -4,7 +4,7 @@ use super::column::copc_column;
 use super::options::{copc_options, writer_options};
 use super::reader::c_path;
 use super::{
-    COPC_STATUS_INVALID_STATE, Failure, borrow_mut, copc_status, free_box, guard, guard_value, into_raw, out_ptr,
+    COPC_STATUS_INVALID_STATE, Failure, borrow_mut, c_str, copc_status, free_box, guard, guard_value, into_raw, out_ptr,
 };
 use crate::Dimension;
 use crate::writer::{PointColumn, PointWriter, translate};
@@ -42,7 +42,49 @@ pub unsafe extern "C" fn copc_writer_create(
     })
 }
 
-/// Adds `count` points from the columns (`copc_column`: standard dimension ids only,
+/// Declares an extra-bytes dimension of the points (before the first
+/// `copc_writer_add_points`): one value per point of `value_type` (a `copc_type`,
+/// `COPC_TYPE_UINT8` ... `COPC_TYPE_DOUBLE`), named `name` (1-32 bytes, unique),
+/// described by `description` (up to 32 bytes; NULL for none), stored without scale
+/// or offset. Sets `*out_dim` to its column id, `COPC_DIM_EXTRA_BASE + i` for the
+/// `i`-th declared, whose columns in `copc_writer_add_points` hold values of
+/// `value_type`; the file gets the extra-bytes VLR describing them. After points were
+/// added or after `copc_writer_close`: `COPC_STATUS_INVALID_STATE`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_writer_add_extra_dim(
+    w: *mut copc_writer,
+    name: *const c_char,
+    value_type: i32,
+    description: *const c_char,
+    out_dim: *mut i32,
+) -> copc_status {
+    guard("copc_writer_add_extra_dim", || {
+        let w = unsafe { borrow_mut(w, "w")? };
+        let name = unsafe { c_str(name, "name")? };
+        let description = if description.is_null() { "" } else { unsafe { c_str(description, "description")? } };
+        let out_dim = out_ptr(out_dim, "out_dim")?;
+        let writer = w
+            .writer
+            .as_mut()
+            .ok_or_else(|| Failure::new(COPC_STATUS_INVALID_STATE, "the writer is closed"))?;
+        if writer.points() > 0 {
+            return Err(Failure::new(
+                COPC_STATUS_INVALID_STATE,
+                format!("extra dimension '{name}': declare extra dimensions before the first copc_writer_add_points"),
+            ));
+        }
+        let data_type = u8::try_from(value_type)
+            .ok()
+            .filter(|t| (1..=10).contains(t))
+            .ok_or_else(|| Failure::invalid(format!("value_type {value_type} is not a copc_type (1-10)")))?;
+        let dim = writer.add_extra_dim(name, data_type, description)?;
+        unsafe { *out_dim = dim.id() as i32 };
+        Ok(())
+    })
+}
+
+/// Adds `count` points from the columns (`copc_column`: standard dimension ids, or
+/// `COPC_DIM_EXTRA_BASE + i` for dimensions declared with `copc_writer_add_extra_dim`;
 /// values in the types `copc_dim` documents, `stride` 0 = packed). X, Y and Z (doubles)
 /// are required in every call, or X_RAW, Y_RAW and Z_RAW when the `scale` and `offset`
 /// options are set; dimensions not given are 0 (return number and number of returns
@@ -77,12 +119,19 @@ pub unsafe extern "C" fn copc_writer_add_points(
             let dim = u32::try_from(c.dim)
                 .ok()
                 .and_then(Dimension::from_id)
-                .filter(|d| d.extra_index().is_none())
-                .ok_or_else(|| Failure::invalid(format!("cols[{i}]: {} is not a standard copc_dim (0-24)", c.dim)))?;
+                .filter(|d| !matches!(d, Dimension::Extra(_)))
+                .ok_or_else(|| {
+                    Failure::invalid(format!(
+                        "cols[{i}]: {} is not a standard copc_dim (0-24) nor COPC_DIM_EXTRA_BASE + i",
+                        c.dim
+                    ))
+                })?;
             if c.data.is_null() {
                 return Err(Failure::null(&format!("cols[{i}].data")));
             }
-            let size = dim.dim_type().size();
+            let size = writer.column_size(dim).ok_or_else(|| {
+                Failure::invalid(format!("cols[{i}]: extra dimension {} was not declared (copc_writer_add_extra_dim)", c.dim))
+            })?;
             let stride = if c.stride == 0 { size } else { c.stride };
             if stride < size {
                 return Err(Failure::invalid(format!(

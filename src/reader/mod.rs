@@ -383,10 +383,10 @@ impl Reader {
         let mut records = Vec::new();
         let n = &p.node;
         self.codec.decode_into(chunk, n.point_count as usize, sel, &mut records, &ChunkAt { source: self.name(), key: n.key, offset: n.offset })?;
-        if p.test_points {
-            retain_matching(&mut records, self.format.layout.record_length, &self.format.transform, q);
-        }
-        Ok(PointBatch::new(n.key, records, self.format.clone()))
+        let indices = p
+            .test_points
+            .then(|| retain_matching(&mut records, self.format.layout.record_length, &self.format.transform, q));
+        Ok(PointBatch::new(n.key, records, self.format.clone()).with_indices(indices))
     }
 
     /// Draft files carry no cube: try the two conventions writers used (anchored at the

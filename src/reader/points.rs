@@ -110,11 +110,29 @@ pub struct PointBatch {
     pub node: VoxelKey,
     records: Vec<u8>,
     format: Arc<RecordFormat>,
+    /// Position of each point in its node's chunk when a region dropped some
+    /// (None: every point, in chunk order).
+    indices: Option<Vec<u32>>,
 }
 
 impl PointBatch {
     pub(crate) fn new(node: VoxelKey, records: Vec<u8>, format: Arc<RecordFormat>) -> Self {
-        PointBatch { node, records, format }
+        PointBatch { node, records, format, indices: None }
+    }
+
+    pub(crate) fn with_indices(mut self, indices: Option<Vec<u32>>) -> Self {
+        self.indices = indices;
+        self
+    }
+
+    /// The position of point `i` of the batch in its node's chunk (`i` itself unless
+    /// the query's region dropped points): with `node`, a name for the point that no
+    /// query changes.
+    pub fn index_in_node(&self, i: usize) -> u32 {
+        match &self.indices {
+            Some(v) => v.get(i).copied().unwrap_or(u32::MAX),
+            None => i as u32,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -183,10 +201,12 @@ impl PointBatch {
     }
 }
 
-/// Keeps the records the query's region keeps (in place, order kept).
-pub(crate) fn retain_matching(records: &mut Vec<u8>, rl: usize, t: &Transform, q: &super::Query) {
+/// Keeps the records the query's region keeps (in place, order kept) and returns
+/// the chunk positions of those kept.
+pub(crate) fn retain_matching(records: &mut Vec<u8>, rl: usize, t: &Transform, q: &super::Query) -> Vec<u32> {
     let n = records.len() / rl;
     let mut kept = 0;
+    let mut positions = Vec::new();
     for i in 0..n {
         let r = &records[i * rl..i * rl + 12];
         let raw = |o: usize| i32::from_le_bytes(r[o..o + 4].try_into().unwrap_or_default()) as f64;
@@ -196,9 +216,11 @@ pub(crate) fn retain_matching(records: &mut Vec<u8>, rl: usize, t: &Transform, q
                 records.copy_within(i * rl..(i + 1) * rl, kept * rl);
             }
             kept += 1;
+            positions.push(i as u32);
         }
     }
     records.truncate(kept * rl);
+    positions
 }
 
 /// A node chosen by a query, as the iterator decodes it.

@@ -25,6 +25,7 @@ use super::las_out::{LasOut, LasOutSpec};
 use super::{OffsetOption, TranslateSummary, WriterOptions, translate};
 use crate::error::{Error, Result};
 use crate::format::Dimension;
+use crate::format::extra_bytes::DESCRIPTOR_SIZE;
 use crate::format::point::{PointLayout, Transform, read_column};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +53,30 @@ pub struct PointWriter {
     temp: PathBuf,
     las: Option<LasOut>,
     points: u64,
+    /// Extra-bytes dimensions declared with `add_extra_dim`, in record order.
+    extras: Vec<ExtraDecl>,
+}
+
+/// An extra-bytes dimension the points will carry: one scalar of LAS data type
+/// `data_type` (1-10) at `at` bytes past the standard fields.
+#[derive(Debug, Clone)]
+struct ExtraDecl {
+    name: String,
+    description: String,
+    data_type: u8,
+    size: usize,
+    at: usize,
+}
+
+/// Bytes of one scalar of LAS extra-bytes data type 1-10 (0 for any other code).
+fn scalar_size(data_type: u8) -> usize {
+    match data_type {
+        1 | 2 => 1,
+        3 | 4 => 2,
+        5 | 6 | 9 => 4,
+        7 | 8 | 10 => 8,
+        _ => 0,
+    }
 }
 
 static TEMP_SERIAL: AtomicU64 = AtomicU64::new(0);
@@ -100,7 +125,70 @@ impl PointWriter {
             temp,
             las: None,
             points: 0,
+            extras: Vec::new(),
         })
+    }
+
+    /// Declares an extra-bytes dimension (before the first points): a scalar of LAS
+    /// data type 1-10 (uint8 ... double) named `name` (1-32 bytes, unique), with an
+    /// optional description (up to 32 bytes). Returns the dimension its columns use
+    /// (`Dimension::ExtraRaw(i)`, values in the declared type); the file gets the
+    /// extra-bytes VLR that describes it.
+    pub fn add_extra_dim(&mut self, name: &str, data_type: u8, description: &str) -> Result<Dimension> {
+        let fail = |m: String| Error::invalid(format!("{}: extra dimension '{name}': {m}", self.name()));
+        if self.points > 0 || self.las.is_some() {
+            return Err(fail("extra dimensions must be declared before the first points".into()));
+        }
+        let size = scalar_size(data_type);
+        if size == 0 {
+            return Err(fail(format!("data type {data_type} (1-10: uint8 ... double)")));
+        }
+        if name.is_empty() || name.len() > 32 || name.contains('\0') {
+            return Err(fail("a name is 1 to 32 bytes without NUL".into()));
+        }
+        if description.len() > 32 || description.contains('\0') {
+            return Err(fail("a description is at most 32 bytes without NUL".into()));
+        }
+        if self.extras.iter().any(|e| e.name == name) {
+            return Err(fail("declared twice".into()));
+        }
+        if self.extras.len() >= Dimension::MAX_EXTRA_IDS as usize {
+            return Err(fail(format!("more than {} extra dimensions", Dimension::MAX_EXTRA_IDS)));
+        }
+        let at = self.extras.iter().map(|e| e.size).sum();
+        self.extras.push(ExtraDecl { name: name.to_string(), description: description.to_string(), data_type, size, at });
+        Ok(Dimension::ExtraRaw((self.extras.len() - 1) as u16))
+    }
+
+    /// Bytes the extra dimensions add to each record.
+    fn extra_len(&self) -> usize {
+        self.extras.iter().map(|e| e.size).sum()
+    }
+
+    /// The extra-bytes VLR payload (192-byte descriptors), None without extras.
+    fn extra_bytes_vlr(&self) -> Option<Vec<u8>> {
+        if self.extras.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.extras.len() * DESCRIPTOR_SIZE);
+        for e in &self.extras {
+            let mut d = vec![0u8; DESCRIPTOR_SIZE];
+            d[2] = e.data_type;
+            d[4..4 + e.name.len()].copy_from_slice(e.name.as_bytes());
+            d[160..160 + e.description.len()].copy_from_slice(e.description.as_bytes());
+            out.extend(d);
+        }
+        Some(out)
+    }
+
+    /// Bytes per value of a column's dimension (declared extras included; None for
+    /// an undeclared extra or the scaled `Extra` form, which cannot be written).
+    pub fn column_size(&self, dim: Dimension) -> Option<usize> {
+        match dim {
+            Dimension::ExtraRaw(i) => self.extras.get(usize::from(i)).map(|e| e.size),
+            Dimension::Extra(_) => None,
+            d => Some(d.dim_type().size()),
+        }
     }
 
     /// Points added so far.
@@ -147,15 +235,15 @@ impl PointWriter {
             }
         }
         for (i, c) in columns.iter().enumerate() {
-            if c.dim.extra_index().is_some() {
+            let Some(size) = self.column_size(c.dim) else {
                 return Err(fail(format!(
-                    "column {i}: extra-bytes dimensions cannot be written yet"
+                    "column {i}: dimension {} is not a standard one nor a declared extra dimension in its declared type (add_extra_dim)",
+                    c.dim.id()
                 )));
-            }
+            };
             if columns[..i].iter().any(|o| o.dim == c.dim) {
                 return Err(fail(format!("column {i}: {} given twice", c.dim.name())));
             }
-            let size = c.dim.dim_type().size();
             let stride = if c.stride == 0 { size } else { c.stride };
             if stride < size {
                 return Err(fail(format!(
@@ -189,7 +277,7 @@ impl PointWriter {
                 f
             }
         };
-        let layout = PointLayout::new(format, PointLayout::base_size(format));
+        let layout = PointLayout::new(format, PointLayout::base_size(format) + self.extra_len());
         let transform = match self.transform {
             Some(t) => t,
             None => {
@@ -204,11 +292,20 @@ impl PointWriter {
             r[14] = 0x11; // return 1 of 1
         }
         for c in columns {
-            let stride = if c.stride == 0 {
-                c.dim.dim_type().size()
-            } else {
-                c.stride
-            };
+            let size = self.column_size(c.dim).unwrap_or(0);
+            let stride = if c.stride == 0 { size } else { c.stride };
+            if let Dimension::ExtraRaw(k) = c.dim {
+                // Native order in the caller's buffer, little-endian in the record.
+                let at = layout.extra_start + self.extras[usize::from(k)].at;
+                for (i, r) in records.chunks_exact_mut(rl).enumerate() {
+                    let dst = &mut r[at..at + size];
+                    dst.copy_from_slice(&c.data[i * stride..i * stride + size]);
+                    if cfg!(target_endian = "big") {
+                        dst.reverse();
+                    }
+                }
+                continue;
+            }
             read_column(&layout, &transform, &mut records, c.dim, c.data, stride).map_err(fail)?;
         }
         if self.las.is_none() {
@@ -219,7 +316,7 @@ impl PointWriter {
                 offset: transform.offset,
                 gps_standard_time: true,
                 wkt: None,
-                extra_bytes_vlr: None,
+                extra_bytes_vlr: self.extra_bytes_vlr(),
                 compressed: false,
             };
             self.las = Some(LasOut::create(&self.temp, spec)?);
@@ -277,12 +374,12 @@ impl PointWriter {
             };
             let spec = LasOutSpec {
                 format,
-                record_length: PointLayout::base_size(format) as u16,
+                record_length: (PointLayout::base_size(format) + self.extra_len()) as u16,
                 scale: t.scale,
                 offset: t.offset,
                 gps_standard_time: true,
                 wkt: None,
-                extra_bytes_vlr: None,
+                extra_bytes_vlr: self.extra_bytes_vlr(),
                 compressed: false,
             };
             self.las = Some(LasOut::create(&self.temp, spec)?);
