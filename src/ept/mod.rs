@@ -262,6 +262,8 @@ fn check_cancel(opts: &WriterOptions) -> Result<()> {
 
 fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary> {
     let t0 = Instant::now();
+    // an unwritable target fails before anything is read
+    let out_file = crate::writer::temp::OutputFile::create(output)?;
     let mut warnings = Vec::new();
     let ds = Dataset::new(location)?;
     let (ept_name, bytes) = ds.read_all(&ds.ept_json, EPT_JSON_LIMIT, "ept.json")?;
@@ -524,7 +526,7 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
         evlrs,
         page_policy: opts.hierarchy_pages,
     };
-    let (nodes, pages) = write_file(output, &spec, store)?;
+    let (nodes, pages) = write_file(out_file, &spec, store)?;
     if let Some(p) = &opts.progress {
         p(&Progress::Done {
             points: stats.count,

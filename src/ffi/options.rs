@@ -97,6 +97,8 @@ impl copc_options {
                 if value.trim().is_empty() {
                     return Err(Failure::invalid("option a_srs: empty (give WKT or EPSG:n)"));
                 }
+                // checked now, as every option, not when the file is written
+                crate::writer::crs::parse_a_srs(value).map_err(|e| Failure::invalid(format!("option a_srs: {e}")))?;
                 self.writer.a_srs = Some(value.to_string());
             }
             "max_points_per_node" => match integer::<usize>(key, value, "a point count >= 1")? {

@@ -277,6 +277,8 @@ fn options_check_keys_and_values() {
             (c"scale", c"1,2"),
             (c"offset", c"1,2"),
             (c"a_srs", c" "),
+            (c"a_srs", c"EPSG:abc"),
+            (c"a_srs", c"not a CRS"),
             (c"max_points_per_node", c"0"),
             (c"point_format", c"3"),
             (c"point_format", c"9"),

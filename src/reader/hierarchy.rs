@@ -33,11 +33,48 @@ pub struct Hierarchy {
     loaded_bytes: u64,
     pub format: PageFormat,
     area: ChunkArea,
+    /// The header's point count, which a complete hierarchy must add up to.
+    expected_points: Option<u64>,
+    /// Set once a complete hierarchy was found to add up.
+    total_checked: bool,
 }
 
 impl Hierarchy {
     pub fn new(format: PageFormat, area: ChunkArea) -> Hierarchy {
-        Hierarchy { nodes: HashMap::new(), pending: Vec::new(), loaded: HashSet::new(), loaded_bytes: 0, format, area }
+        Hierarchy {
+            nodes: HashMap::new(),
+            pending: Vec::new(),
+            loaded: HashSet::new(),
+            loaded_bytes: 0,
+            format,
+            area,
+            expected_points: None,
+            total_checked: false,
+        }
+    }
+
+    /// Once every page is loaded, the data nodes' point counts must add up to `n`
+    /// (the header's count): a page pointer turned into an empty node, or a count
+    /// changed, would otherwise drop points without a word.
+    pub fn expect_points(&mut self, n: u64) {
+        self.expected_points = Some(n);
+    }
+
+    fn check_total(&mut self, name: &str) -> Result<()> {
+        let Some(want) = self.expected_points else { return Ok(()) };
+        if self.total_checked || !self.pending.is_empty() {
+            return Ok(());
+        }
+        let have: u64 = self.nodes.values().map(|e| e.point_count.max(0) as u64).sum();
+        if have != want {
+            return Err(Error::format(
+                name,
+                Location::Source,
+                format!("the hierarchy holds {have} points but the header says {want}: a hierarchy page or entry is missing or wrong"),
+            ));
+        }
+        self.total_checked = true;
+        Ok(())
     }
 
     pub fn page_count(&self) -> usize {
@@ -116,7 +153,7 @@ impl Hierarchy {
             let (take, keep): (Vec<Entry>, Vec<Entry>) = self.pending.drain(..).partition(|e| wanted(&e.key));
             self.pending = keep;
             if take.is_empty() {
-                return Ok(());
+                return self.check_total(src.name());
             }
             let ranges: Vec<_> = take.iter().map(|e| e.offset..e.offset + e.byte_size as u64).collect();
             let pages = src.read_ranges(&ranges)?;

@@ -171,6 +171,7 @@ impl Reader {
         let area = chunk_area(&file)?;
         let page_format = if flavor == Flavor::Draft(DraftLayout::Seed) { PageFormat::Counted } else { PageFormat::Plain };
         let mut hier = Hierarchy::new(page_format, area);
+        hier.expect_points(h.point_count);
         let root = info.root_hier_offset..info.root_hier_offset.saturating_add(info.root_hier_size);
         if info.root_hier_size == 0 || root.end > file.source.len() {
             return Err(Error::format(

@@ -55,6 +55,12 @@ pub trait ByteSource: Send + Sync {
     fn stats(&self) -> SourceStats {
         SourceStats::default()
     }
+
+    /// An error when the bytes may have changed since the source was opened (a local
+    /// file truncated or rewritten meanwhile). Sources that cannot tell say Ok.
+    fn check_unchanged(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Opens `location`: an `http://` or `https://` URL as an [`HttpSource`] with

@@ -1,6 +1,5 @@
-//! File assembly: chunk storage, hierarchy pages, header and (E)VLRs, and the
-//! write-to-temp-then-rename that keeps a half-written file from ever appearing
-//! at the target path.
+//! File assembly: chunk storage, hierarchy pages, header and (E)VLRs, written into
+//! an [`OutputFile`] that appears at the target path only when complete.
 //!
 //! Layout: header (375) · info VLR (first, payload at 429) · laszip VLR · WKT VLR ·
 //! extra-bytes VLR · forwarded VLRs · point data (chunk-table offset, one chunk per
@@ -8,6 +7,7 @@
 //! first, then child pages) · forwarded EVLRs.
 
 use super::octree::ChunkSink;
+use super::temp::OutputFile;
 use crate::error::{Error, Location, Result};
 use crate::format::hierarchy::{Entry, HIERARCHY_RECORD_ID, HIERARCHY_USER_ID};
 use crate::format::info::{CopcInfo, INFO_RECORD_ID, INFO_USER_ID};
@@ -226,37 +226,10 @@ pub struct FileSpec {
     pub page_policy: PagePolicy,
 }
 
-/// Removes the temp file unless the write completed.
-struct TempGuard {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// The temp name the output is written under before the final rename.
-pub fn temp_path_for(target: &Path) -> PathBuf {
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    dir.join(format!(".{name}.partial-{}", std::process::id()))
-}
-
-/// Writes the COPC file to `target` (through a temp file, fsync and rename).
-/// Returns the number of data nodes and of hierarchy pages.
-pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(usize, usize)> {
-    let tname = target.display().to_string();
+/// Writes the COPC file into `out` and commits it to its target (fsync, then link
+/// or rename). Returns the number of data nodes and of hierarchy pages.
+pub fn write_file(out: OutputFile, spec: &FileSpec, store: ChunkStore) -> Result<(usize, usize)> {
+    let tname = out.target().display().to_string();
     let inner = store
         .inner
         .into_inner()
@@ -435,14 +408,7 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     let header = header_bytes(spec, point_data_at, nvlrs, evlr_at, 1 + evlr_list.len() as u32)?;
 
     // --- write
-    let tmp = temp_path_for(target);
-    let mut guard = TempGuard {
-        path: tmp.clone(),
-        armed: true,
-    };
-    let file =
-        File::create(&tmp).map_err(|e| Error::io(&tmp.display().to_string(), Location::Source, "cannot create", e))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let mut w = BufWriter::with_capacity(1 << 20, out.handle()?);
     let werr = |e: std::io::Error| Error::io(&tname, Location::Source, "writing", e);
     w.write_all(&header).map_err(werr)?;
     w.write_all(&vlr_bytes).map_err(werr)?;
@@ -465,18 +431,8 @@ pub fn write_file(target: &Path, spec: &FileSpec, store: ChunkStore) -> Result<(
     }
     w.write_all(&table_bytes).map_err(werr)?;
     w.write_all(&evlr_bytes).map_err(werr)?;
-    let file = w.into_inner().map_err(|e| werr(e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| Error::io(&tname, Location::Source, "fsync", e))?;
-    drop(file);
-    std::fs::rename(&tmp, target)
-        .map_err(|e| Error::io(&tname, Location::Source, "renaming the finished file into place", e))?;
-    guard.armed = false;
-    if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
+    w.into_inner().map_err(|e| werr(e.into_error()))?;
+    out.commit()?;
     Ok((chunks.len(), pages.len()))
 }
 

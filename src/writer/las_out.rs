@@ -1,8 +1,8 @@
 //! Plain LAS/LAZ 1.4 output of already-decoded records (formats 6-8), streamed:
-//! what `copc query -o out.las|out.laz` writes. Through a temp name and a rename,
-//! so a failure leaves nothing at the target.
+//! what `copc query -o out.las|out.laz` writes. Through an [`OutputFile`], so a
+//! failure (or a kill) leaves nothing at the target.
 
-use super::file::temp_path_for;
+use super::temp::OutputFile;
 use crate::error::{Error, Location, Result};
 use crate::format::Vlr;
 use std::fs::File;
@@ -32,7 +32,8 @@ enum Sink {
 /// Streams records into a LAS/LAZ 1.4 file; `finish` writes the header's counts and bounds.
 pub struct LasOut {
     target: PathBuf,
-    temp: PathBuf,
+    /// None once finished.
+    out: Option<OutputFile>,
     spec: LasOutSpec,
     sink: Option<Sink>,
     header_len: u64,
@@ -40,13 +41,11 @@ pub struct LasOut {
     by_return: [u64; 15],
     min: [i32; 3],
     max: [i32; 3],
-    done: bool,
 }
 
 impl LasOut {
     pub fn create(target: impl AsRef<Path>, spec: LasOutSpec) -> Result<LasOut> {
         let target = target.as_ref().to_path_buf();
-        let temp = temp_path_for(&target);
         let name = target.display().to_string();
         let io = |e: std::io::Error| Error::io(&name, Location::Source, "cannot write", e);
         if !(6..=8).contains(&spec.format) {
@@ -77,10 +76,10 @@ impl LasOut {
             Vlr::write("LASF_Spec", 4, "Extra Bytes Record", eb, false, &mut vlrs);
             nvlrs += 1;
         }
-        let file = File::create(&temp).map_err(io)?;
-        let mut w = BufWriter::new(file);
+        let file = OutputFile::create(&target)?;
+        let mut w = BufWriter::new(file.handle()?);
         let header_len = 375 + vlrs.len() as u64;
-        let mut out = LasOut { target, temp, spec, sink: None, header_len, count: 0, by_return: [0; 15], min: [i32::MAX; 3], max: [i32::MIN; 3], done: false };
+        let mut out = LasOut { target, out: Some(file), spec, sink: None, header_len, count: 0, by_return: [0; 15], min: [i32::MAX; 3], max: [i32::MIN; 3] };
         let header = out.header(nvlrs)?;
         w.write_all(&header).map_err(io)?;
         w.write_all(&vlrs).map_err(io)?;
@@ -157,19 +156,8 @@ impl LasOut {
         let header = self.header(nvlrs)?;
         w.seek(SeekFrom::Start(0)).map_err(io)?;
         w.write_all(&header).map_err(io)?;
-        let f = w.into_inner().map_err(|e| io(e.into_error()))?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(&self.temp, &self.target).map_err(io)?;
-        self.done = true;
+        w.into_inner().map_err(|e| io(e.into_error()))?;
+        self.out.take().ok_or_else(|| Error::invalid(format!("{name}: already finished")))?.commit()?;
         Ok(self.count)
-    }
-}
-
-impl Drop for LasOut {
-    fn drop(&mut self) {
-        if !self.done {
-            self.sink = None;
-            let _ = std::fs::remove_file(&self.temp);
-        }
     }
 }

@@ -25,7 +25,9 @@
 //! 4. The octree ([`octree`]) is built bottom-up with grid sampling; each finished
 //!    node is compressed to one LAZ chunk in parallel.
 //! 5. [`file`](mod@file) assembles header, VLRs, chunks, chunk table and hierarchy pages into
-//!    a temp file next to the output, fsyncs it and renames it into place.
+//!    a temp file next to the output (created, unnamed, before any point is read, so
+//!    an unwritable target fails at once), fsyncs it and links it into place
+//!    ([`temp`]: a killed run leaves nothing at or beside the target).
 //!
 //! The output depends only on the inputs and the options that shape it (scale,
 //! offset, a_srs, max_points_per_node, page policy): not on `threads`,
@@ -40,6 +42,7 @@ pub mod las_out;
 pub mod octree;
 pub mod points;
 pub mod spill;
+pub mod temp;
 
 use crate::error::{Error, Location, Result};
 use crate::format::{Cube, VoxelKey};
@@ -647,6 +650,8 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             }
         }
     }
+    // the output first: a target that cannot be written fails before any point is read
+    let out_file = temp::OutputFile::create(output)?;
     let files = inputs.iter().map(InputFile::open).collect::<Result<Vec<_>>>()?;
     let mut plan = plan(&files, opts)?;
     let total: u64 = files.iter().map(|f| f.point_count()).sum();
@@ -666,6 +671,8 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         (limit.saturating_sub(fixed + chunk_mem as u64) / per_point).max(opts.max_points_per_node as u64 + 1);
     let spill = total > budget_points;
     let temp_dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    // spill folders of writers that were killed
+    temp::sweep_stale_spill_dirs(&temp_dir);
 
     // provisional cube from the headers
     let (hmin, hmax) = header_bounds(&files);
@@ -757,6 +764,10 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     }
     if let Some(b) = bins.as_mut() {
         b.flush()?;
+    }
+    // an input rewritten while it was read would give a file mixing old and new points
+    for f in &files {
+        f.source.check_unchanged()?;
     }
 
     // --- the cube: the headers' when it holds every point, else the points' own
@@ -897,7 +908,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         page_policy: opts.hierarchy_pages,
     };
     check_cancel(&opts.cancel)?;
-    let (nodes, pages) = file::write_file(output, &spec, store)?;
+    let (nodes, pages) = file::write_file(out_file, &spec, store)?;
     if let Some(p) = &progress {
         p(&Progress::Done {
             points: stats.count,

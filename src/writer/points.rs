@@ -95,6 +95,8 @@ impl PointWriter {
                 )));
             }
         }
+        // a target that cannot be written fails here, not after every point was added
+        super::temp::check_target(&output)?;
         let dir = match &opts.temp_dir {
             Some(d) => d.clone(),
             None => output

@@ -4,11 +4,13 @@
 //! each chunk holds the bin's records with their 8-byte sequence number appended as
 //! extra bytes (layered LAZ, so temp disk stays near the input's LAZ size). Blocks
 //! are appended in input order. A bin too large for the memory budget is split into
-//! its eight children by streaming it block by block. Bins live in a
-//! `tempfile::TempDir`, removed when the writer finishes, fails or unwinds.
+//! its eight children by streaming it block by block. Bins live in a locked
+//! [`SpillDir`], removed when the writer finishes, fails or unwinds, and swept by the
+//! next run when the writer was killed.
 
 use super::input::decompress_chunk;
 use super::octree::{Geometry, PointBuf, compress_chunk};
+use super::temp::SpillDir;
 use crate::error::{Error, Location, Result};
 use crate::format::VoxelKey;
 use rayon::prelude::*;
@@ -24,7 +26,7 @@ struct BinInfo {
 }
 
 pub struct Bins {
-    dir: tempfile::TempDir,
+    dir: SpillDir,
     rec_len: usize,
     /// LAZ items of a record plus its 8-byte sequence number.
     vlr: laz::LazVlr,
@@ -51,17 +53,7 @@ impl Bins {
         level: i32,
         flush_at: usize,
     ) -> Result<Bins> {
-        let dir = tempfile::Builder::new()
-            .prefix("copc-spill-")
-            .tempdir_in(temp_dir)
-            .map_err(|e| {
-                Error::io(
-                    &temp_dir.display().to_string(),
-                    Location::Source,
-                    "creating the spill folder",
-                    e,
-                )
-            })?;
+        let dir = SpillDir::create(temp_dir)?;
         let items = laz::LazItemRecordBuilder::default_for_point_format_id(format, (extra_len + 8) as u16)
             .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
         Ok(Bins {
@@ -311,17 +303,7 @@ impl Bins {
             .map(Path::to_path_buf)
             .unwrap_or_else(std::env::temp_dir);
         let mut next = Bins {
-            dir: tempfile::Builder::new()
-                .prefix("copc-spill-")
-                .tempdir_in(&parent)
-                .map_err(|e| {
-                    Error::io(
-                        &parent.display().to_string(),
-                        Location::Source,
-                        "creating the spill folder",
-                        e,
-                    )
-                })?,
+            dir: SpillDir::create(&parent)?,
             rec_len: self.rec_len,
             vlr: self.vlr.clone(),
             geo,
@@ -409,6 +391,7 @@ mod tests {
         let all = bins.take(VoxelKey::ROOT).unwrap();
         assert_eq!(all.len() as u64 + n, 5000);
         assert_eq!(bins.total(), 0);
-        assert_eq!(std::fs::read_dir(bins.dir.path()).unwrap().count(), 0);
+        // only the folder's lock file is left
+        assert_eq!(std::fs::read_dir(bins.dir.path()).unwrap().count(), 1);
     }
 }
