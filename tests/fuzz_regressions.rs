@@ -75,3 +75,37 @@ fn writer_rejects_a_chunk_count_larger_than_the_file() {
     assert!(err.to_string().contains("declares 4294967295 chunks"), "{err}");
     assert!(!output.exists());
 }
+
+/// Open finding (node target), in laz-rs: a corrupt GPS-time layer makes laz-rs's
+/// `read_gps_time` switch sequences over and over, recursing once per switch, until
+/// the stack overflows (an abort, which `catch_unwind` cannot stop). The same
+/// recursion exists in LASzip. A 12-point format-7 chunk of 424 bytes; ignored until
+/// laz-rs bounds the recursion (run it with `--ignored` to see the abort).
+#[test]
+#[ignore = "open upstream laz-rs bug: unbounded recursion in read_gps_time (FUZZING.md)"]
+fn corrupt_gps_time_layer_is_an_error() {
+    use copc::fuzzing::{NodeInput, Params};
+    use copc::reader::{ChunkAt, ChunkCodec};
+    let hex: String = [
+        "01000c000000ffff072001004012fdff23f5ffff1a00210001877df99e1c5d2c85def4f30d414a00540057000c000000",
+        "47000000180000000f0000000c00000012000000160000000f00000006000000420000002c000000382cd9a4f4602813",
+        "bc8e829f212cf5ccacf267fa3ee68287de376efc30699205330c6c71cb7a351e8baa4db9f9675a3d21d723e480528299",
+        "4fbf89102f3938b2e1c5c8d10000005d31254383d9cb4c468008cd48deb2b5845682fc51000000010100818081018000",
+        "01817f0000004103cfbef7e00000010000004fa8e8b369354e9f5fb10a6b14fa08000000a2d7167e7b08da603843b973",
+        "98238f1f72410e0000008082433f3cc0433e413f3ec1ffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffff00000007c15100000038ca06da00fb2c70e221ab43c673",
+        "60954cef8a6adaaab8a91a68ac65175a77148761f0af869802d8413782f5d5ceda493755e4b0bd5effa2b4f0acc882dd",
+        "0c000000abdd5175d52a6c6b94ce31d15a68a0263e178d852ede8a1f6254d4c68c68171559e0da57ddb0734855000000",
+    ]
+    .concat();
+    let input: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let mut p = Params(&input);
+    let node = NodeInput::decode(&mut p);
+    assert_eq!((node.format, node.extra, node.points), (7, 0, 12));
+    let items = laz::LazItemRecordBuilder::default_for_point_format_id(node.format, 0).unwrap();
+    let codec = ChunkCodec::new(laz::LazVlr::from_laz_items(items), 3);
+    let at = ChunkAt { source: "gps.laz", key: copc::VoxelKey::ROOT, offset: 0 };
+    let mut out = Vec::new();
+    let all = laz::DecompressionSelection::all();
+    assert!(codec.decode_into(p.rest(), 12, all, &mut out, &at).is_err());
+}
