@@ -109,3 +109,29 @@ fn corrupt_gps_time_layer_is_an_error() {
     let all = laz::DecompressionSelection::all();
     assert!(codec.decode_into(p.rest(), 12, all, &mut out, &at).is_err());
 }
+
+/// Finding (open target): laz-rs sums the laszip VLR's item sizes in a u16, so item
+/// sizes adding up past 65535 overflowed (a panic with overflow checks, a wrong
+/// record length without them) while the reader checked them against the header.
+#[test]
+fn laz_item_sizes_past_u16_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("in.laz");
+    let opts = SampleOptions { points: 200, format: 7, compressed: true, ..Default::default() };
+    write_sample(&las, &opts).unwrap();
+    let out = dir.path().join("out.copc.laz");
+    translate(&[&las], &out, &WriterOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let mut bytes = std::fs::read(&out).unwrap();
+    // The laszip VLR: user id at header + 2, payload at header + 54; the item count
+    // at payload + 32, then (type, size, version) per item. Format 7 has two items.
+    let user_id = bytes.windows(14).position(|w| w == b"laszip encoded").unwrap();
+    let payload = user_id - 2 + 54;
+    assert_eq!(u16::from_le_bytes([bytes[payload + 32], bytes[payload + 33]]), 2);
+    for item in 0..2 {
+        let size = payload + 34 + 6 * item + 2;
+        bytes[size..size + 2].copy_from_slice(&u16::MAX.to_le_bytes());
+    }
+    let src = std::sync::Arc::new(copc::MemorySource::new("items.copc.laz", bytes));
+    let err = copc::Reader::from_source(src, &Default::default()).err().expect("item sizes of 2 x 65535 bytes");
+    assert!(err.to_string().contains("describe 131070-byte records but the header says 36"), "{err}");
+}

@@ -40,7 +40,7 @@ impl ChunkCodec {
             };
             layers = layers.zip(n).map(|(a, b)| a + b);
         }
-        let record_length = vlr.items_size() as usize;
+        let record_length = super::las::laz_record_length(&vlr) as usize;
         ChunkCodec { vlr, record_length, layered: compressor == 3, layer_count: layers }
     }
 
