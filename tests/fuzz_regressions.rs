@@ -135,3 +135,23 @@ fn laz_item_sizes_past_u16_are_an_error() {
     let err = copc::Reader::from_source(src, &Default::default()).err().expect("item sizes of 2 x 65535 bytes");
     assert!(err.to_string().contains("describe 131070-byte records but the header says 36"), "{err}");
 }
+
+/// Finding (writer target): laz-rs's point-14 compressor subtracts GPS times as
+/// i64 bit patterns with `-`, which overflows between a large positive time and a
+/// tiny negative one (bit patterns near i64::MIN): a panic wherever overflow checks
+/// are on (every debug build), which escaped the writer. It is now an error.
+#[test]
+fn chunk_compression_of_extreme_gps_times_does_not_panic() {
+    let items = laz::LazItemRecordBuilder::default_for_point_format_id(6, 0).unwrap();
+    let mut recs = vec![0u8; 64 * 30];
+    for (i, rec) in recs.chunks_exact_mut(30).enumerate() {
+        let t = if i % 2 == 0 { 1.0e9 + i as f64 } else { -5e-324 * i as f64 };
+        rec[22..30].copy_from_slice(&t.to_le_bytes());
+    }
+    let run = std::panic::catch_unwind(|| copc::writer::octree::compress_chunk(&items, &recs));
+    match run.expect("the chunk compressor panicked") {
+        // Where laz-rs wraps (release builds) the chunk is fine.
+        Ok(chunk) => assert!(!chunk.is_empty()),
+        Err(e) => assert!(e.to_string().contains("cannot compress"), "{e}"),
+    }
+}
