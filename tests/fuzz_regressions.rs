@@ -155,3 +155,29 @@ fn chunk_compression_of_extreme_gps_times_does_not_panic() {
         Err(e) => assert!(e.to_string().contains("cannot compress"), "{e}"),
     }
 }
+
+/// Finding (writer target): a LAZ input chunk whose layer table declares a 2 GiB
+/// layer made laz-rs allocate 2 GiB before reading it (out of memory). The writer
+/// now checks the layer table against the chunk first, as the reader does.
+#[test]
+fn writer_rejects_a_layer_larger_than_its_chunk() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample_laz(dir.path());
+    let mut bytes = std::fs::read(&input).unwrap();
+    // The first chunk: the first point raw (30 bytes for format 6), the point count,
+    // then the sizes of the 9 layers; the first layer claims 2 GiB.
+    let chunk = u32_at(&bytes, 96) as usize + 8;
+    let first_layer = chunk + 30 + 4;
+    bytes[first_layer..first_layer + 4].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    std::fs::write(&input, &bytes).unwrap();
+
+    LARGEST.store(0, Ordering::Relaxed);
+    let output = dir.path().join("out.copc.laz");
+    let err = translate(&[&input], &output, &WriterOptions { threads: Some(1), ..Default::default() })
+        .expect_err("a 2 GiB layer in a small chunk");
+    let largest = LARGEST.load(Ordering::Relaxed);
+    assert!(largest < 16 * bytes.len() + (1 << 20), "allocated {largest} bytes at once for a {}-byte file", bytes.len());
+    assert!(err.to_string().contains("only"), "{err}");
+    assert!(!output.exists());
+}

@@ -45,7 +45,7 @@ impl ChunkCodec {
     }
 
     /// Checks a layered chunk's header: its point count and that its layers fit in it.
-    fn check_layers(&self, chunk: &[u8], point_count: usize) -> std::result::Result<(), String> {
+    pub(crate) fn check_layers(&self, chunk: &[u8], point_count: usize) -> std::result::Result<(), String> {
         let Some(n) = self.layer_count else { return Ok(()) };
         let rl = self.record_length;
         let table = rl + 4 + 4 * n;

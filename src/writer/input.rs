@@ -346,10 +346,15 @@ pub fn decompress_chunk(
     points: usize,
     rec_len: usize,
 ) -> std::result::Result<Vec<u8>, String> {
-    let mut out = vec![0u8; points * rec_len];
     if points == 0 {
-        return Ok(out);
+        return Ok(Vec::new());
     }
+    if layered {
+        // laz-rs allocates each layer's declared size before reading it: check the
+        // layer table against the chunk first, as the reader does.
+        crate::reader::ChunkCodec::new(vlr.clone(), 3).check_layers(data, points)?;
+    }
+    let mut out = vec![0u8; points * rec_len];
     let items = vlr.items().clone();
     // a damaged chunk must be an error, not a panic inside the decoder
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
