@@ -24,6 +24,8 @@ pub mod ept;
 pub mod error;
 pub mod ffi;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reader;
 pub mod sample;
 pub mod source;

@@ -40,12 +40,12 @@ impl ChunkCodec {
             };
             layers = layers.zip(n).map(|(a, b)| a + b);
         }
-        let record_length = vlr.items_size() as usize;
+        let record_length = super::las::laz_record_length(&vlr) as usize;
         ChunkCodec { vlr, record_length, layered: compressor == 3, layer_count: layers }
     }
 
     /// Checks a layered chunk's header: its point count and that its layers fit in it.
-    fn check_layers(&self, chunk: &[u8], point_count: usize) -> std::result::Result<(), String> {
+    pub(crate) fn check_layers(&self, chunk: &[u8], point_count: usize) -> std::result::Result<(), String> {
         let Some(n) = self.layer_count else { return Ok(()) };
         let rl = self.record_length;
         let table = rl + 4 + 4 * n;

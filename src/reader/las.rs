@@ -115,13 +115,14 @@ impl LasFile {
             let parsed = std::panic::catch_unwind(|| laz::LazVlr::from_buffer(data))
                 .map_err(|_| Error::format(&name, Location::Offset(v.data_offset), "laszip VLR cannot be parsed"))?
                 .map_err(|e| Error::format(&name, Location::Offset(v.data_offset), format!("laszip VLR: {e}")))?;
-            if parsed.items_size() != header.point_record_length as u64 {
+            let items_size = laz_record_length(&parsed);
+            if items_size != header.point_record_length as u64 {
                 return Err(Error::format(
                     &name,
                     Location::Offset(v.data_offset),
                     format!(
                         "laszip VLR items describe {}-byte records but the header says {}",
-                        parsed.items_size(),
+                        items_size,
                         header.point_record_length
                     ),
                 ));
@@ -189,6 +190,12 @@ impl LasFile {
 }
 
 /// Reads the EVLR headers (and small payloads), from `prefetch` where it covers them.
+/// The record length the laszip VLR's items describe. (laz-rs's `items_size` adds
+/// the u16 sizes in a u16, which overflows on hostile VLRs.)
+pub(crate) fn laz_record_length(vlr: &laz::LazVlr) -> u64 {
+    vlr.items().iter().map(|item| u64::from(item.size())).sum()
+}
+
 fn read_evlrs(src: &dyn ByteSource, header: &Header, prefetch: &Prefetch) -> Result<Vec<Vlr>> {
     let name = src.name();
     let len = src.len();

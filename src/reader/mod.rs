@@ -2,7 +2,7 @@
 //! parallel, dimension-selective point decode.
 
 mod decode;
-mod hierarchy;
+pub(crate) mod hierarchy;
 pub mod las;
 mod points;
 pub mod polygon;

@@ -13,6 +13,9 @@ mod memory;
 pub use callback::CallbackSource;
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
+// For the fuzzer (`crate::fuzzing`): HTTP answers interpreted without a socket.
+#[doc(hidden)]
+pub use http::{Answer, Attempt, ContentRange, parse_content_range};
 pub use memory::MemorySource;
 
 use crate::error::Result;

@@ -220,6 +220,16 @@ impl InputFile {
         }
         let table_at = table_at as u64;
         let table_bytes = source.read_range(table_at..data_end)?;
+        // laz-rs reserves room for the declared chunk count before decoding any entry:
+        // check it first. Every chunk takes at least one byte before the table.
+        let declared = table_bytes.get(4..8).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+        let room = table_at.saturating_sub(point_offset + 8);
+        if declared > room {
+            return Err(fail(
+                table_at,
+                format!("LAZ chunk table declares {declared} chunks but only {room} bytes of chunks precede it"),
+            ));
+        }
         let table = laz::laszip::ChunkTable::read(&mut Cursor::new(&table_bytes[..]), vlr.uses_variable_size_chunks())
             .map_err(|e| fail(table_at, format!("cannot read the LAZ chunk table: {e}")))?;
         let mut chunks = Vec::with_capacity(table.len());
@@ -234,7 +244,7 @@ impl InputFile {
             } else {
                 (vlr.chunk_size() as u64).min(left)
             };
-            if at + e.byte_count > table_at {
+            if at.checked_add(e.byte_count).is_none_or(|end| end > table_at) {
                 return Err(fail(
                     at,
                     format!(
@@ -336,10 +346,15 @@ pub fn decompress_chunk(
     points: usize,
     rec_len: usize,
 ) -> std::result::Result<Vec<u8>, String> {
-    let mut out = vec![0u8; points * rec_len];
     if points == 0 {
-        return Ok(out);
+        return Ok(Vec::new());
     }
+    if layered {
+        // laz-rs allocates each layer's declared size before reading it: check the
+        // layer table against the chunk first, as the reader does.
+        crate::reader::ChunkCodec::new(vlr.clone(), 3).check_layers(data, points)?;
+    }
+    let mut out = vec![0u8; points * rec_len];
     let items = vlr.items().clone();
     // a damaged chunk must be an error, not a panic inside the decoder
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

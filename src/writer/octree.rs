@@ -390,13 +390,20 @@ impl<'a> Builder<'a> {
 }
 
 /// Compresses records into one layered LAZ chunk (what a reader decodes alone).
+/// laz-rs subtracts GPS times with `-` (wrapping in release builds, a panic where
+/// overflow checks are on), so a panic becomes an error instead of unwinding out.
 pub fn compress_chunk(items: &[laz::LazItem], recs: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut c = LayeredPointRecordCompressor::new(Vec::with_capacity(recs.len() / 4));
-    c.set_fields_from(&items.to_vec())
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    c.compress_many(recs)?;
-    c.done()?;
-    Ok(c.into_inner())
+    let run = std::panic::catch_unwind(|| {
+        let mut c = LayeredPointRecordCompressor::new(Vec::with_capacity(recs.len() / 4));
+        c.set_fields_from(&items.to_vec())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        c.compress_many(recs)?;
+        c.done()?;
+        Ok(c.into_inner())
+    });
+    run.unwrap_or_else(|_| {
+        Err(std::io::Error::other(format!("the LAZ encoder cannot compress these {} bytes of records (it panicked)", recs.len())))
+    })
 }
 
 #[cfg(test)]

@@ -19,6 +19,10 @@
 //! works (the wanted bytes are cut out of the stream), with a warning on stderr
 //! once per source, because every read then downloads from the start of the file.
 
+mod answer;
+
+pub use answer::{Answer, Attempt, ContentRange, parse_content_range};
+
 use super::{ByteSource, SourceStats, check_range};
 use crate::error::{Error, Result};
 use std::io::Read;
@@ -26,13 +30,10 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use ureq::ResponseExt;
-use ureq::http::{Response, StatusCode};
+use ureq::http::Response;
 
 /// Longest wait between two attempts (unless `backoff_base` alone is longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
-
-/// How much of an error response body is quoted in a message.
-const ERROR_BODY_QUOTE: u64 = 300;
 
 /// Settings of an [`HttpSource`]. Start from `HttpOptions::default()` and set the
 /// fields you need (`HttpOptions { max_retries: 3, ..Default::default() }`).
@@ -117,24 +118,6 @@ impl std::fmt::Debug for HttpSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpSource").field("url", &self.name).field("len", &self.len).finish_non_exhaustive()
     }
-}
-
-/// What one attempt came to.
-enum Attempt<T> {
-    Done(T),
-    /// Worth another try; `what` is "status 503 Service Unavailable" or "error: ...".
-    Transient(String),
-    /// Trying again will not help.
-    Fatal(String),
-}
-
-/// The parts of a `Content-Range: bytes a-b/total` header (`a-b` inclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ContentRange {
-    /// `None` for `bytes */total` (the answer to an unsatisfiable range).
-    range: Option<(u64, u64)>,
-    /// `None` for `bytes a-b/*` (size unknown to the server).
-    total: Option<u64>,
 }
 
 impl HttpSource {
@@ -245,192 +228,38 @@ impl HttpSource {
         result
     }
 
-    /// Reads up to `limit` bytes of a body, counting them.
-    fn read_body(&self, response: &mut Response<ureq::Body>, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
-        let result = response.body_mut().as_reader().take(limit).read_to_end(out);
-        self.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
-        result.map(|_| ())
-    }
-
-    /// Skips `n` bytes of a body (a server that ignores `Range`), counting them.
-    fn skip_body(&self, response: &mut Response<ureq::Body>, n: u64) -> std::io::Result<()> {
-        let mut reader = response.body_mut().as_reader();
-        let skipped = std::io::copy(&mut (&mut reader).take(n), &mut std::io::sink());
-        let skipped = skipped?;
-        self.bytes.fetch_add(skipped, Ordering::Relaxed);
-        if skipped < n {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "body ended early"));
-        }
-        Ok(())
-    }
-
-    /// Classifies an answer that is not what we can use, quoting its body.
-    fn refusal<T>(&self, response: &mut Response<ureq::Body>) -> Attempt<T> {
-        let status = response.status();
-        let mut text = Vec::new();
-        let _ = self.read_body(response, ERROR_BODY_QUOTE, &mut text);
-        let mut what = format!("status {}", status_text(status));
-        let quote = String::from_utf8_lossy(&text).split_whitespace().collect::<Vec<_>>().join(" ");
-        if !quote.is_empty() {
-            what.push_str(&format!(" ({quote})"));
-        }
-        if is_transient_status(status) { Attempt::Transient(what) } else { Attempt::Fatal(what) }
+    /// Sends one request and wraps its answer for [`Answer`]'s interpretation,
+    /// counting the body bytes read.
+    fn answer(&self, head: bool, range: Option<Range<u64>>) -> std::result::Result<Answer<Counting<'_>>, ureq::Error> {
+        let response = self.send(head, range)?;
+        let header = |name: &str| response.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let (status, content_range, content_length) =
+            (response.status().as_u16(), header("content-range"), header("content-length"));
+        let body = Counting { inner: response.into_body().into_reader(), bytes: &self.bytes };
+        Ok(Answer { status, content_range, content_length, body })
     }
 
     /// The first request: returns the first bytes and the total size, if told.
     fn open_once(&self, want: u64) -> Attempt<(Vec<u8>, Option<u64>)> {
-        let mut response = match self.send(false, Some(0..want)) {
-            Ok(r) => r,
-            Err(e) => return classify_error(e),
-        };
-        let status = response.status().as_u16();
-        match status {
-            206 => {
-                let cr = match content_range(&response) {
-                    Ok(cr) => cr,
-                    Err(what) => return Attempt::Transient(what),
-                };
-                let Some((start, end)) = cr.range else {
-                    return Attempt::Transient("answer 206 without a byte range in Content-Range".into());
-                };
-                if start != 0 || end >= want || cr.total.is_some_and(|t| end >= t) {
-                    return Attempt::Transient(format!(
-                        "answer Content-Range: bytes {start}-{end}/{} to a request for bytes 0-{}",
-                        cr.total.map_or("*".to_string(), |t| t.to_string()),
-                        want - 1
-                    ));
-                }
-                let n = end + 1;
-                let mut head = Vec::with_capacity(n as usize);
-                if let Err(e) = self.read_body(&mut response, n.saturating_add(1), &mut head) {
-                    return Attempt::Transient(format!("error reading the body: {e}"));
-                }
-                if head.len() as u64 != n {
-                    return Attempt::Transient(format!(
-                        "body of {} bytes for the {n} bytes of Content-Range",
-                        head.len()
-                    ));
-                }
-                Attempt::Done((head, cr.total))
-            }
-            200 => {
-                let declared = content_length(&response);
-                self.warn_ranges_ignored(declared);
-                let limit = declared.map_or(u64::MAX, |len| len.min(want));
-                let mut body = Vec::new();
-                if let Err(e) = self.read_body(&mut response, limit, &mut body) {
-                    return Attempt::Transient(format!("error reading the body: {e}"));
-                }
-                match declared {
-                    Some(len) if (body.len() as u64) < limit => {
-                        Attempt::Transient(format!("body ended after {} bytes of an object of {len} bytes", body.len()))
-                    }
-                    Some(len) => Attempt::Done((body, Some(len))),
-                    None => {
-                        // No Content-Length: the whole body was read, its length is the size.
-                        let len = body.len() as u64;
-                        body.truncate(want as usize);
-                        Attempt::Done((body, Some(len)))
-                    }
-                }
-            }
-            416 => match content_range(&response) {
-                // The answer for an empty object is `bytes */0`.
-                Ok(ContentRange { range: None, total: Some(total) }) => Attempt::Done((Vec::new(), Some(total))),
-                _ => Attempt::Done((Vec::new(), None)),
-            },
-            _ => self.refusal(&mut response),
+        match self.answer(false, Some(0..want)) {
+            Ok(mut a) => a.open(want, &|declared| self.warn_ranges_ignored(declared)),
+            Err(e) => classify_error(e),
         }
     }
 
     /// A `HEAD` request for the size, when the range answer did not tell it.
     fn head_once(&self) -> Attempt<u64> {
-        let mut response = match self.send(true, None) {
-            Ok(r) => r,
-            Err(e) => return classify_error(e),
-        };
-        if response.status().as_u16() != 200 {
-            return self.refusal(&mut response);
-        }
-        match content_length(&response) {
-            Some(len) => Attempt::Done(len),
-            None => Attempt::Fatal(
-                "the server tells the size of the object neither in Content-Range nor in a HEAD Content-Length".into(),
-            ),
+        match self.answer(true, None) {
+            Ok(mut a) => a.head(),
+            Err(e) => classify_error(e),
         }
     }
 
     /// One ranged GET for exactly `range` (non-empty, inside the object).
     fn fetch_once(&self, range: &Range<u64>) -> Attempt<Vec<u8>> {
-        let n = range.end - range.start;
-        let mut response = match self.send(false, Some(range.clone())) {
-            Ok(r) => r,
-            Err(e) => return classify_error(e),
-        };
-        let mut data = Vec::new();
-        match response.status().as_u16() {
-            206 => {
-                let cr = match content_range(&response) {
-                    Ok(cr) => cr,
-                    Err(what) => return Attempt::Transient(what),
-                };
-                if let Some(total) = cr.total.filter(|&t| t != self.len) {
-                    return Attempt::Fatal(format!(
-                        "the object changed: it had {} bytes when opened and now has {total}",
-                        self.len
-                    ));
-                }
-                if cr.range != Some((range.start, range.end - 1)) {
-                    let got = cr.range.map_or("*".to_string(), |(a, b)| format!("{a}-{b}"));
-                    return Attempt::Transient(format!("answer Content-Range: bytes {got} (not the range asked for)"));
-                }
-                if let Some(declared) = content_length(&response).filter(|&d| d != n) {
-                    return Attempt::Transient(format!("body of {declared} bytes for the {n} bytes of Content-Range"));
-                }
-                data.reserve_exact(n as usize);
-                if let Err(e) = self.read_body(&mut response, n.saturating_add(1), &mut data) {
-                    return Attempt::Transient(format!(
-                        "error reading the body after {} of {n} bytes: {e}",
-                        data.len()
-                    ));
-                }
-                if data.len() as u64 != n {
-                    return Attempt::Transient(format!(
-                        "body of {} bytes for the {n} bytes of Content-Range",
-                        data.len()
-                    ));
-                }
-                Attempt::Done(data)
-            }
-            200 => {
-                let declared = content_length(&response);
-                if let Some(len) = declared.filter(|&len| len != self.len) {
-                    return Attempt::Fatal(format!(
-                        "the object changed: it had {} bytes when opened and now has {len}",
-                        self.len
-                    ));
-                }
-                self.warn_ranges_ignored(declared);
-                if let Err(e) = self.skip_body(&mut response, range.start) {
-                    return Attempt::Transient(format!(
-                        "error reading the whole-object body up to byte {}: {e}",
-                        range.start
-                    ));
-                }
-                data.reserve_exact(n as usize);
-                if let Err(e) = self.read_body(&mut response, n, &mut data) {
-                    return Attempt::Transient(format!("error reading the whole-object body: {e}"));
-                }
-                if data.len() as u64 != n {
-                    return Attempt::Transient(format!(
-                        "whole-object body ended at byte {}",
-                        range.start + data.len() as u64
-                    ));
-                }
-                // The rest of the body is not read: dropping the response closes the connection.
-                Attempt::Done(data)
-            }
-            _ => self.refusal(&mut response),
+        match self.answer(false, Some(range.clone())) {
+            Ok(mut a) => a.fetch(range, self.len, &|declared| self.warn_ranges_ignored(declared)),
+            Err(e) => classify_error(e),
         }
     }
 
@@ -548,6 +377,20 @@ impl ByteSource for HttpSource {
     }
 }
 
+/// A body reader that adds what it reads to the source's byte counter.
+struct Counting<'a> {
+    inner: ureq::BodyReader<'static>,
+    bytes: &'a AtomicU64,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Requests covering all non-empty `wanted` ranges: sorted, merged when they
 /// overlap, touch or lie at most `merge_gap` apart, then cut into parts of at most
 /// `max_request` bytes (0: no limit). The parts are sorted and disjoint.
@@ -604,18 +447,6 @@ fn range_label(range: &Range<u64>) -> String {
     format!("{}-{}", range.start, range.end.saturating_sub(1))
 }
 
-fn status_text(status: StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
-    }
-}
-
-/// 5xx and 429 (too many requests) are worth another try; 408 (request timeout) too.
-fn is_transient_status(status: StatusCode) -> bool {
-    status.is_server_error() || matches!(status.as_u16(), 408 | 429)
-}
-
 /// Connection trouble and timeouts are worth another try; bad URLs, TLS
 /// certificate problems, unknown hosts and redirect loops are not.
 fn classify_error<T>(error: ureq::Error) -> Attempt<T> {
@@ -628,47 +459,6 @@ fn classify_error<T>(error: ureq::Error) -> Attempt<T> {
         | ureq::Error::BodyStalled => Attempt::Transient(what),
         _ => Attempt::Fatal(what),
     }
-}
-
-fn content_length<B>(response: &Response<B>) -> Option<u64> {
-    response.headers().get("content-length")?.to_str().ok()?.trim().parse().ok()
-}
-
-fn content_range<B>(response: &Response<B>) -> std::result::Result<ContentRange, String> {
-    let Some(value) = response.headers().get("content-range") else {
-        return Err(format!("answer {} without Content-Range", response.status().as_u16()));
-    };
-    let text = String::from_utf8_lossy(value.as_bytes());
-    parse_content_range(&text).ok_or_else(|| format!("answer with a malformed Content-Range: {text}"))
-}
-
-/// Parses `bytes a-b/total`, `bytes a-b/*` and `bytes */total`.
-fn parse_content_range(value: &str) -> Option<ContentRange> {
-    let value = value.trim();
-    let (unit, rest) = value.split_once(' ')?;
-    if !unit.eq_ignore_ascii_case("bytes") {
-        return None;
-    }
-    let (range, total) = rest.trim().split_once('/')?;
-    let total = match total.trim() {
-        "*" => None,
-        t => Some(t.parse::<u64>().ok()?),
-    };
-    let range = match range.trim() {
-        "*" => None,
-        r => {
-            let (a, b) = r.split_once('-')?;
-            let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
-            if a > b {
-                return None;
-            }
-            Some((a, b))
-        }
-    };
-    if range.is_none() && total.is_none() {
-        return None;
-    }
-    Some(ContentRange { range, total })
 }
 
 /// The URL for messages and logs: user info dropped, query string hidden (it
@@ -718,18 +508,6 @@ fn random_unit() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_range_forms() {
-        let full = ContentRange { range: Some((0, 65535)), total: Some(123456) };
-        assert_eq!(parse_content_range("bytes 0-65535/123456"), Some(full));
-        assert_eq!(parse_content_range("Bytes  0-65535/123456 "), Some(full));
-        assert_eq!(parse_content_range("bytes 10-19/*"), Some(ContentRange { range: Some((10, 19)), total: None }));
-        assert_eq!(parse_content_range("bytes */0"), Some(ContentRange { range: None, total: Some(0) }));
-        for bad in ["bytes */*", "bytes 5-4/10", "items 0-1/2", "bytes 0-1", "bytes a-b/10", "bytes 0-1/x", ""] {
-            assert_eq!(parse_content_range(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn plan_merges_near_and_splits_long() {
