@@ -181,3 +181,62 @@ fn writer_rejects_a_layer_larger_than_its_chunk() {
     assert!(err.to_string().contains("only"), "{err}");
     assert!(!output.exists());
 }
+
+/// A LAS 1.2, point format 0 file of the given raw X values (Y = Z = 0).
+fn las_with_x(path: &std::path::Path, xs: &[i32], x_scale: f64, x_offset: f64) {
+    let world: Vec<f64> = xs.iter().map(|&x| x as f64 * x_scale + x_offset).collect();
+    let mut h = las::raw::Header {
+        version: las::Version::new(1, 2),
+        header_size: 227,
+        offset_to_point_data: 227,
+        point_data_record_format: 0,
+        point_data_record_length: 20,
+        number_of_point_records: xs.len() as u32,
+        x_scale_factor: x_scale,
+        y_scale_factor: 0.01,
+        z_scale_factor: 0.01,
+        x_offset,
+        min_x: world.iter().cloned().fold(f64::INFINITY, f64::min),
+        max_x: world.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        ..Default::default()
+    };
+    h.number_of_points_by_return[0] = xs.len() as u32;
+    let mut b = Vec::new();
+    h.write_to(&mut b).unwrap();
+    for &x in xs {
+        let mut r = [0u8; 20];
+        r[0..4].copy_from_slice(&x.to_le_bytes());
+        r[14] = 0b0000_1001; // return 1 of 1
+        b.extend_from_slice(&r);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// Finding (writer target): coordinates near −1.18e308 made the octree centre
+/// (min + max) / 2 overflow to −inf, and the writer wrote a COPC file its own reader
+/// refused. Now the centre is computed without overflow, and a cloud no finite cube
+/// can hold is an error with no output.
+#[test]
+fn coordinates_near_the_f64_limit_give_a_finite_cube_or_an_error() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let opts = WriterOptions { threads: Some(1), ..Default::default() };
+
+    let near = dir.path().join("near.las");
+    las_with_x(&near, &[0, 1000, 2000], 0.001, -1.1797e308);
+    let out = dir.path().join("near.copc.laz");
+    let s = translate(&[&near], &out, &opts).unwrap();
+    let r = copc::Reader::open(&out).unwrap();
+    assert_eq!((s.points, r.header().point_count), (3, 3));
+    let info = r.info();
+    assert!(info.center.iter().all(|c| c.is_finite()) && info.halfsize.is_finite(), "{info:?}");
+    assert_eq!(r.count(&copc::Query::new()).unwrap(), 3);
+
+    // ±1.5e308: the cube's side would be 3e308, past f64::MAX
+    let wide = dir.path().join("wide.las");
+    las_with_x(&wide, &[i32::MIN + 1, i32::MAX], 7e298, 0.0);
+    let out = dir.path().join("wide.copc.laz");
+    let e = translate(&[&wide], &out, &opts).unwrap_err().detail();
+    assert!(e.contains("no finite octree cube"), "{e}");
+    assert!(!out.exists());
+}

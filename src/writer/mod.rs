@@ -794,6 +794,19 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             Geometry::new(Geometry::cube_for(emin, emax, plan.scale), plan.scale, plan.offset)
         }
     };
+    // coordinates near the f64 limits give no finite cube (and no usable info VLR)
+    let c = geo.cube;
+    let finite = |v: f64| v.is_finite();
+    if !(c.center.iter().all(|&v| finite(v) && finite(v - c.halfsize) && finite(v + c.halfsize)) && finite(2.0 * c.halfsize) && c.halfsize > 0.0) {
+        return Err(Error::unsupported(
+            &out_name,
+            Location::Source,
+            format!(
+                "the points span {emin:?} to {emax:?}: no finite octree cube holds them (centre {:?}, halfsize {})",
+                c.center, c.halfsize
+            ),
+        ));
+    }
     if let Some(b) = bins.take() {
         bins = Some(if b.geometry() != geo { b.rebin(geo)? } else { b });
     }

@@ -68,8 +68,9 @@ impl Geometry {
         let mut center = [0.0; 3];
         let mut half: f64 = 0.0;
         for a in 0..3 {
-            center[a] = (min[a] + max[a]) * 0.5;
-            half = half.max((max[a] - min[a]) * 0.5);
+            // halves first: min + max overflows for coordinates near the f64 limits
+            center[a] = min[a] * 0.5 + max[a] * 0.5;
+            half = half.max(max[a] * 0.5 - min[a] * 0.5);
         }
         let step = scale.iter().fold(0.0f64, |m, s| m.max(s.abs()));
         Cube {
