@@ -47,41 +47,16 @@ impl Params<'_> {
     }
 }
 
-/// Every dimension a query can ask for, as numbered by a query input's dims mask.
-pub const DIMS: [Dimension; 27] = [
-    Dimension::X,
-    Dimension::Y,
-    Dimension::Z,
-    Dimension::Intensity,
-    Dimension::ReturnNumber,
-    Dimension::NumberOfReturns,
-    Dimension::ScanDirectionFlag,
-    Dimension::EdgeOfFlightLine,
-    Dimension::Classification,
-    Dimension::Synthetic,
-    Dimension::KeyPoint,
-    Dimension::Withheld,
-    Dimension::Overlap,
-    Dimension::ScannerChannel,
-    Dimension::ScanAngle,
-    Dimension::UserData,
-    Dimension::PointSourceId,
-    Dimension::GpsTime,
-    Dimension::Red,
-    Dimension::Green,
-    Dimension::Blue,
-    Dimension::Nir,
-    Dimension::XRaw,
-    Dimension::YRaw,
-    Dimension::ZRaw,
-    Dimension::Extra(0),
-    Dimension::ExtraRaw(0),
-];
+/// Every dimension a query can ask for, as numbered by a query input's dims mask:
+/// the standard ones in id order, then the first extra-bytes dimension (scaled, raw).
+pub fn dims() -> impl Iterator<Item = Dimension> {
+    Dimension::STANDARD.into_iter().chain([Dimension::Extra(0), Dimension::ExtraRaw(0)])
+}
 
 /// The query part of a `query` target input: 18 bytes before the file.
 /// `flags` bit 0: a box, bit 1: a 3-D box (else 2-D), bit 2: a resolution,
 /// bit 3: a dims list; `corners`: the box as fractions (/65535) of the cube;
-/// `resolution`: spacing × 2^(2 − r/16); `dims`: a mask over [`DIMS`].
+/// `resolution`: spacing × 2^(2 − r/16); `dims`: a mask over [`dims`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueryInput {
     pub flags: u8,
@@ -128,7 +103,7 @@ impl QueryInput {
             q = q.resolution(spacing * (2.0 - self.resolution as f64 / 16.0).exp2());
         }
         if self.flags & 8 != 0 {
-            q = q.dims(DIMS.iter().enumerate().filter(|(i, _)| self.dims >> i & 1 != 0).map(|(_, d)| *d).collect::<Vec<_>>());
+            q = q.dims(dims().enumerate().filter(|(i, _)| self.dims >> i & 1 != 0).map(|(_, d)| d).collect::<Vec<_>>());
         }
         q
     }

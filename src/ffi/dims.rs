@@ -314,33 +314,7 @@ pub(crate) fn all_dims() -> Vec<(copc_dim, Dimension)> {
         COPC_DIM_Y_RAW,
         COPC_DIM_Z_RAW,
     ];
-    let rust = [
-        Dimension::X,
-        Dimension::Y,
-        Dimension::Z,
-        Dimension::Intensity,
-        Dimension::ReturnNumber,
-        Dimension::NumberOfReturns,
-        Dimension::ScanDirectionFlag,
-        Dimension::EdgeOfFlightLine,
-        Dimension::Classification,
-        Dimension::Synthetic,
-        Dimension::KeyPoint,
-        Dimension::Withheld,
-        Dimension::Overlap,
-        Dimension::ScannerChannel,
-        Dimension::ScanAngle,
-        Dimension::UserData,
-        Dimension::PointSourceId,
-        Dimension::GpsTime,
-        Dimension::Red,
-        Dimension::Green,
-        Dimension::Blue,
-        Dimension::Nir,
-        Dimension::XRaw,
-        Dimension::YRaw,
-        Dimension::ZRaw,
-    ];
+    let rust = Dimension::STANDARD;
     c.into_iter().zip(rust).collect()
 }
 
