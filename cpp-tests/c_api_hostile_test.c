@@ -49,18 +49,7 @@ static int calls = 0;
     } while (0)
 #define OK(call) EXPECT(call, COPC_STATUS_OK)
 
-#define REQUIRE(cond)                                                                       \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "%s:%d: REQUIRE failed: %s (%s)\n", __FILE__, __LINE__, #cond,  \
-                    copc_last_error_message());                                             \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
-
-static int contains(const char *haystack, const char *needle) {
-    return haystack != NULL && strstr(haystack, needle) != NULL;
-}
+#include "c_test_util.h"
 
 enum { NPTS = 2000 };
 static char path[256];

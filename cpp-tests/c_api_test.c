@@ -52,19 +52,7 @@ static int failures = 0;
 
 #define OK(call) CHECK_STATUS(call, COPC_STATUS_OK)
 
-/* Stops the test when a step every later check needs has failed. */
-#define REQUIRE(cond)                                                                       \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "%s:%d: REQUIRE failed: %s (%s)\n", __FILE__, __LINE__, #cond,  \
-                    copc_last_error_message());                                             \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
-
-static int contains(const char *haystack, const char *needle) {
-    return haystack != NULL && strstr(haystack, needle) != NULL;
-}
+#include "c_test_util.h"
 
 /* ---------------------------------------------------------------- basics */
 
