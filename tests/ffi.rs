@@ -488,8 +488,8 @@ fn nodes_and_read_node_match_the_built_octree() {
             );
             let side = 2.0 * m.halfsize / (1 << k.level) as f64;
             let c = [k.x, k.y, k.z];
-            for a in 0..3 {
-                let lo = m.center[a] - m.halfsize + c[a] as f64 * side;
+            for (a, &ca) in c.iter().enumerate() {
+                let lo = m.center[a] - m.halfsize + ca as f64 * side;
                 assert!(
                     (node.min[a] - lo).abs() < 1e-9 && (node.max[a] - (lo + side)).abs() < 1e-9,
                     "{key:?} cube"

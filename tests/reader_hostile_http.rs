@@ -18,7 +18,7 @@ use support::mini_copc::{self, Options};
 
 fn read_url(url: &str) -> Outcome {
     let http = HttpOptions { backoff_base: Duration::from_millis(1), max_retries: 3, ..Default::default() };
-    let opts = ReaderOptions { threads: Some(2), http: http.clone(), ..Default::default() };
+    let opts = ReaderOptions { threads: Some(2), http: http.clone() };
     let open = std::panic::catch_unwind(|| HttpSource::open(url, http));
     match open {
         Ok(Ok(src)) => read_source(Arc::new(src), &opts),

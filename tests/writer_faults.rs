@@ -51,61 +51,370 @@ fn seed() -> u64 {
     s
 }
 
-#[test]
-fn kill_9_at_random_moments_leaves_nothing_at_the_target_and_the_next_run_cleans_up() {
-    let input = big_laz();
-    let work = tempfile::tempdir().unwrap();
-    let (tmp, out_dir) = (work.path().join("tmp"), work.path().join("out"));
-    std::fs::create_dir_all(&tmp).unwrap();
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let out = out_dir.join("big.copc.laz");
-    // a small memory limit makes the writer spill, so there are temp files to leave behind
-    let args = |c: &mut Command| {
-        c.arg("translate").arg(input).arg(&out).args(["--threads", "2", "--memory-limit", "150M", "--temp-dir"]).arg(&tmp);
-    };
+/// One kind of run killed at random moments: `run` makes the command (its temp
+/// folder is `tmp`, its output `target` in `out_dir`); `swept_beside` names what a
+/// killed run may leave beside the target for the next run to remove (nothing, for
+/// files written through `writer::temp::OutputFile`).
+struct KillCase<'a> {
+    what: &'a str,
+    work: &'a Path,
+    target: PathBuf,
+    kills: usize,
+    swept_beside: &'a dyn Fn(&str) -> bool,
+    run: &'a dyn Fn() -> Command,
+}
 
+/// What a file or a folder holds: (relative path, bytes) of every file, sorted.
+fn snapshot(p: &Path) -> Vec<(String, Vec<u8>)> {
+    if p.is_file() {
+        return vec![(String::new(), std::fs::read(p).unwrap())];
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap().path();
+            if e.is_dir() {
+                stack.push(e);
+            } else {
+                out.push((
+                    e.strip_prefix(p).unwrap().display().to_string(),
+                    std::fs::read(&e).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn remove(p: &Path) {
+    if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    }
+    .unwrap();
+}
+
+/// A complete run (the reference), `kills` runs killed with SIGKILL at moments spread
+/// over a run's length, then a complete run again. After each kill: nothing at the
+/// target, nothing beside it but what `swept_beside` allows, nothing outside `out`
+/// and `tmp`. The last run must write what the first did and leave `tmp` and the
+/// target's folder clean (the dead runs' leftovers swept).
+fn kill_at_random_moments(case: KillCase<'_>) {
+    let KillCase {
+        what,
+        work,
+        target,
+        kills,
+        swept_beside,
+        run,
+    } = case;
+    let (tmp, out_dir) = (work.join("tmp"), target.parent().unwrap().to_path_buf());
     let t0 = Instant::now();
-    let mut c = copc();
-    args(&mut c);
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run().output().unwrap();
+    assert!(o.status.success(), "{what}: {}", stderr(&o));
     let full = t0.elapsed();
-    let reference = std::fs::read(&out).unwrap();
-    std::fs::remove_file(&out).unwrap();
-    assert_eq!(names(&tmp), Vec::<String>::new(), "a finished run leaves nothing in the temp folder");
+    let reference = snapshot(&target);
+    remove(&target);
+    assert_eq!(
+        names(&tmp),
+        Vec::<String>::new(),
+        "{what}: a finished run leaves nothing in the temp folder"
+    );
+    assert_eq!(
+        names(&out_dir),
+        Vec::<String>::new(),
+        "{what}: a finished run leaves nothing beside the target"
+    );
 
     let mut rng = copc::sample::SplitMix64::new(seed());
     let mut leftovers = 0;
-    for i in 0..6 {
-        // spread over the run: reading, building, writing the file
-        let frac = (i as f64 + rng.f64()) / 6.0;
+    for i in 0..kills {
+        // spread over the run: reading, building, writing the output
+        let frac = (i as f64 + rng.f64()) / kills as f64;
         let at = full.mul_f64(0.02 + 0.96 * frac);
-        let mut c = copc();
-        args(&mut c);
-        let mut child = c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = run()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(at);
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         let status = child.wait().unwrap();
+        let at = format!("{what}: kill at {at:?} ({:.0}%)", frac * 100.0);
         if status.success() {
-            // finished before the signal: the file must be the complete one
-            assert_eq!(std::fs::read(&out).unwrap(), reference, "kill at {at:?}: a finished file");
-            std::fs::remove_file(&out).unwrap();
+            // finished before the signal: the output must be the complete one
+            assert!(snapshot(&target) == reference, "{at}: a finished output");
+            remove(&target);
         }
-        assert_eq!(names(&out_dir), Vec::<String>::new(), "kill at {at:?} ({:.0}%): nothing at or beside the target", frac * 100.0);
-        assert_eq!(names(work.path()), ["out", "tmp"], "kill at {at:?}: nothing outside the temp folder");
-        leftovers += names(&tmp).len();
+        assert!(!target.exists(), "{at}: something at the target");
+        let beside: Vec<String> = names(&out_dir)
+            .into_iter()
+            .filter(|n| !swept_beside(n))
+            .collect();
+        assert_eq!(
+            beside,
+            Vec::<String>::new(),
+            "{at}: nothing beside the target"
+        );
+        assert_eq!(
+            names(work),
+            ["out", "tmp"],
+            "{at}: nothing outside the temp folder"
+        );
+        leftovers += names(&tmp).len() + names(&out_dir).len();
     }
-    println!("{leftovers} leftovers in the temp folder after the kills");
+    println!("{what}: {leftovers} leftovers after {kills} kills");
 
-    // the next run completes, cleans the dead runs' spill folders and writes the same file
-    let mut c = copc();
-    args(&mut c);
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(std::fs::read(&out).unwrap() == reference, "the run after the kills writes the same bytes");
-    assert_eq!(names(&tmp), Vec::<String>::new(), "the next run cleaned the killed runs' temp files");
-    assert_eq!(names(&out_dir), ["big.copc.laz"]);
+    // the next run completes, sweeps the dead runs' temp files and writes the same output
+    let o = run().output().unwrap();
+    assert!(o.status.success(), "{what}: {}", stderr(&o));
+    assert!(
+        snapshot(&target) == reference,
+        "{what}: the run after the kills writes the same output"
+    );
+    assert_eq!(
+        names(&tmp),
+        Vec::<String>::new(),
+        "{what}: the next run cleaned the killed runs' temp files"
+    );
+    assert_eq!(
+        names(&out_dir),
+        [target.file_name().unwrap().to_str().unwrap()],
+        "{what}: only the output beside the target"
+    );
+}
+
+/// A work folder with empty `out` and `tmp` folders.
+fn work_dir() -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("tmp")).unwrap();
+    std::fs::create_dir_all(work.path().join("out")).unwrap();
+    work
+}
+
+fn nothing(_: &str) -> bool {
+    false
+}
+
+#[test]
+fn kill_9_at_random_moments_leaves_nothing_at_the_target_and_the_next_run_cleans_up() {
+    let input = big_laz();
+    let work = work_dir();
+    let (tmp, out) = (
+        work.path().join("tmp"),
+        work.path().join("out/big.copc.laz"),
+    );
+    // a small memory limit makes the writer spill, so there are temp files to leave behind
+    let run = || {
+        let mut c = copc();
+        c.arg("translate")
+            .arg(input)
+            .arg(&out)
+            .args(["--threads", "2", "--memory-limit", "150M", "--temp-dir"])
+            .arg(&tmp);
+        c
+    };
+    kill_at_random_moments(KillCase {
+        what: "translate",
+        work: work.path(),
+        target: out.clone(),
+        kills: 6,
+        swept_beside: &nothing,
+        run: &run,
+    });
+}
+
+/// The big input as COPC, and as an EPT dataset exported from that (made once).
+fn big_copc_and_ept() -> &'static (PathBuf, PathBuf) {
+    static FILES: OnceLock<(tempfile::TempDir, (PathBuf, PathBuf))> = OnceLock::new();
+    &FILES
+        .get_or_init(|| {
+            let d = tempfile::tempdir().unwrap();
+            let (c, e) = (d.path().join("big.copc.laz"), d.path().join("ept"));
+            translate(&[big_laz()], &c, &WriterOptions::default()).unwrap();
+            copc::ept::export::export_copc_as_ept(&c, &e).unwrap();
+            (d, (c, e))
+        })
+        .1
+}
+
+#[test]
+fn kill_9_of_copc_query_output_leaves_nothing_at_the_target() {
+    let (input, _) = big_copc_and_ept();
+    for name in ["subset.copc.laz", "subset.laz", "subset.csv"] {
+        let work = work_dir();
+        let (tmp, out) = (work.path().join("tmp"), work.path().join("out").join(name));
+        let run = || {
+            let mut c = copc();
+            c.arg("query")
+                .arg(input)
+                .arg("--threads")
+                .arg("2")
+                .env("TMPDIR", &tmp);
+            if name.ends_with(".csv") {
+                c.arg("--csv").arg(&out);
+            } else {
+                c.arg("-o").arg(&out);
+            }
+            c
+        };
+        let what = format!("copc query -> {name}");
+        kill_at_random_moments(KillCase {
+            what: &what,
+            work: work.path(),
+            target: out.clone(),
+            kills: 4,
+            swept_beside: &nothing,
+            run: &run,
+        });
+    }
+}
+
+#[test]
+fn kill_9_of_an_ept_repack_leaves_nothing_at_the_target() {
+    let (_, ept) = big_copc_and_ept();
+    let work = work_dir();
+    let (tmp, out) = (
+        work.path().join("tmp"),
+        work.path().join("out/repacked.copc.laz"),
+    );
+    let run = || {
+        let mut c = copc();
+        c.arg("translate")
+            .arg(ept.join("ept.json"))
+            .arg(&out)
+            .args(["--threads", "2", "--temp-dir"])
+            .arg(&tmp);
+        c
+    };
+    kill_at_random_moments(KillCase {
+        what: "EPT repack",
+        work: work.path(),
+        target: out.clone(),
+        kills: 4,
+        swept_beside: &nothing,
+        run: &run,
+    });
+}
+
+/// The test binary itself, running `child_process` in `mode` (see there).
+fn child(mode: &str, input: &Path, target: &Path, tmp: &Path) -> Command {
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args([
+        "--ignored",
+        "--exact",
+        "child_process",
+        "--nocapture",
+        "--test-threads",
+        "1",
+    ])
+    .env("COPC_FAULT_CHILD", mode)
+    .env("COPC_FAULT_INPUT", input)
+    .env("COPC_FAULT_TARGET", target)
+    .env("TMPDIR", tmp);
+    c
+}
+
+/// Library calls that the kill tests run in a process of their own: `points` writes
+/// 2 M generated points through `PointWriter` (what `copc_writer_*` and GDAL use),
+/// `ept-export` exports the COPC file `COPC_FAULT_INPUT` as an EPT dataset.
+#[test]
+#[ignore = "a child process of the kill_9 tests, not a test by itself"]
+fn child_process() {
+    use copc::Dimension;
+    use copc::writer::{PointColumn, PointWriter};
+    let target =
+        PathBuf::from(std::env::var_os("COPC_FAULT_TARGET").expect("run by the kill_9 tests"));
+    match std::env::var("COPC_FAULT_CHILD")
+        .expect("run by the kill_9 tests")
+        .as_str()
+    {
+        "points" => {
+            let mut w = PointWriter::create(
+                &target,
+                WriterOptions {
+                    threads: Some(2),
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap();
+            let mut rng = copc::sample::SplitMix64::new(5);
+            let n = 100_000;
+            for _ in 0..20 {
+                let xyz: Vec<u8> = (0..n * 3)
+                    .flat_map(|_| (rng.f64() * 1000.0).to_ne_bytes())
+                    .collect();
+                let class: Vec<u8> = (0..n).map(|i| (i % 7) as u8).collect();
+                let col = |dim, at: usize| PointColumn {
+                    dim,
+                    data: &xyz[at..],
+                    stride: 24,
+                };
+                let cls = PointColumn {
+                    dim: Dimension::Classification,
+                    data: &class,
+                    stride: 0,
+                };
+                w.add(
+                    n,
+                    &[
+                        col(Dimension::X, 0),
+                        col(Dimension::Y, 8),
+                        col(Dimension::Z, 16),
+                        cls,
+                    ],
+                )
+                .unwrap();
+            }
+            w.finish().unwrap();
+        }
+        "ept-export" => {
+            let input = std::env::var_os("COPC_FAULT_INPUT").expect("run by the kill_9 tests");
+            copc::ept::export::export_copc_as_ept(input, &target).unwrap();
+        }
+        m => panic!("unknown COPC_FAULT_CHILD mode {m}"),
+    }
+}
+
+#[test]
+fn kill_9_of_a_point_writer_leaves_nothing_at_the_target() {
+    let work = work_dir();
+    let (tmp, out) = (
+        work.path().join("tmp"),
+        work.path().join("out/points.copc.laz"),
+    );
+    let run = || child("points", Path::new(""), &out, &tmp);
+    kill_at_random_moments(KillCase {
+        what: "PointWriter",
+        work: work.path(),
+        target: out.clone(),
+        kills: 4,
+        swept_beside: &nothing,
+        run: &run,
+    });
+}
+
+#[test]
+fn kill_9_of_an_ept_export_leaves_no_dataset_and_the_next_export_cleans_up() {
+    let (input, _) = big_copc_and_ept();
+    let work = work_dir();
+    let (tmp, out) = (work.path().join("tmp"), work.path().join("out/dataset"));
+    let run = || child("ept-export", input, &out, &tmp);
+    // the dataset is built in a locked folder beside the target (a rename moves it in)
+    let building = |n: &str| n.starts_with(".dataset.ept-export-");
+    kill_at_random_moments(KillCase {
+        what: "EPT export",
+        work: work.path(),
+        target: out.clone(),
+        kills: 4,
+        swept_beside: &building,
+        run: &run,
+    });
 }
 
 /// `copc translate` with a file size limit: writes past it fail with EFBIG.
@@ -259,8 +568,7 @@ fn an_input_truncated_while_read_gives_an_error() {
     let e = translate_while_changing(&input, &out, move |p| {
         std::fs::OpenOptions::new().write(true).open(p).unwrap().set_len(len / 2).unwrap();
     })
-    .err()
-    .expect("an error");
+    .expect_err("an error");
     let m = e.to_string();
     assert!(m.contains(input.to_str().unwrap()) && m.contains("changed while"), "{m}");
     assert!(!out.exists());
@@ -283,8 +591,7 @@ fn an_input_rewritten_while_read_gives_an_error_not_a_wrong_file() {
         half.iter_mut().for_each(|b| *b = b.wrapping_add(1));
         f.write_all_at(&half, len / 2).unwrap();
     })
-    .err()
-    .expect("an error, not a file mixing the old and the new points");
+    .expect_err("an error, not a file mixing the old and the new points");
     let m = e.to_string();
     assert!(m.contains(input.to_str().unwrap()) && m.contains("changed while"), "{m}");
     assert_eq!(names(work.path()), ["in.las"]);

@@ -78,14 +78,18 @@ pub fn export_copc_as_ept(copc: impl AsRef<Path>, dir: impl AsRef<Path>) -> Resu
     }
     let r = Reader::open(copc)?;
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".ept-export-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(&dname, Location::Source, "cannot create a folder beside", e))?;
+    // built in a locked folder beside `dir`: a killed export's folder is removed by
+    // the next export into the same parent
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "ept".into());
+    let prefix = format!(".{name}.ept-export-");
+    crate::writer::temp::sweep_stale_dirs(parent, &prefix);
+    let tmp = crate::writer::temp::SpillDir::create_with_prefix(parent, &prefix)?;
     let summary = write_dataset(&r, tmp.path())?;
-    std::fs::rename(tmp.path(), dir).map_err(|e| Error::io(&dname, Location::Source, "cannot rename the finished dataset to", e))?;
-    // the folder now lives at `dir`; the TempDir guard must not remove it
-    let _ = tmp.keep();
+    let built = tmp.keep();
+    std::fs::rename(&built, dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&built);
+        Error::io(&dname, Location::Source, "cannot rename the finished dataset to", e)
+    })?;
     Ok(summary)
 }
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 /// * `"memory_limit"`: memory for points, e.g. `"512M"`, `"2G"` (default: half the
 ///   RAM); beyond it points spill to `temp_dir`.
 /// * `"temp_dir"`: folder for spill files and the writer's temporary points file
-///   (default: the system's temp folder, and the output's folder).
+///   (default: the system's temp folder for both).
 /// * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
 /// * `"offset"`: `"X,Y,Z"` or `"auto"` (default: the inputs'; for `copc_writer_*` the
 ///   centre of the first points).

@@ -17,18 +17,20 @@
 //! ```
 //!
 //! The records go to an uncompressed LAS 1.4 file (formats 6-8, through
-//! [`LasOut`]) in `temp_dir` (else next to the output); `finish` builds the COPC file
-//! from it with [`translate`] (same options, same octree) and removes it. Dropping the
-//! writer without `finish` leaves nothing behind.
+//! [`LasOut`]) in a locked spill folder under `temp_dir` (else the system's temp
+//! folder, as for `translate`'s spill files); `finish` builds the COPC file from it
+//! with [`translate`] (same options, same octree) and removes it. Dropping the writer
+//! without `finish` leaves nothing behind, and the folder of a killed writer is swept
+//! by the next writer that uses the same temp folder.
 
 use super::las_out::{LasOut, LasOutSpec};
+use super::temp::{SpillDir, sweep_stale_spill_dirs};
 use super::{OffsetOption, TranslateSummary, WriterOptions, translate};
 use crate::error::{Error, Result};
 use crate::format::Dimension;
 use crate::format::extra_bytes::DESCRIPTOR_SIZE;
 use crate::format::point::{PointLayout, Transform, read_column};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Scale of X, Y and Z when the options give none: millimetres (for projected
 /// coordinates in metres; set `scale` for degrees).
@@ -50,8 +52,11 @@ pub struct PointWriter {
     /// 6, 7 or 8; None until the first batch when not given.
     format: Option<u8>,
     transform: Option<Transform>,
+    /// The points file, in `_spill`.
     temp: PathBuf,
     las: Option<LasOut>,
+    /// Declared after `las`, so the folder goes after the points file is closed.
+    _spill: SpillDir,
     points: u64,
     /// Extra-bytes dimensions declared with `add_extra_dim`, in record order.
     extras: Vec<ExtraDecl>,
@@ -79,8 +84,6 @@ fn scalar_size(data_type: u8) -> usize {
     }
 }
 
-static TEMP_SERIAL: AtomicU64 = AtomicU64::new(0);
-
 impl PointWriter {
     /// A writer of `output` with the writer's options; `point_format` 6, 7 (RGB) or 8
     /// (RGB and NIR), or None to choose from the first batch's columns. Scale: the
@@ -97,14 +100,7 @@ impl PointWriter {
         }
         // a target that cannot be written fails here, not after every point was added
         super::temp::check_target(&output)?;
-        let dir = match &opts.temp_dir {
-            Some(d) => d.clone(),
-            None => output
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf(),
-        };
+        let dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
         if !dir.is_dir() {
             return Err(Error::io(
                 &output.display().to_string(),
@@ -113,12 +109,10 @@ impl PointWriter {
                 std::io::Error::from(std::io::ErrorKind::NotFound),
             ));
         }
-        let name = output
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".into());
-        let serial = TEMP_SERIAL.fetch_add(1, Ordering::Relaxed);
-        let temp = dir.join(format!(".{name}.points-{}-{serial}.las", std::process::id()));
+        // points files of writers that were killed
+        sweep_stale_spill_dirs(&dir);
+        let spill = SpillDir::create(&dir)?;
+        let temp = spill.path().join("points.las");
         Ok(PointWriter {
             output,
             opts,
@@ -126,6 +120,7 @@ impl PointWriter {
             transform: None,
             temp,
             las: None,
+            _spill: spill,
             points: 0,
             extras: Vec::new(),
         })

@@ -6,8 +6,10 @@
 //!   behind. Elsewhere (or on file systems without `O_TMPFILE`) it is a named
 //!   `.NAME.partial-PID-N` file, locked while in use; the next run for the same target
 //!   removes such files once no process holds their lock.
-//! - [`SpillDir`]: a `copc-spill-*` folder in the temp folder, locked while in use;
-//!   [`sweep_stale_spill_dirs`] removes the ones whose writer died.
+//! - [`SpillDir`]: a `copc-spill-*` folder in the temp folder (or a folder with
+//!   another prefix: [`SpillDir::create_with_prefix`]), locked while in use;
+//!   [`sweep_stale_spill_dirs`] and [`sweep_stale_dirs`] remove the ones whose
+//!   writer died.
 //!
 //! Locks are `flock`s: the kernel drops them when the owner dies, whatever its pid
 //! namespace, and a reused pid cannot keep a stale folder alive.
@@ -232,8 +234,14 @@ pub struct SpillDir {
 impl SpillDir {
     /// Creates `PARENT/copc-spill-XXXXXX` and locks it.
     pub fn create(parent: &Path) -> Result<SpillDir> {
-        let fail = |e: std::io::Error| Error::io(&parent.display().to_string(), Location::Source, "creating the spill folder", e);
-        let dir = tempfile::Builder::new().prefix(SPILL_PREFIX).tempdir_in(parent).map_err(fail)?;
+        SpillDir::create_with_prefix(parent, SPILL_PREFIX)
+    }
+
+    /// Creates `PARENT/PREFIXXXXXXX` and locks it; [`sweep_stale_dirs`] with the same
+    /// prefix removes it once its owner is gone.
+    pub fn create_with_prefix(parent: &Path, prefix: &str) -> Result<SpillDir> {
+        let fail = |e: std::io::Error| Error::io(&parent.display().to_string(), Location::Source, format!("creating a {prefix}* folder"), e);
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent).map_err(fail)?;
         // locked under another name, then renamed: a sweep never sees an unlocked lock file
         let locking = dir.path().join(".locking");
         let lock = File::create(&locking).map_err(fail)?;
@@ -247,16 +255,29 @@ impl SpillDir {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Gives the folder, unlocked, to the caller (who renames it into place), instead
+    /// of removing it.
+    pub fn keep(self) -> PathBuf {
+        let _ = std::fs::remove_file(self.dir.path().join(LOCK_NAME));
+        self.dir.keep()
+    }
 }
 
 /// Removes the spill folders in `parent` left by writers that died (their lock is
 /// free); returns how many. Folders of running writers, and anything that is not a
 /// locked spill folder, are left alone.
 pub fn sweep_stale_spill_dirs(parent: &Path) -> usize {
+    sweep_stale_dirs(parent, SPILL_PREFIX)
+}
+
+/// Removes the `PREFIX*` folders of [`SpillDir::create_with_prefix`] in `parent`
+/// whose owner died; returns how many.
+pub fn sweep_stale_dirs(parent: &Path, prefix: &str) -> usize {
     let Ok(entries) = std::fs::read_dir(parent) else { return 0 };
     let mut removed = 0;
     for e in entries.flatten() {
-        if !e.file_name().to_string_lossy().starts_with(SPILL_PREFIX) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+        if !e.file_name().to_string_lossy().starts_with(prefix) || !e.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
         let dir = e.path();

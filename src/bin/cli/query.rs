@@ -1,7 +1,9 @@
 //! `copc query`: select points by box, resolution and depth.
 
 use super::Failure;
+use copc::writer::temp::{OutputFile, SpillDir};
 use copc::{Bounds, Query};
+use std::path::Path;
 
 /// Select points from a COPC file by box, polygon, resolution and depth; print the
 /// count, or write them as LAS/LAZ 1.4, as a new COPC file, or as CSV.
@@ -102,6 +104,7 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
             Err(CsvError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
             Err(CsvError::Io(e)) => return Err(Failure::msg(out, format!("cannot write: {e}"))),
             Err(CsvError::Copc(e)) => return Err(Failure::new(&a.source, e)),
+            Err(CsvError::Output(e)) => return Err(Failure::msg(out, e.detail())),
         }
     }
     if a.stats {
@@ -119,7 +122,10 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
 }
 
 enum CsvError {
+    /// Reading the source.
     Copc(copc::Error),
+    /// Creating or committing the output file.
+    Output(copc::Error),
     Io(std::io::Error),
 }
 
@@ -141,7 +147,15 @@ fn write_csv(r: &copc::Reader, q: &Query, out: &str) -> Result<(), CsvError> {
     use std::io::Write;
     let fmt = r.record_format();
     let dims: Vec<Dimension> = q.dims.clone().unwrap_or_else(|| fmt.dimensions());
-    let sink: Box<dyn Write> = if out == "-" { Box::new(std::io::stdout().lock()) } else { Box::new(std::fs::File::create(out)?) };
+    // a file appears at `out` only when complete (see copc::writer::temp)
+    let file = match out {
+        "-" => None,
+        _ => Some(OutputFile::create(Path::new(out)).map_err(CsvError::Output)?),
+    };
+    let sink: Box<dyn Write> = match &file {
+        None => Box::new(std::io::stdout().lock()),
+        Some(f) => Box::new(f.handle().map_err(CsvError::Output)?),
+    };
     let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
     let names: Vec<String> = dims.iter().map(|d| fmt.dim_name(*d)).collect();
     writeln!(w, "{}", names.join(","))?;
@@ -170,6 +184,10 @@ fn write_csv(r: &copc::Reader, q: &Query, out: &str) -> Result<(), CsvError> {
         }
     }
     w.flush()?;
+    drop(w);
+    if let Some(f) = file {
+        f.commit().map_err(CsvError::Output)?;
+    }
     Ok(())
 }
 
@@ -192,6 +210,9 @@ fn column_f64(b: &copc::PointBatch, d: copc::Dimension) -> copc::Result<Vec<f64>
 
 /// Writes the query's points as LAS/LAZ 1.4, or as COPC through a temp LAS file and
 /// the writer (which keeps the source's scale, offset, CRS and extra bytes).
+/// Prefix of the temp folders of `-o *.copc.laz`.
+const SUBSET_PREFIX: &str = "copc-subset-";
+
 fn write_points(r: &copc::Reader, q: &Query, out: &str, threads: Option<usize>) -> Result<u64, Failure> {
     use copc::writer::las_out::{LasOut, LasOutSpec};
     let lower = out.to_ascii_lowercase();
@@ -215,23 +236,23 @@ fn write_points(r: &copc::Reader, q: &Query, out: &str, threads: Option<usize>) 
         extra_bytes_vlr: eb,
         compressed: lower.ends_with(".laz") && !copc_out,
     };
-    let path = std::path::Path::new(out);
-    let las_path = if copc_out {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        dir.join(format!(".copc-subset-{}.las", std::process::id()))
-    } else {
-        path.to_path_buf()
-    };
-    // the temp LAS of a COPC output goes away whatever happens
-    struct Remove(Option<std::path::PathBuf>);
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            if let Some(p) = &self.0 {
-                let _ = std::fs::remove_file(p);
-            }
-        }
+    if copc_out {
+        // an unwritable target fails before the points are read
+        copc::writer::temp::check_target(Path::new(out)).map_err(|e| Failure::msg(out, e.detail()))?;
     }
-    let _cleanup = Remove(copc_out.then(|| las_path.clone()));
+    // A COPC output is built from a LAS file of the points in a locked folder in the
+    // temp folder (removed on drop; a killed run's folder is swept by the next run).
+    let spill = if copc_out {
+        let tmp = std::env::temp_dir();
+        copc::writer::temp::sweep_stale_dirs(&tmp, SUBSET_PREFIX);
+        Some(SpillDir::create_with_prefix(&tmp, SUBSET_PREFIX).map_err(|e| Failure::msg(out, e.detail()))?)
+    } else {
+        None
+    };
+    let las_path = match &spill {
+        Some(d) => d.path().join("subset.las"),
+        None => Path::new(out).to_path_buf(),
+    };
     let mut w = LasOut::create(&las_path, spec).map_err(|e| Failure::msg(out, e.detail()))?;
     for batch in r.points(q).map_err(|e| Failure::new(&src, e))? {
         let batch = batch.map_err(|e| Failure::new(&src, e))?;
