@@ -51,19 +51,6 @@ fn seed() -> u64 {
     s
 }
 
-/// One kind of run killed at random moments: `run` makes the command (its temp
-/// folder is `tmp`, its output `target` in `out_dir`); `swept_beside` names what a
-/// killed run may leave beside the target for the next run to remove (nothing, for
-/// files written through `writer::temp::OutputFile`).
-struct KillCase<'a> {
-    what: &'a str,
-    work: &'a Path,
-    target: PathBuf,
-    kills: usize,
-    swept_beside: &'a dyn Fn(&str) -> bool,
-    run: &'a dyn Fn() -> Command,
-}
-
 /// What a file or a folder holds: (relative path, bytes) of every file, sorted.
 fn snapshot(p: &Path) -> Vec<(String, Vec<u8>)> {
     if p.is_file() {
@@ -102,22 +89,26 @@ fn remove(p: &Path) {
 /// target, nothing beside it but what `swept_beside` allows, nothing outside `out`
 /// and `tmp`. The last run must write what the first did and leave `tmp` and the
 /// target's folder clean (the dead runs' leftovers swept).
-fn kill_at_random_moments(case: KillCase<'_>) {
-    let KillCase {
-        what,
-        work,
-        target,
-        kills,
-        swept_beside,
-        run,
-    } = case;
-    let (tmp, out_dir) = (work.join("tmp"), target.parent().unwrap().to_path_buf());
+/// `run` makes the command, whose output is `target` in `WORK/out` and whose temp
+/// folder is `WORK/tmp`; `swept_beside` names what a killed run may leave beside the
+/// target for the next run to remove (nothing, for files written through
+/// `writer::temp::OutputFile`).
+fn kill_at_random_moments(
+    what: &str,
+    target: &Path,
+    kills: usize,
+    swept_beside: &dyn Fn(&str) -> bool,
+    run: &dyn Fn() -> Command,
+) {
+    let out_dir = target.parent().unwrap().to_path_buf();
+    let work = out_dir.parent().unwrap();
+    let tmp = work.join("tmp");
     let t0 = Instant::now();
     let o = run().output().unwrap();
     assert!(o.status.success(), "{what}: {}", stderr(&o));
     let full = t0.elapsed();
-    let reference = snapshot(&target);
-    remove(&target);
+    let reference = snapshot(target);
+    remove(target);
     assert_eq!(
         names(&tmp),
         Vec::<String>::new(),
@@ -147,8 +138,8 @@ fn kill_at_random_moments(case: KillCase<'_>) {
         let at = format!("{what}: kill at {at:?} ({:.0}%)", frac * 100.0);
         if status.success() {
             // finished before the signal: the output must be the complete one
-            assert!(snapshot(&target) == reference, "{at}: a finished output");
-            remove(&target);
+            assert!(snapshot(target) == reference, "{at}: a finished output");
+            remove(target);
         }
         assert!(!target.exists(), "{at}: something at the target");
         let beside: Vec<String> = names(&out_dir)
@@ -173,7 +164,7 @@ fn kill_at_random_moments(case: KillCase<'_>) {
     let o = run().output().unwrap();
     assert!(o.status.success(), "{what}: {}", stderr(&o));
     assert!(
-        snapshot(&target) == reference,
+        snapshot(target) == reference,
         "{what}: the run after the kills writes the same output"
     );
     assert_eq!(
@@ -218,14 +209,7 @@ fn kill_9_at_random_moments_leaves_nothing_at_the_target_and_the_next_run_cleans
             .arg(&tmp);
         c
     };
-    kill_at_random_moments(KillCase {
-        what: "translate",
-        work: work.path(),
-        target: out.clone(),
-        kills: 6,
-        swept_beside: &nothing,
-        run: &run,
-    });
+    kill_at_random_moments("translate", &out, 6, &nothing, &run);
 }
 
 /// The big input as COPC, and as an EPT dataset exported from that (made once).
@@ -263,14 +247,7 @@ fn kill_9_of_copc_query_output_leaves_nothing_at_the_target() {
             c
         };
         let what = format!("copc query -> {name}");
-        kill_at_random_moments(KillCase {
-            what: &what,
-            work: work.path(),
-            target: out.clone(),
-            kills: 4,
-            swept_beside: &nothing,
-            run: &run,
-        });
+        kill_at_random_moments(&what, &out, 4, &nothing, &run);
     }
 }
 
@@ -291,14 +268,7 @@ fn kill_9_of_an_ept_repack_leaves_nothing_at_the_target() {
             .arg(&tmp);
         c
     };
-    kill_at_random_moments(KillCase {
-        what: "EPT repack",
-        work: work.path(),
-        target: out.clone(),
-        kills: 4,
-        swept_beside: &nothing,
-        run: &run,
-    });
+    kill_at_random_moments("EPT repack", &out, 4, &nothing, &run);
 }
 
 /// The test binary itself, running `child_process` in `mode` (see there).
@@ -389,14 +359,7 @@ fn kill_9_of_a_point_writer_leaves_nothing_at_the_target() {
         work.path().join("out/points.copc.laz"),
     );
     let run = || child("points", Path::new(""), &out, &tmp);
-    kill_at_random_moments(KillCase {
-        what: "PointWriter",
-        work: work.path(),
-        target: out.clone(),
-        kills: 4,
-        swept_beside: &nothing,
-        run: &run,
-    });
+    kill_at_random_moments("PointWriter", &out, 4, &nothing, &run);
 }
 
 #[test]
@@ -407,14 +370,7 @@ fn kill_9_of_an_ept_export_leaves_no_dataset_and_the_next_export_cleans_up() {
     let run = || child("ept-export", input, &out, &tmp);
     // the dataset is built in a locked folder beside the target (a rename moves it in)
     let building = |n: &str| n.starts_with(".dataset.ept-export-");
-    kill_at_random_moments(KillCase {
-        what: "EPT export",
-        work: work.path(),
-        target: out.clone(),
-        kills: 4,
-        swept_beside: &building,
-        run: &run,
-    });
+    kill_at_random_moments("EPT export", &out, 4, &building, &run);
 }
 
 /// `copc translate` with a file size limit: writes past it fail with EFBIG.
