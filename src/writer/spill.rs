@@ -174,27 +174,9 @@ impl Bins {
     }
 
     /// Streams the items (record + sequence number) of one bin, block by block.
-    fn stream(&self, key: VoxelKey, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        let file = File::open(self.path(&key)).map_err(|e| self.io(&key, "opening a spill file", e))?;
-        let mut r = BufReader::with_capacity(1 << 20, file);
-        let info = self.bins.get(&key).copied().unwrap_or_default();
-        let mut left = info.points;
-        let mut data = Vec::new();
-        while left > 0 {
-            let mut head = [0u8; 8];
-            r.read_exact(&mut head)
-                .map_err(|e| self.io(&key, "reading a spill file", e))?;
-            let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
-            let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
-            data.resize(bytes, 0);
-            r.read_exact(&mut data)
-                .map_err(|e| self.io(&key, "reading a spill file", e))?;
-            let items = decompress_chunk(&self.vlr, true, &data, points, self.item())
-                .map_err(|m| self.io(&key, "decoding spilled points", std::io::Error::other(m)))?;
-            f(&items)?;
-            left = left.saturating_sub(points as u64);
-        }
-        Ok(())
+    fn stream(&self, key: VoxelKey, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let points = self.bins.get(&key).map_or(0, |b| b.points);
+        read_blocks(&self.path(&key), &self.path(&key), points, &self.vlr, self.item(), f)
     }
 
     fn remove(&mut self, key: VoxelKey) {
@@ -267,24 +249,8 @@ impl Bins {
         let aside = path.with_extension("splitting");
         std::fs::rename(&path, &aside).map_err(|e| self.io(&key, "renaming a spill file", e))?;
         let result = (|| {
-            let file = File::open(&aside).map_err(|e| self.io(&key, "opening a spill file", e))?;
-            let mut r = BufReader::with_capacity(1 << 20, file);
-            let mut left = parent.points;
-            let mut data = Vec::new();
-            while left > 0 {
-                let mut head = [0u8; 8];
-                r.read_exact(&mut head)
-                    .map_err(|e| self.io(&key, "reading a spill file", e))?;
-                let points = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
-                let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
-                data.resize(bytes, 0);
-                r.read_exact(&mut data)
-                    .map_err(|e| self.io(&key, "reading a spill file", e))?;
-                let items = decompress_chunk(&self.vlr, true, &data, points, self.item())
-                    .map_err(|m| self.io(&key, "decoding spilled points", std::io::Error::other(m)))?;
-                self.add_items(&items, key.level + 1)?;
-                left = left.saturating_sub(points as u64);
-            }
+            let vlr = self.vlr.clone();
+            read_blocks(&aside, &path, parent.points, &vlr, self.item(), |items| self.add_items(items, key.level + 1))?;
             self.flush()
         })();
         let _ = std::fs::remove_file(&aside);
@@ -336,6 +302,37 @@ pub fn is_under(k: VoxelKey, anc: VoxelKey) -> bool {
     }
     let s = k.level - anc.level;
     (k.x >> s) == anc.x && (k.y >> s) == anc.y && (k.z >> s) == anc.z
+}
+
+/// Reads a spill file of `points` points, a block at a time (u32 point count, u32
+/// byte count, the compressed items), and hands each block's items to `f`. Errors
+/// name `name`, the bin's file.
+fn read_blocks(
+    path: &Path,
+    name: &Path,
+    points: u64,
+    vlr: &laz::LazVlr,
+    item: usize,
+    mut f: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let io = |what: &str, e: std::io::Error| Error::io(&name.display().to_string(), Location::Source, what.to_string(), e);
+    let file = File::open(path).map_err(|e| io("opening a spill file", e))?;
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    let mut left = points;
+    let mut data = Vec::new();
+    while left > 0 {
+        let mut head = [0u8; 8];
+        r.read_exact(&mut head).map_err(|e| io("reading a spill file", e))?;
+        let n = u32::from_le_bytes(head[..4].try_into().unwrap_or([0; 4])) as usize;
+        let bytes = u32::from_le_bytes(head[4..].try_into().unwrap_or([0; 4])) as usize;
+        data.resize(bytes, 0);
+        r.read_exact(&mut data).map_err(|e| io("reading a spill file", e))?;
+        let items = decompress_chunk(vlr, true, &data, n, item)
+            .map_err(|m| io("decoding spilled points", std::io::Error::other(m)))?;
+        f(&items)?;
+        left = left.saturating_sub(n as u64);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
