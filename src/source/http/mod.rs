@@ -368,6 +368,10 @@ impl ByteSource for HttpSource {
         Ok(ranges.iter().map(|r| assemble(&self.head, r, &parts, &fetched)).collect())
     }
 
+    fn merge_gap(&self) -> Option<u64> {
+        Some(self.opts.merge_gap)
+    }
+
     fn stats(&self) -> SourceStats {
         SourceStats {
             requests: self.requests.load(Ordering::Relaxed),
