@@ -535,6 +535,47 @@ mod tests {
     }
 
     #[test]
+    fn spans_are_split_into_no_more_parts_than_max_request_needs() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut below = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..500 {
+            let wanted: Vec<Range<u64>> = (0..below(20))
+                .map(|_| {
+                    let start = below(50_000);
+                    start..start + below(5_000)
+                })
+                .collect();
+            let (gap, max) = (below(3_000), 1 + below(10_000));
+            let spans = plan_requests(&wanted, gap, 0);
+            let parts = plan_requests(&wanted, gap, max);
+            let needed: u64 = spans.iter().map(|s| (s.end - s.start).div_ceil(max)).sum();
+            assert_eq!(parts.len() as u64, needed, "{wanted:?} gap {gap} max {max}");
+            assert!(parts.iter().all(|p| p.start < p.end && p.end - p.start <= max));
+            // The parts tile the spans exactly.
+            let mut joined: Vec<Range<u64>> = Vec::new();
+            for p in parts {
+                match joined.last_mut() {
+                    Some(last) if last.end == p.start => last.end = p.end,
+                    _ => joined.push(p),
+                }
+            }
+            let mut touching: Vec<Range<u64>> = Vec::new();
+            for s in spans {
+                match touching.last_mut() {
+                    Some(last) if last.end == s.start => last.end = s.end,
+                    _ => touching.push(s),
+                }
+            }
+            assert_eq!(joined, touching);
+        }
+    }
+
+    #[test]
     fn assemble_spans_cache_and_parts() {
         let truth: Vec<u8> = (0..200u32).map(|i| (i * 7 % 251) as u8).collect();
         let head = &truth[..50];
