@@ -123,7 +123,8 @@ fn reads_inside_the_first_read_cost_nothing() {
 #[test]
 fn read_ranges_merges_near_ranges_into_one_request() {
     let server = three_mb();
-    let source = HttpSource::open(&server.url(), quick()).unwrap();
+    let opts = HttpOptions { merge_gap: 64 * KIB, ..quick() };
+    let source = HttpSource::open(&server.url(), opts).unwrap();
     // Adjacent, overlapping, duplicated and near (gaps <= 64 KiB), asked out of order.
     let ranges: Vec<Range<u64>> = vec![
         300_000..310_000,
@@ -148,7 +149,8 @@ fn read_ranges_merges_near_ranges_into_one_request() {
 #[test]
 fn read_ranges_fetches_far_ranges_one_request_each() {
     let server = three_mb();
-    let source = HttpSource::open(&server.url(), quick()).unwrap();
+    let opts = HttpOptions { merge_gap: 64 * KIB, ..quick() };
+    let source = HttpSource::open(&server.url(), opts).unwrap();
     // 200 KiB apart: more than merge_gap, so one request each; asked in reverse.
     let ranges: Vec<Range<u64>> =
         (0..12).rev().map(|i| 100_000 + i * 200 * KIB..100_000 + i * 200 * KIB + 5000).collect();
@@ -173,9 +175,26 @@ fn read_ranges_fetches_far_ranges_one_request_each() {
 }
 
 #[test]
+fn the_default_merge_gap_is_one_mib() {
+    assert_eq!(HttpOptions::default().merge_gap, 1024 * KIB);
+    let server = three_mb();
+    let source = HttpSource::open(&server.url(), quick()).unwrap();
+    // Exactly 1 MiB apart: one request; one byte more: two.
+    server.reset_counters();
+    let got = source.read_ranges(&[100_000..100_010, 100_010 + 1024 * KIB..100_020 + 1024 * KIB]).unwrap();
+    assert_eq!(got[1], truth(&server, &(100_010 + 1024 * KIB..100_020 + 1024 * KIB)));
+    assert_eq!(server.requests(), 1);
+    assert_eq!(range_header(&server, 0).as_deref(), Some("bytes=100000-1148595"));
+    server.reset_counters();
+    let got = source.read_ranges(&[100_000..100_010, 100_011 + 1024 * KIB..100_020 + 1024 * KIB]).unwrap();
+    assert_eq!(got[1], truth(&server, &(100_011 + 1024 * KIB..100_020 + 1024 * KIB)));
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
 fn read_ranges_runs_at_most_concurrency_requests_at_once() {
     let server = three_mb();
-    let opts = HttpOptions { concurrency: 3, ..quick() };
+    let opts = HttpOptions { concurrency: 3, merge_gap: 64 * KIB, ..quick() };
     let source = HttpSource::open(&server.url(), opts).unwrap();
     server.set_delay(Duration::from_millis(100));
     server.reset_counters();
@@ -274,9 +293,10 @@ fn server_error_forever_gives_up_naming_url_range_and_status() {
     let shown = source.read_range(200_000..200_010).unwrap_err().to_string();
     assert!(shown.starts_with(&server.url()) && shown.contains("200000-200009") && shown.contains("500"), "{shown}");
 
-    // read_ranges fails as a whole, naming one failed range.
-    let (_, range, _) = expect_http_error(source.read_ranges(&[300_000..300_010, 900_000..900_010]));
-    assert!(range == "300000-300009" || range == "900000-900009", "{range}");
+    // read_ranges fails as a whole, naming one failed range (two requests: the
+    // ranges lie more than merge_gap apart).
+    let (_, range, _) = expect_http_error(source.read_ranges(&[300_000..300_010, 2_900_000..2_900_010]));
+    assert!(range == "300000-300009" || range == "2900000-2900009", "{range}");
 }
 
 #[test]
@@ -383,7 +403,8 @@ fn ignored_range_still_gives_the_right_bytes() {
     for range in [10..20, 1_234_567..1_300_000, 2_999_000..3_000_000] {
         assert_eq!(source.read_range(range.clone()).unwrap(), truth(&server, &range), "{range:?}");
     }
-    let ranges = [2_000_000..2_000_100, 100_000..100_100, 2_500_000..2_600_000];
+    // More than merge_gap apart: one request each.
+    let ranges = [1_200_000..1_200_100, 100_000..100_100, 2_500_000..2_600_000];
     let got = source.read_ranges(&ranges).unwrap();
     for (range, data) in ranges.iter().zip(&got) {
         assert_eq!(data, &truth(&server, range));
@@ -436,7 +457,8 @@ fn custom_headers_and_user_agent_reach_the_server() {
     let opts = quick().with_header("Authorization", "Bearer x").with_header("X-Copc-Test", "yes");
     let source = HttpSource::open(&server.url(), opts).unwrap();
     source.read_range(1_000_000..1_000_010).unwrap();
-    source.read_ranges(&[2_000_000..2_000_010, 2_500_000..2_500_010]).unwrap();
+    // More than merge_gap apart: two requests.
+    source.read_ranges(&[1_500_000..1_500_010, 2_900_000..2_900_010]).unwrap();
     let log = server.log();
     assert_eq!(log.len(), 1 + 4);
     for request in &log[1..] {

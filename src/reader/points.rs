@@ -237,19 +237,97 @@ pub(crate) struct PlannedNode {
 pub struct PointIter<'r> {
     reader: &'r Reader,
     plan: Vec<PlannedNode>,
+    /// `(offset, byte_size)` of each planned node's chunk, for [`window_end`].
+    chunks: Vec<(u64, u64)>,
     next: usize,
     ready: VecDeque<Result<PointBatch>>,
     selection: laz::DecompressionSelection,
     query: Arc<super::Query>,
-    /// Nodes per fetch-and-decode round: at least two per thread, more while their
-    /// chunks stay under `WINDOW_BYTES` (so a remote source can merge them).
-    min_window: usize,
+    limits: WindowLimits,
     failed: bool,
 }
 
 /// Compressed bytes fetched in one round (decoded, about 5-10 times that).
 const WINDOW_BYTES: u64 = 4 << 20;
 const MAX_WINDOW_NODES: usize = 256;
+/// How many times those limits a window may grow to so that it does not end between
+/// two chunks a remote source would fetch with one request.
+const WINDOW_STRETCH: usize = 4;
+
+/// The limits of one fetch-and-decode round of a [`PointIter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WindowLimits {
+    /// Nodes a window takes whatever their size: two per thread, so all are busy.
+    min_nodes: usize,
+    /// A window stops before its bytes would pass this...
+    bytes: u64,
+    /// ...or at this many nodes, unless it stretches (see [`window_end`]).
+    nodes: usize,
+    /// The source's [`ByteSource::merge_gap`](crate::ByteSource::merge_gap): None
+    /// when it reads every range on its own (local sources).
+    merge_gap: Option<u64>,
+}
+
+impl WindowLimits {
+    fn new(threads: usize, merge_gap: Option<u64>) -> Self {
+        WindowLimits { min_nodes: (threads * 2).max(2), bytes: WINDOW_BYTES, nodes: MAX_WINDOW_NODES, merge_gap }
+    }
+}
+
+/// Where the window that starts at node `start` ends (exclusive), for chunks given
+/// as `(offset, size)` in file order.
+///
+/// A window takes nodes until the next one would take its bytes past `l.bytes`
+/// (once it holds `l.min_nodes`) or it holds `l.nodes`. For a source that merges
+/// ranges (`l.merge_gap` is Some) the bytes include the gaps it downloads, and a
+/// window is not ended between two chunks the source would fetch with one request
+/// (at most `merge_gap` apart), since that would cost a request more: it takes the
+/// rest of that run of chunks while it stays within `WINDOW_STRETCH` times the
+/// limits (so memory stays bounded). A run too long for that starts the next window
+/// instead when this one has an earlier place to end (a wider gap, after its first
+/// `min_nodes` nodes); otherwise the run is cut at the stretched limits.
+fn window_end(chunks: &[(u64, u64)], start: usize, l: &WindowLimits) -> usize {
+    let n = chunks.len();
+    // Whether chunk `i` shares a request with the window's chunks before it, which
+    // reach up to byte `reach`; and what chunk `i` adds to the bytes downloaded.
+    let joins =
+        |i: usize, reach: u64| i > start && l.merge_gap.is_some_and(|gap| chunks[i].0 <= reach.saturating_add(gap));
+    let cost = |i: usize, reach: u64| {
+        let (offset, size) = chunks[i];
+        if joins(i, reach) { size.saturating_add(offset.saturating_sub(reach)) } else { size }
+    };
+    let (mut end, mut bytes, mut reach) = (start, 0u64, 0u64);
+    // The last place where the window could end at a gap wider than `merge_gap`.
+    let mut last_gap = None;
+    while end < n && end - start < l.nodes.max(1) {
+        let c = cost(end, reach);
+        if end - start >= l.min_nodes.max(1) && bytes.saturating_add(c) > l.bytes {
+            break;
+        }
+        if end - start >= l.min_nodes.max(1) && !joins(end, reach) {
+            last_gap = Some(end);
+        }
+        bytes = bytes.saturating_add(c);
+        reach = reach.max(chunks[end].0.saturating_add(chunks[end].1));
+        end += 1;
+    }
+    if end == n || !joins(end, reach) {
+        return end;
+    }
+    // The limits fall inside a run of chunks fetched together: take the rest of it.
+    let (max_nodes, max_bytes) =
+        (l.nodes.saturating_mul(WINDOW_STRETCH), l.bytes.saturating_mul(WINDOW_STRETCH as u64));
+    while end < n && joins(end, reach) {
+        let c = cost(end, reach);
+        if end - start >= max_nodes || bytes.saturating_add(c) > max_bytes {
+            return last_gap.unwrap_or(end);
+        }
+        bytes = bytes.saturating_add(c);
+        reach = reach.max(chunks[end].0.saturating_add(chunks[end].1));
+        end += 1;
+    }
+    end
+}
 
 impl<'r> PointIter<'r> {
     pub(crate) fn new(
@@ -258,8 +336,9 @@ impl<'r> PointIter<'r> {
         selection: laz::DecompressionSelection,
         query: Arc<super::Query>,
     ) -> Self {
-        let min_window = (reader.threads() * 2).max(2);
-        PointIter { reader, plan, next: 0, ready: VecDeque::new(), selection, query, min_window, failed: false }
+        let limits = WindowLimits::new(reader.threads(), reader.file.source.merge_gap());
+        let chunks = plan.iter().map(|p| (p.node.offset, p.node.byte_size as u64)).collect();
+        PointIter { reader, plan, chunks, next: 0, ready: VecDeque::new(), selection, query, limits, failed: false }
     }
 
     /// Nodes the iterator will visit.
@@ -268,16 +347,7 @@ impl<'r> PointIter<'r> {
     }
 
     fn fill(&mut self) {
-        let mut end = self.next;
-        let mut bytes = 0u64;
-        while end < self.plan.len() && end - self.next < MAX_WINDOW_NODES {
-            let size = self.plan[end].node.byte_size as u64;
-            if end - self.next >= self.min_window && bytes + size > WINDOW_BYTES {
-                break;
-            }
-            bytes += size;
-            end += 1;
-        }
+        let end = window_end(&self.chunks, self.next, &self.limits);
         let batch = &self.plan[self.next..end];
         self.next = end;
         let ranges: Vec<_> = batch.iter().map(|p| p.node.offset..p.node.offset + p.node.byte_size as u64).collect();
@@ -320,6 +390,128 @@ impl Iterator for PointIter<'_> {
                 return None;
             }
             self.fill();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+
+    fn limits(merge_gap: Option<u64>) -> WindowLimits {
+        WindowLimits { min_nodes: 2, bytes: 4 * MIB, nodes: 256, merge_gap }
+    }
+
+    /// Chunks of `size` bytes from `offset`, each `gap` bytes after the previous.
+    fn run(offset: u64, count: u64, size: u64, gap: u64) -> Vec<(u64, u64)> {
+        (0..count).map(|i| (offset + i * (size + gap), size)).collect()
+    }
+
+    /// Every window, as `window_end` cuts them.
+    fn windows(chunks: &[(u64, u64)], l: &WindowLimits) -> Vec<usize> {
+        let mut ends = Vec::new();
+        let mut start = 0;
+        while start < chunks.len() {
+            let end = window_end(chunks, start, l);
+            assert!(end > start && end <= chunks.len(), "window {start}..{end} of {}", chunks.len());
+            ends.push(end);
+            start = end;
+        }
+        ends
+    }
+
+    /// The rule before sources told their merge gap: sizes alone against the limits.
+    fn plain_greedy(chunks: &[(u64, u64)], start: usize, l: &WindowLimits) -> usize {
+        let (mut end, mut bytes) = (start, 0);
+        while end < chunks.len() && end - start < l.nodes {
+            let size = chunks[end].1;
+            if end - start >= l.min_nodes && bytes + size > l.bytes {
+                break;
+            }
+            bytes += size;
+            end += 1;
+        }
+        end
+    }
+
+    #[test]
+    fn local_sources_keep_the_plain_limits() {
+        // 1 MiB chunks that touch: 4 per window by bytes; 300 small ones: 256 by count.
+        assert_eq!(windows(&run(0, 10, MIB, 0), &limits(None)), vec![4, 8, 10]);
+        assert_eq!(windows(&run(0, 300, 100, 0), &limits(None)), vec![256, 300]);
+        // The first min_nodes are taken whatever their size.
+        assert_eq!(windows(&run(0, 3, 10 * MIB, 0), &limits(None)), vec![2, 3]);
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for _ in 0..200 {
+            let mut offset = 0;
+            let chunks: Vec<(u64, u64)> = (0..next(600))
+                .map(|_| {
+                    let c = (offset + next(3) * next(2 * MIB), 1 + next(2 * MIB));
+                    offset = c.0 + c.1;
+                    c
+                })
+                .collect();
+            for start in 0..chunks.len() {
+                assert_eq!(window_end(&chunks, start, &limits(None)), plain_greedy(&chunks, start, &limits(None)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_takes_the_rest_of_a_run_fetched_as_one_request() {
+        // Run A: 3 x 1 MiB; 10 MiB further, run B: 6 x 1 MiB. The limits end the
+        // window after B's first chunk; the rest of B comes along.
+        let mut chunks = run(0, 3, MIB, 0);
+        chunks.extend(run(13 * MIB, 6, MIB, 0));
+        assert_eq!(windows(&chunks, &limits(None)), vec![4, 8, 9]);
+        assert_eq!(windows(&chunks, &limits(Some(0))), vec![9]);
+        assert_eq!(windows(&chunks, &limits(Some(MIB))), vec![9]);
+        // A gap wider than merge_gap is a place to end.
+        let mut far = run(0, 4, MIB, 0);
+        far.extend(run(4 * MIB + 100, 4, MIB, 0));
+        assert_eq!(windows(&far, &limits(Some(99))), vec![4, 8]);
+        assert_eq!(windows(&far, &limits(Some(100))), vec![8]);
+        // A run of 300 small chunks is not cut at 256 nodes.
+        assert_eq!(windows(&run(0, 300, 100, 0), &limits(Some(0))), vec![300]);
+        // Gaps the source downloads count: 1 MiB chunks 0.5 MiB apart cost 1.5 MiB
+        // each after the first, so 3 fit the limits and 11 the stretched ones.
+        assert_eq!(windows(&run(0, 30, MIB, MIB / 2), &limits(Some(MIB))), vec![11, 22, 30]);
+        assert_eq!(windows(&run(0, 30, MIB, MIB / 2), &limits(Some(MIB / 4))), vec![4, 8, 12, 16, 20, 24, 28, 30]);
+    }
+
+    #[test]
+    fn a_run_too_long_for_the_stretched_limits_starts_the_next_window() {
+        // Run A: 2 x 1 MiB; far after it, run B: 40 x 1 MiB. B does not fit after
+        // A, so the first window is A alone, and B is cut at 16 MiB from its start.
+        let mut chunks = run(0, 2, MIB, 0);
+        chunks.extend(run(100 * MIB, 40, MIB, 0));
+        assert_eq!(windows(&chunks, &limits(Some(MIB))), vec![2, 18, 34, 42]);
+        // When ending before the run would leave fewer than min_nodes, the run is cut
+        // at the stretched limit instead.
+        let mut chunks = run(0, 1, MIB, 0);
+        chunks.extend(run(100 * MIB, 40, MIB, 0));
+        assert_eq!(windows(&chunks, &limits(Some(MIB))), vec![16, 32, 41]);
+        // Nodes are capped the same way: 4 x 256.
+        assert_eq!(windows(&run(0, 2000, 100, 0), &limits(Some(0))), vec![1024, 2000]);
+    }
+
+    #[test]
+    fn windows_stay_within_the_stretched_limits() {
+        let l = WindowLimits { min_nodes: 3, ..limits(Some(MIB)) };
+        let chunks = run(0, 5000, 37_000, 20_000);
+        let mut start = 0;
+        for end in windows(&chunks, &l) {
+            let span = chunks[end - 1].0 + chunks[end - 1].1 - chunks[start].0;
+            assert!(span <= 16 * MIB && end - start <= 1024, "{start}..{end}: {span} bytes");
+            start = end;
         }
     }
 }

@@ -54,6 +54,14 @@ pub trait ByteSource: Send + Sync {
         ranges.iter().map(|r| self.read_range(r.clone())).collect()
     }
 
+    /// The widest gap between two ranges of one `read_ranges` call that still lets
+    /// them be fetched by one request (ranges that touch or overlap always are);
+    /// None when every range is read on its own, as local sources do. Readers use it
+    /// to keep ranges that would share a request in the same call.
+    fn merge_gap(&self) -> Option<u64> {
+        None
+    }
+
     /// What reads have cost so far.
     fn stats(&self) -> SourceStats {
         SourceStats::default()
