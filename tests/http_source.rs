@@ -175,19 +175,19 @@ fn read_ranges_fetches_far_ranges_one_request_each() {
 }
 
 #[test]
-fn the_default_merge_gap_is_one_mib() {
-    assert_eq!(HttpOptions::default().merge_gap, 1024 * KIB);
+fn the_default_merge_gap_is_256_kib() {
+    assert_eq!(HttpOptions::default().merge_gap, 256 * KIB);
     let server = three_mb();
     let source = HttpSource::open(&server.url(), quick()).unwrap();
-    // Exactly 1 MiB apart: one request; one byte more: two.
+    // Exactly 256 KiB apart: one request; one byte more: two.
     server.reset_counters();
-    let got = source.read_ranges(&[100_000..100_010, 100_010 + 1024 * KIB..100_020 + 1024 * KIB]).unwrap();
-    assert_eq!(got[1], truth(&server, &(100_010 + 1024 * KIB..100_020 + 1024 * KIB)));
+    let got = source.read_ranges(&[100_000..100_010, 100_010 + 256 * KIB..100_020 + 256 * KIB]).unwrap();
+    assert_eq!(got[1], truth(&server, &(100_010 + 256 * KIB..100_020 + 256 * KIB)));
     assert_eq!(server.requests(), 1);
-    assert_eq!(range_header(&server, 0).as_deref(), Some("bytes=100000-1148595"));
+    assert_eq!(range_header(&server, 0).as_deref(), Some("bytes=100000-362163"));
     server.reset_counters();
-    let got = source.read_ranges(&[100_000..100_010, 100_011 + 1024 * KIB..100_020 + 1024 * KIB]).unwrap();
-    assert_eq!(got[1], truth(&server, &(100_011 + 1024 * KIB..100_020 + 1024 * KIB)));
+    let got = source.read_ranges(&[100_000..100_010, 100_011 + 256 * KIB..100_020 + 256 * KIB]).unwrap();
+    assert_eq!(got[1], truth(&server, &(100_011 + 256 * KIB..100_020 + 256 * KIB)));
     assert_eq!(server.requests(), 2);
 }
 
