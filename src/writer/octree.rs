@@ -16,8 +16,11 @@
 //! assume when they turn a resolution into a depth).
 //!
 //! Order. "First in input order" uses the point's sequence number (its rank in the
-//! concatenated inputs); points inside a node are sorted by GPS time, ties by
-//! sequence number. Output is therefore the same whatever the thread count.
+//! concatenated inputs); points inside a node are sorted by GPS time, ties along a
+//! Morton (Z-order) curve through the node, then by sequence number. Output is
+//! therefore the same whatever the thread count. The Morton tie-break matters for
+//! files without GPS time (all 0): nearby points next to each other compress better
+//! than input order (4% on lone-star, bench/analysis.md).
 
 use crate::error::{Error, Location, Result};
 use crate::format::{Cube, VoxelKey};
@@ -329,8 +332,8 @@ impl<'a> Builder<'a> {
         Ok(mine)
     }
 
-    /// Sorts a node's points by GPS time (ties: sequence number), compresses them
-    /// into one LAZ chunk and hands it to the sink.
+    /// Sorts a node's points by GPS time (ties: Morton order in the node, then
+    /// sequence number), compresses them into one LAZ chunk and hands it to the sink.
     pub fn emit(&self, key: VoxelKey, buf: &PointBuf, mut list: Vec<u32>) -> Result<()> {
         if list.is_empty() {
             return Ok(());
@@ -340,11 +343,34 @@ impl<'a> Builder<'a> {
             let r = buf.rec(p);
             f64::from_le_bytes(r[g..g + 8].try_into().unwrap_or([0; 8]))
         };
-        list.sort_unstable_by(|&a, &b| {
-            gps(a)
-                .total_cmp(&gps(b))
-                .then(buf.seqs[a as usize].cmp(&buf.seqs[b as usize]))
-        });
+        list.sort_unstable_by(|&a, &b| gps(a).total_cmp(&gps(b)).then(buf.seqs[a as usize].cmp(&buf.seqs[b as usize])));
+        // Runs of equal GPS time go along the Morton curve (the 21 highest grid bits
+        // that vary inside the node, per axis); ties stay in sequence order. Only the
+        // runs pay for the codes: most files have few equal times, some only zeros.
+        let shift = (GRID_BITS as i32 - key.level - 21).max(0) as u32;
+        let mut codes: Vec<(u64, u64, u32)> = Vec::new();
+        let mut i = 0;
+        while i < list.len() {
+            let t = gps(list[i]);
+            let mut j = i + 1;
+            while j < list.len() && gps(list[j]).total_cmp(&t).is_eq() {
+                j += 1;
+            }
+            if j - i > 1 {
+                let run = &mut list[i..j];
+                codes.clear();
+                codes.extend(run.iter().map(|&p| {
+                    let code = morton3(self.geo.grid(buf.rec(p)).map(|v| v >> shift));
+                    (code, buf.seqs[p as usize], p)
+                }));
+                codes.sort_unstable();
+                for (slot, c) in run.iter_mut().zip(&codes) {
+                    *slot = c.2;
+                }
+            }
+            i = j;
+        }
+        drop(codes);
         if list.len() > i32::MAX as usize {
             return Err(Error::format(
                 &self.name,
@@ -407,9 +433,42 @@ pub fn compress_chunk(items: &[laz::LazItem], recs: &[u8]) -> std::io::Result<Ve
     })
 }
 
+/// The Morton (Z-order) code of three coordinates of up to 21 bits: their bits
+/// interleaved, x lowest.
+fn morton3(g: [u32; 3]) -> u64 {
+    // spreads the 21 low bits of v to every third bit
+    fn spread(v: u32) -> u64 {
+        let mut x = u64::from(v) & 0x1f_ffff;
+        x = (x | x << 32) & 0x001f_0000_0000_ffff;
+        x = (x | x << 16) & 0x001f_0000_ff00_00ff;
+        x = (x | x << 8) & 0x100f_00f0_0f00_f00f;
+        x = (x | x << 4) & 0x10c3_0c30_c30c_30c3;
+        x = (x | x << 2) & 0x1249_2492_4924_9249;
+        x
+    }
+    spread(g[0]) | spread(g[1]) << 1 | spread(g[2]) << 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn morton3_interleaves_the_bits_x_lowest() {
+        let naive = |g: [u32; 3]| (0..21).fold(0u64, |m, b| m | (0..3).fold(0u64, |n, a| n | u64::from(g[a] >> b & 1) << (3 * b + a)));
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let g = [x as u32 & 0x1f_ffff, (x >> 21) as u32 & 0x1f_ffff, (x >> 42) as u32 & 0x1f_ffff];
+            assert_eq!(morton3(g), naive(g), "{g:?}");
+        }
+        assert_eq!(morton3([1, 0, 0]), 1);
+        assert_eq!(morton3([0, 1, 0]), 2);
+        assert_eq!(morton3([0, 0, 1]), 4);
+        assert_eq!(morton3([0x1f_ffff; 3]), (1u64 << 63) - 1);
+    }
 
     #[test]
     fn grid_octants_and_cells_agree_with_keys() {
