@@ -37,8 +37,13 @@ unsafe impl GlobalAlloc for Tracking {
 #[global_allocator]
 static GLOBAL: Tracking = Tracking;
 
-/// Tests measuring LARGEST run one at a time.
+/// Every test of this file holds it while it runs: a test measuring LARGEST must
+/// not see the allocations of another running beside it (a CI run failed on that).
 static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A small LAZ file from the sample generator.
 fn sample_laz(dir: &std::path::Path) -> std::path::PathBuf {
@@ -56,7 +61,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 /// made laz-rs reserve 64 GiB before reading a single entry.
 #[test]
 fn writer_rejects_a_chunk_count_larger_than_the_file() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let input = sample_laz(dir.path());
     let mut bytes = std::fs::read(&input).unwrap();
@@ -84,6 +89,7 @@ fn writer_rejects_a_chunk_count_larger_than_the_file() {
 #[test]
 #[ignore = "open upstream laz-rs bug: unbounded recursion in read_gps_time (FUZZING.md)"]
 fn corrupt_gps_time_layer_is_an_error() {
+    let _serial = serial();
     let all = laz::DecompressionSelection::all();
     assert!(decode_corrupt_gps_chunk(all).is_err());
 }
@@ -94,6 +100,7 @@ fn corrupt_gps_time_layer_is_an_error() {
 /// an ordinary error instead of aborting the process.
 #[test]
 fn corrupt_gps_time_layer_is_skipped_when_gps_time_is_not_selected() {
+    let _serial = serial();
     use laz::DecompressionSelection as S;
     let no_gps = S(S::ALL & !S::GPS_TIME);
     let e = decode_corrupt_gps_chunk(no_gps).expect_err("the other layers are garbled too").to_string();
@@ -133,6 +140,7 @@ fn decode_corrupt_gps_chunk(selection: laz::DecompressionSelection) -> copc::Res
 /// record length without them) while the reader checked them against the header.
 #[test]
 fn laz_item_sizes_past_u16_are_an_error() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let las = dir.path().join("in.laz");
     let opts = SampleOptions { points: 200, format: 7, compressed: true, ..Default::default() };
@@ -160,6 +168,7 @@ fn laz_item_sizes_past_u16_are_an_error() {
 /// are on (every debug build), which escaped the writer. It is now an error.
 #[test]
 fn chunk_compression_of_extreme_gps_times_does_not_panic() {
+    let _serial = serial();
     let items = laz::LazItemRecordBuilder::default_for_point_format_id(6, 0).unwrap();
     let mut recs = vec![0u8; 64 * 30];
     for (i, rec) in recs.chunks_exact_mut(30).enumerate() {
@@ -179,7 +188,7 @@ fn chunk_compression_of_extreme_gps_times_does_not_panic() {
 /// now checks the layer table against the chunk first, as the reader does.
 #[test]
 fn writer_rejects_a_layer_larger_than_its_chunk() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let input = sample_laz(dir.path());
     let mut bytes = std::fs::read(&input).unwrap();
@@ -236,7 +245,7 @@ fn las_with_x(path: &std::path::Path, xs: &[i32], x_scale: f64, x_offset: f64) {
 /// can hold is an error with no output.
 #[test]
 fn coordinates_near_the_f64_limit_give_a_finite_cube_or_an_error() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let opts = WriterOptions { threads: Some(1), ..Default::default() };
 
