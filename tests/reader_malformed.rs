@@ -16,6 +16,7 @@ fn base() -> support::mini_copc::MiniCopc {
 
 #[test]
 fn corrupted_files_give_errors_not_panics() {
+    let _alone = hostile::one_at_a_time();
     let m = base();
     let valid = read_all(&m.bytes).expect("the unmodified file reads");
     assert_eq!(valid, m.sorted_records(|_| true));
@@ -29,6 +30,7 @@ fn corrupted_files_give_errors_not_panics() {
 
 #[test]
 fn real_files_cut_at_every_kilobyte() {
+    let _alone = hostile::one_at_a_time();
     let Some(dir) = support::test_data("real_files_cut_at_every_kilobyte") else { return };
     for name in ["pdal_1.2-with-color.copc.laz", "laspy_simple_with_page.copc.laz", "lastools_example.copc.laz"] {
         let good = std::fs::read(dir.join(name)).unwrap();

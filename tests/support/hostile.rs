@@ -333,6 +333,14 @@ pub fn variants(m: &MiniCopc) -> Vec<Variant> {
 struct Tracking;
 static LARGEST: AtomicUsize = AtomicUsize::new(0);
 
+/// Tests that check allocations hold this for their whole run: LARGEST is global, so
+/// a test running beside another would see the other's allocations.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 unsafe impl GlobalAlloc for Tracking {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LARGEST.fetch_max(l.size(), Ordering::Relaxed);
