@@ -183,6 +183,44 @@ fn chunk_compression_of_extreme_gps_times_does_not_panic() {
     }
 }
 
+/// Finding (writer target, 2026-11-21): garbled entries of a LAZ input's chunk table
+/// tripped an assertion inside laz-rs's arithmetic decoder (`sym < (1 << 16)` in
+/// `read_short`) while the writer read the table, and that panic escaped `translate`
+/// (the CLI said "internal error"). The table is now read like a chunk: a panic in
+/// the decoder is an error naming the file and the table's offset. The assertion is a
+/// debug one (release builds of laz-rs go on with a wrong value and fail later), so
+/// this reproduces in builds with debug assertions, like the fuzzer's.
+#[test]
+fn writer_reports_a_garbled_chunk_table_as_an_error() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample_laz(dir.path());
+    let good = std::fs::read(&input).unwrap();
+    // The chunk table's offset is the first 8 bytes of the point data (header byte 96).
+    let point_data = u32_at(&good, 96) as usize;
+    let table = u64::from_le_bytes(good[point_data..point_data + 8].try_into().unwrap()) as usize;
+    let mut rng = copc::sample::SplitMix64::new(11);
+    for variant in 0..64 {
+        let mut bytes = good.clone();
+        // a plausible chunk count (at most one per byte of point data), garbled entries
+        let count = 2 + rng.next_u64() % (table - point_data - 8) as u64;
+        bytes[table + 4..table + 8].copy_from_slice(&(count as u32).to_le_bytes());
+        bytes.truncate(table + 8);
+        bytes.extend((0..4096).map(|_| rng.next_u64() as u8));
+        std::fs::write(&input, &bytes).unwrap();
+        let output = dir.path().join("out.copc.laz");
+        let run = std::panic::catch_unwind(|| translate(&[&input], &output, &WriterOptions { threads: Some(1), ..Default::default() }));
+        match run.unwrap_or_else(|_| panic!("variant {variant}: the writer panicked")) {
+            Ok(_) => assert!(output.exists()),
+            Err(e) => {
+                assert!(e.to_string().contains("in.laz"), "variant {variant}: {e}");
+                assert!(!output.exists());
+            }
+        }
+        let _ = std::fs::remove_file(&output);
+    }
+}
+
 /// Finding (writer target): a LAZ input chunk whose layer table declares a 2 GiB
 /// layer made laz-rs allocate 2 GiB before reading it (out of memory). The writer
 /// now checks the layer table against the chunk first, as the reader does.

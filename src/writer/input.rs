@@ -230,7 +230,10 @@ impl InputFile {
                 format!("LAZ chunk table declares {declared} chunks but only {room} bytes of chunks precede it"),
             ));
         }
-        let table = laz::laszip::ChunkTable::read(&mut Cursor::new(&table_bytes[..]), vlr.uses_variable_size_chunks())
+        // the entries are arithmetic-coded: garbled ones can trip laz-rs's assertions
+        let variable = vlr.uses_variable_size_chunks();
+        let table = std::panic::catch_unwind(|| laz::laszip::ChunkTable::read(&mut Cursor::new(&table_bytes[..]), variable))
+            .map_err(|_| fail(table_at, "cannot read the LAZ chunk table: its entries do not decode".into()))?
             .map_err(|e| fail(table_at, format!("cannot read the LAZ chunk table: {e}")))?;
         let mut chunks = Vec::with_capacity(table.len());
         let mut at = point_offset + 8;
