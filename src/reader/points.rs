@@ -443,13 +443,8 @@ mod tests {
         assert_eq!(windows(&run(0, 300, 100, 0), &limits(None)), vec![256, 300]);
         // The first min_nodes are taken whatever their size.
         assert_eq!(windows(&run(0, 3, 10 * MIB, 0), &limits(None)), vec![2, 3]);
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut rng = crate::sample::SplitMix64::new(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: u64| rng.next_u64() % n;
         for _ in 0..200 {
             let mut offset = 0;
             let chunks: Vec<(u64, u64)> = (0..next(600))

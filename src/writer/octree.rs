@@ -456,11 +456,9 @@ mod tests {
     #[test]
     fn morton3_interleaves_the_bits_x_lowest() {
         let naive = |g: [u32; 3]| (0..21).fold(0u64, |m, b| m | (0..3).fold(0u64, |n, a| n | u64::from(g[a] >> b & 1) << (3 * b + a)));
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::sample::SplitMix64::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..1000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             let g = [x as u32 & 0x1f_ffff, (x >> 21) as u32 & 0x1f_ffff, (x >> 42) as u32 & 0x1f_ffff];
             assert_eq!(morton3(g), naive(g), "{g:?}");
         }

@@ -536,13 +536,8 @@ mod tests {
 
     #[test]
     fn spans_are_split_into_no_more_parts_than_max_request_needs() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut below = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut rng = crate::sample::SplitMix64::new(0x9e37_79b9_7f4a_7c15);
+        let mut below = |n: u64| rng.next_u64() % n;
         for _ in 0..500 {
             let wanted: Vec<Range<u64>> = (0..below(20))
                 .map(|_| {
