@@ -53,6 +53,12 @@ fn sample_laz(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// Where a LAZ file's chunk table starts: the u64 at the start of its point data.
+fn chunk_table_at(b: &[u8]) -> usize {
+    let point_data = u32_at(b, 96) as usize;
+    u64::from_le_bytes(b[point_data..point_data + 8].try_into().unwrap()) as usize
+}
+
 fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
@@ -65,8 +71,7 @@ fn writer_rejects_a_chunk_count_larger_than_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = sample_laz(dir.path());
     let mut bytes = std::fs::read(&input).unwrap();
-    let point_offset = u32_at(&bytes, 96) as usize;
-    let table_at = u64::from_le_bytes(bytes[point_offset..point_offset + 8].try_into().unwrap()) as usize;
+    let table_at = chunk_table_at(&bytes);
     assert_eq!(u32_at(&bytes, table_at), 0, "chunk table version");
     bytes[table_at + 4..table_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
     std::fs::write(&input, &bytes).unwrap();
@@ -196,9 +201,8 @@ fn writer_reports_a_garbled_chunk_table_as_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let input = sample_laz(dir.path());
     let good = std::fs::read(&input).unwrap();
-    // The chunk table's offset is the first 8 bytes of the point data (header byte 96).
     let point_data = u32_at(&good, 96) as usize;
-    let table = u64::from_le_bytes(good[point_data..point_data + 8].try_into().unwrap()) as usize;
+    let table = chunk_table_at(&good);
     let mut rng = copc::sample::SplitMix64::new(11);
     for variant in 0..64 {
         let mut bytes = good.clone();
