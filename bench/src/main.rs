@@ -1,3 +1,6 @@
+//! `copc-bench`: our reader and writer against peer tools, in one run, into BENCHMARKS.md
+//! (see bench/README.md). A developer tool: its own package, not installed with `copc`.
+//!
 //! The benchmark: inputs, the tools (ours and peers), the rows of issue 7, and the
 //! report. Every timed program runs as a child process, measured the same way
 //! (`measure::run`), with the same thread count set for each tool.
@@ -19,7 +22,7 @@ use std::process::Command;
 /// Benchmark our COPC reader and writer against peer tools, in one run, and write
 /// the results (with the machine, the commands and the date) as Markdown.
 ///
-/// Example: cargo run --release --bin copc-bench -- --out BENCHMARKS.md --sizes 1M,10M --runs 5 --threads 2
+/// Example: cargo run --release -p copc-bench -- --out BENCHMARKS.md --sizes 1M,10M --runs 5 --threads 2
 #[derive(Parser)]
 #[command(name = "copc-bench", version)]
 pub struct Args {
@@ -86,7 +89,11 @@ enum Top {
     },
 }
 
-pub fn main() -> i32 {
+fn main() {
+    std::process::exit(run());
+}
+
+fn run() -> i32 {
     let args = Args::parse();
     let result = match args.command {
         Some(Top::Worker { worker }) => worker::run(worker),
@@ -219,7 +226,7 @@ fn bench(args: &Args) -> Result<(), String> {
     } else {
         let data = std::env::var_os("COPC_TEST_DATA")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+            .unwrap_or_else(|| peers::manifest_dir().join("../shared/data"));
         let src = data.join("pdal_lone-star.copc.laz");
         if src.exists() {
             inputs::tiled(&work, &src, inputs::parse_size(&args.real_points)?)

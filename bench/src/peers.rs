@@ -38,8 +38,9 @@ pub const LASPY_PIP: [&str; 2] = ["laspy[lazrs]==2.7.0", "lazrs==0.8.2"];
 pub const COPCLIB_PIP: &str = "copclib==2.6.3";
 pub const CONVERTER_VERSION: &str = "0.16.0";
 
+/// The repository root (this package lives in `bench/`): `.ci/`, `target/`, `bench/peers/`.
 pub fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 pub fn peers_dir() -> PathBuf {

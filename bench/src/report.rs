@@ -300,8 +300,8 @@ pub fn render(
     let took = started.elapsed().map(|d| d.as_secs_f64() / 60.0).unwrap_or(0.0);
     let cmdline: Vec<String> = std::env::args().skip(1).collect();
     let _ = writeln!(o, "# Benchmarks\n");
-    let _ = writeln!(o, "Written by `copc-bench` (`src/bin/copc-bench.rs`, see `bench/README.md`) on {date}, in {took:.0} minutes. Every number below comes from that one run; regenerate the whole file with:\n");
-    let _ = writeln!(o, "```sh\ncargo run --release --bin copc-bench -- {}\n```\n", cmdline.join(" "));
+    let _ = writeln!(o, "Written by `copc-bench` (`bench/src/`, see `bench/README.md`) on {date}, in {took:.0} minutes. Every number below comes from that one run; regenerate the whole file with:\n");
+    let _ = writeln!(o, "```sh\ncargo run --release -p copc-bench -- {}\n```\n", cmdline.join(" "));
     let _ = writeln!(o, "Inputs are kept in `{}` between runs (delete it to remake them); peers are installed under `target/bench-peers/` (or pip) when missing.\n", a.work.display());
 
     let _ = writeln!(o, "## Machine\n");
