@@ -13,7 +13,8 @@ mod memory;
 pub use callback::CallbackSource;
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
-// For the fuzzer (`crate::fuzzing`): HTTP answers interpreted without a socket.
+// For the fuzzer (`crate::fuzzing`, feature `fuzzing`): HTTP answers interpreted without a socket.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use http::{Answer, Attempt, ContentRange, parse_content_range};
 pub use memory::MemorySource;

@@ -21,7 +21,9 @@
 
 mod answer;
 
-pub use answer::{Answer, Attempt, ContentRange, parse_content_range};
+pub use answer::{Answer, Attempt};
+#[cfg(feature = "fuzzing")]
+pub use answer::{ContentRange, parse_content_range};
 
 use super::{ByteSource, SourceStats, check_range};
 use crate::error::{Error, Result};
