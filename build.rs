@@ -8,10 +8,16 @@ use std::path::PathBuf;
 fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
-    for p in ["cbindgen.toml", "src/ffi", "build.rs"] {
+    for p in ["cbindgen.toml", "src/ffi", "build.rs", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={p}");
     }
     println!("cargo:rerun-if-env-changed=COPC_UPDATE_HEADER");
+
+    // `copc --version` names the LAZ/LAS crates it was built with: they decide which files decode.
+    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap_or_default();
+    for (name, var) in [("laz", "COPC_LAZ_VERSION"), ("las", "COPC_LAS_VERSION")] {
+        println!("cargo:rustc-env={var}={}", locked_version(&lock, name).unwrap_or("unknown"));
+    }
 
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("version");
     let minor = std::env::var("CARGO_PKG_VERSION_MINOR").expect("version");
@@ -45,4 +51,11 @@ fn main() {
         std::fs::create_dir_all(dir.join("include")).expect("include/");
         std::fs::copy(&header, dir.join("include/copc.h")).expect("copy copc.h to include/");
     }
+}
+
+/// The version of package `name` in a Cargo.lock (`name = "laz"` then `version = "0.13.0"`).
+fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
+    let entry = format!("name = \"{name}\"\nversion = \"");
+    let start = lock.find(&entry)? + entry.len();
+    lock[start..].split('"').next()
 }

@@ -14,9 +14,8 @@ use std::time::Instant;
 
 /// Generate a synthetic point cloud, convert it to COPC, validate it, and query it
 /// locally and over a loopback HTTP server, printing what each step did and cost.
-///
-/// Example: copc demo /tmp/copc-demo --points 1000000
 #[derive(clap::Args)]
+#[command(about = "Sample, convert, validate and query (locally and over HTTP) in one go", after_help = "Examples:\n  copc demo /tmp/copc-demo --points 1000000")]
 pub struct DemoArgs {
     /// Folder for the demo's files (default: a new folder in the system temp folder).
     dir: Option<String>,
@@ -109,6 +108,16 @@ pub fn run(a: DemoArgs) -> Result<(), Failure> {
         );
     }
     println!("done: files are in {d}");
+    println!("  {las_s}        the input (LAZ 1.2)");
+    println!("  {out_s}   the COPC file; look at it with:");
+    println!("    copc info {out_s}");
+    println!("    copc validate {out_s}");
+    println!(
+        "    copc query {out_s} --bounds {:.0},{:.0},{:.0},{:.0} --count",
+        bx.min[0], bx.min[1], bx.max[0], bx.max[1]
+    );
+    println!("    copc query {out_s} --resolution {res:.3} --csv - | head");
+    println!("  (from this source tree: cargo run --release -- info {out_s}; or cargo install --path . for a `copc` on PATH)");
     Ok(())
 }
 

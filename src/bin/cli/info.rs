@@ -5,9 +5,8 @@ use copc::Reader;
 use serde_json::{Value, json};
 
 /// Print a summary of a COPC file (header, CRS, octree, hierarchy).
-///
-/// Example: copc info --json autzen.copc.laz
 #[derive(clap::Args)]
+#[command(about = "Summary of a COPC file: header, CRS, octree, hierarchy", after_help = "Examples:\n  copc info --json autzen.copc.laz")]
 pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]

@@ -12,8 +12,16 @@ mod validate;
 
 use clap::{Parser, Subcommand};
 
+/// `copc --version`: ours, and the LAZ/LAS crates that decide which files decode (build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (laz ", env!("COPC_LAZ_VERSION"), ", las ", env!("COPC_LAS_VERSION"), ")");
+
 #[derive(Parser)]
-#[command(name = "copc", version, about = "Read, check and query COPC (Cloud Optimized Point Cloud) files")]
+#[command(
+    name = "copc",
+    version = VERSION,
+    about = "Read, write, check and query COPC (Cloud Optimized Point Cloud) files",
+    after_help = "Start with `copc demo`; `copc SUBCOMMAND --help` shows each one's options and examples."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

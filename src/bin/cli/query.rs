@@ -7,12 +7,8 @@ use std::path::Path;
 
 /// Select points from a COPC file by box, polygon, resolution and depth; print the
 /// count, or write them as LAS/LAZ 1.4, as a new COPC file, or as CSV.
-///
-/// Examples:
-///   copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count
-///   copc query https://example.com/autzen.copc.laz --polygon @area.geojson --csv - --dims x,y,z,classification
-///   copc query big.copc.laz --bounds 637000,851000,638000,852000 -o subset.copc.laz
 #[derive(clap::Args)]
+#[command(about = "Select points by box, polygon, resolution or depth: count, LAS/LAZ, COPC or CSV", after_help = "Examples:\n  copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count\n  copc query https://example.com/autzen.copc.laz --polygon @area.geojson --csv - --dims x,y,z,classification\n  copc query big.copc.laz --bounds 637000,851000,638000,852000 -o subset.copc.laz")]
 #[command(group(clap::ArgGroup::new("mode").required(true).args(["count", "csv", "output"])))]
 pub struct QueryArgs {
     /// The COPC file: a path or an http(s):// URL.

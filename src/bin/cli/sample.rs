@@ -5,9 +5,8 @@ use copc::sample::{SampleOptions, write_sample};
 
 /// Write a realistic synthetic point cloud (terrain, buildings, vegetation, several
 /// returns, GPS time, colour) as LAS or LAZ (by the output's extension).
-///
-/// Example: copc sample town.laz --points 1000000 --seed 7
 #[derive(clap::Args)]
+#[command(about = "Write a synthetic point cloud as LAS/LAZ", after_help = "Examples:\n  copc sample town.laz --points 1000000 --seed 7")]
 pub struct SampleArgs {
     /// Output file (.las or .laz).
     output: String,

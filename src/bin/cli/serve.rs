@@ -10,9 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Serve a folder over HTTP on 127.0.0.1 (GET and HEAD, with Range), for trying
 /// COPC over HTTP locally. Stops with Ctrl-C.
-///
-/// Example: copc serve ./data --port 8080   then   copc info http://127.0.0.1:8080/file.copc.laz
 #[derive(clap::Args)]
+#[command(about = "Serve a folder over HTTP on 127.0.0.1, with Range, for trying URLs", after_help = "Examples:\n  copc serve ./data --port 8080 &\n  copc info http://127.0.0.1:8080/file.copc.laz")]
 pub struct ServeArgs {
     /// Folder to serve.
     dir: String,

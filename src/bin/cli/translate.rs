@@ -13,12 +13,8 @@ use std::time::Instant;
 ///
 /// Several inputs are merged into one octree. The output appears only when complete;
 /// Ctrl-C or an error leaves nothing at its path.
-///
-/// Examples:
-///   copc translate input.laz output.copc.laz --progress
-///   copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610
-///   copc translate dataset/ept.json output.copc.laz
 #[derive(clap::Args)]
+#[command(about = "Convert LAS/LAZ files (or an EPT dataset) to one COPC file", after_help = "Examples:\n  copc translate input.laz output.copc.laz --progress\n  copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610\n  copc translate dataset/ept.json output.copc.laz")]
 pub struct TranslateArgs {
     /// Input LAS/LAZ files, then the output COPC file (last).
     #[arg(required = true, num_args = 2.., value_name = "INPUT... OUTPUT")]
@@ -107,6 +103,10 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         in_bytes as f64 / out_bytes.max(1) as f64,
         if s.spilled { format!(", spilled up to {} temp bytes", s.peak_temp_bytes) } else { String::new() }
     );
+    // the warnings again, where a summary is read (the first time they went by on stderr)
+    for w in &s.warnings {
+        println!("  warning: {w}");
+    }
     Ok(())
 }
 

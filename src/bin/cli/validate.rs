@@ -9,9 +9,8 @@ use serde_json::json;
 /// Prints one line per check, `PASS|WARN|FAIL name: detail`, then `N passed, M failed`.
 /// WARN marks a legal writer quirk (legacy counts, chunk size 0, split hierarchy).
 /// Exit status 1 on any FAIL, and on any WARN with --strict.
-///
-/// Example: copc validate --strict out.copc.laz
 #[derive(clap::Args)]
+#[command(about = "Check a COPC file against the COPC 1.0 spec", after_help = "Examples:\n  copc validate --strict out.copc.laz")]
 pub struct ValidateArgs {
     /// The COPC file: a path or an http(s):// URL.
     source: String,
