@@ -377,6 +377,36 @@ fn demo_runs_every_step() {
     }
     assert!(out.contains(" 0 failed"), "{out}");
     assert_eq!(out.matches("(same as local)").count(), 2, "{out}");
+    // it ends by saying where the files are and how to look at them, with commands that work
+    let copc_file = dir.path().join("sample.copc.laz");
+    let copc_file = copc_file.to_str().unwrap();
+    assert!(out.contains(&format!("copc info {copc_file}")), "{out}");
+    let shown = out.lines().find(|l| l.trim_start().starts_with("copc query") && l.contains("--count")).expect("no query shown");
+    let args: Vec<&str> = shown.split_whitespace().skip(1).collect();
+    let q = copc(&args);
+    assert!(q.status.success(), "{shown}: {}", stderr(&q));
+    assert!(stdout(&q).trim().parse::<u64>().unwrap() > 0, "{shown}: {}", stdout(&q));
+}
+
+#[test]
+fn version_names_the_laz_and_las_crates() {
+    let o = copc(&["--version"]);
+    let v = stdout(&o);
+    assert!(o.status.success());
+    assert!(v.starts_with(&format!("copc {} (laz 0.", env!("CARGO_PKG_VERSION"))) && v.contains(", las 0."), "{v}");
+}
+
+#[test]
+fn translate_without_crs_warns_on_stderr_and_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("in.las");
+    let out = dir.path().join("out.copc.laz");
+    let (las, out) = (las.to_str().unwrap(), out.to_str().unwrap());
+    assert!(copc(&["sample", las, "--points", "2000", "--format", "3"]).status.success());
+    let o = copc(&["translate", las, out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: ") && stderr(&o).contains("no CRS") && stderr(&o).contains("--a-srs"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("warning: ") && stdout(&o).contains("no CRS"), "{}", stdout(&o));
 }
 
 #[test]

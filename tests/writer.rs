@@ -781,3 +781,34 @@ fn cancelling_stops_and_cleans_up() {
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0, "spill files left behind");
 }
+
+/// An input without a CRS gives an output without one, which validators flag: the
+/// writer says so (naming the input and --a-srs) in a progress event and in the
+/// summary; with --a-srs, or an input that has a CRS, it says nothing of the kind.
+#[test]
+fn an_output_without_crs_is_warned_about() {
+    let d = tmp();
+    let legacy = sample(d.path(), "nocrs.las", 2_000, 3, false, false); // LAS 1.2: no CRS
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let s2 = seen.clone();
+    let o = WriterOptions {
+        progress: Some(Arc::new(move |p| {
+            if let Progress::Warning(w) = p {
+                s2.lock().unwrap().push(w.clone());
+            }
+        })),
+        ..opts(2, 500)
+    };
+    let s = translate(&[&legacy], d.path().join("a.copc.laz"), &o).unwrap();
+    let crs_warning = |ws: &[String]| ws.iter().find(|w| w.contains("no CRS")).cloned();
+    let w = crs_warning(&s.warnings).expect("no 'no CRS' warning in the summary");
+    assert!(w.contains("nocrs.las") && w.contains("--a-srs"), "{w}");
+    assert_eq!(crs_warning(&seen.lock().unwrap()), Some(w), "the progress events carry the same warning");
+
+    let given = WriterOptions { a_srs: Some("EPSG:32610".into()), ..opts(2, 500) };
+    let s = translate(&[&legacy], d.path().join("b.copc.laz"), &given).unwrap();
+    assert_eq!(crs_warning(&s.warnings), None, "{:?}", s.warnings);
+    let with_wkt = sample(d.path(), "wkt.las", 2_000, 6, false, false); // LAS 1.4 with a WKT VLR
+    let s = translate(&[&with_wkt], d.path().join("c.copc.laz"), &opts(2, 500)).unwrap();
+    assert_eq!(crs_warning(&s.warnings), None, "{:?}", s.warnings);
+}

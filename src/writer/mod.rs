@@ -401,6 +401,15 @@ fn warn(opts: &WriterOptions, warnings: &mut Vec<String>, msg: String) {
     warnings.push(msg);
 }
 
+/// The inputs' names for a message: all of them when few, else the first ones and how many more.
+fn input_names(files: &[InputFile]) -> String {
+    let names: Vec<&str> = files.iter().take(3).map(|f| f.name.as_str()).collect();
+    match files.len() {
+        n if n <= 3 => names.join(", "),
+        n => format!("{} and {} more inputs", names.join(", "), n - 3),
+    }
+}
+
 fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
     let first = &files[0];
     let format = target_format(first.header.point_format);
@@ -477,11 +486,13 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
         Some(crs::parse_a_srs(a)?)
     } else {
         let mut found: Option<(String, &str)> = None;
+        let mut unconvertible = false;
         for f in files {
             let recs: Vec<&crate::format::Vlr> = f.vlrs.iter().chain(f.evlrs.iter()).collect();
             let c = crs::input_crs(&recs);
             let w = match &c {
                 crs::InputCrs::Unconvertible(m) => {
+                    unconvertible = true;
                     warn(
                         opts,
                         &mut warnings,
@@ -516,6 +527,10 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
                     format!("{} has no CRS; using the CRS of {pname}", f.name),
                 );
             }
+        }
+        if found.is_none() && !unconvertible {
+            // validators (ours with --strict, PDAL's, copc.io's) flag a COPC file without a CRS
+            warn(opts, &mut warnings, format!("{}: no CRS; the output has no CRS either, which `copc validate --strict` and other validators flag (give one with --a-srs WKT|EPSG:n)", input_names(files)));
         }
         found.map(|(w, _)| w)
     };
