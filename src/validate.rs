@@ -212,6 +212,10 @@ fn structure(file: &LasFile, r: &mut Report) -> Result<()> {
         }
         Err(e) => r.fail("eb.vlr", e.detail()),
     }
+    let eb_vlrs = file.vlrs.iter().chain(evlrs.iter()).filter(|v| v.is("LASF_Spec", 4)).count();
+    if eb_vlrs > 1 {
+        r.warn("eb.vlr_count", format!("{eb_vlrs} extra-bytes VLRs (LAS has one; readers that take the first see fewer dimensions; merged here in order)"));
+    }
 
     // hierarchy: walk every page from the root, breadth first, cycle-safe
     let hier_records: Vec<&Vlr> = file.vlrs.iter().chain(evlrs.iter()).filter(|v| v.is("copc", 1000)).collect();

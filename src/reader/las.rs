@@ -176,16 +176,26 @@ impl LasFile {
         }
     }
 
-    /// The extra-bytes dimensions declared by the `LASF_Spec`/4 VLR.
+    /// The extra-bytes dimensions declared by the `LASF_Spec`/4 VLRs (several are
+    /// merged in VLR then EVLR order).
     pub fn extra_bytes(&self) -> Result<Vec<crate::format::ExtraBytes>> {
-        match self.find("LASF_Spec", 4)? {
-            Some(v) => {
-                let b = self.payload(v)?;
-                crate::format::extra_bytes::parse_extra_bytes(&b, self.header.extra_bytes_len())
-                    .map_err(|m| Error::format(self.name(), Location::Offset(v.data_offset), m))
-            }
-            None => Ok(Vec::new()),
+        Ok(self.extra_bytes_merged()?.0)
+    }
+
+    /// The extra-bytes dimensions and the one descriptor payload that describes them
+    /// all (None when the file has no extra-bytes VLR).
+    pub fn extra_bytes_merged(&self) -> Result<(Vec<crate::format::ExtraBytes>, Option<Vec<u8>>)> {
+        let mut payloads = Vec::new();
+        for v in self.vlrs.iter().chain(self.evlrs()?.iter()).filter(|v| v.is("LASF_Spec", 4)) {
+            payloads.push((v.data_offset, self.payload(v)?));
         }
+        if payloads.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let parts: Vec<(u64, &[u8])> = payloads.iter().map(|(at, p)| (*at, p.as_slice())).collect();
+        let (ebs, merged) = crate::format::extra_bytes::merge_extra_bytes(&parts, self.header.extra_bytes_len())
+            .map_err(|(at, m)| Error::format(self.name(), Location::Offset(at), m))?;
+        Ok((ebs, Some(merged)))
     }
 }
 

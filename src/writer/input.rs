@@ -7,7 +7,7 @@
 //! the file, a chunk that does not decode.
 
 use crate::error::{Error, Location, Result};
-use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, parse_extra_bytes};
+use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, merge_extra_bytes};
 use crate::format::{ExtraBytes, Header, PointLayout, Vlr};
 use crate::reader::LasFile;
 use crate::source::{ByteSource, FileSource};
@@ -91,15 +91,18 @@ impl InputFile {
         let available = header.extra_bytes_len();
         let mut extra_bytes = Vec::new();
         let mut extra_bytes_vlr = None;
-        if let Some(v) = vlrs
+        // several descriptor VLRs (one per producer) are merged into one, in order
+        let parts: Vec<(u64, &[u8])> = vlrs
             .iter()
             .chain(evlrs.iter())
-            .find(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID))
-        {
-            let data = v.data.clone().unwrap_or_default();
-            extra_bytes = parse_extra_bytes(&data, available)
-                .map_err(|m| fail(v.data_offset, format!("extra-bytes VLR: {m}")))?;
-            extra_bytes_vlr = Some(data);
+            .filter(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID))
+            .map(|v| (v.data_offset, v.data.as_deref().unwrap_or_default()))
+            .collect();
+        if !parts.is_empty() {
+            let (ebs, payload) =
+                merge_extra_bytes(&parts, available).map_err(|(at, m)| fail(at, format!("extra-bytes VLR: {m}")))?;
+            extra_bytes = ebs;
+            extra_bytes_vlr = Some(payload);
         }
 
         let storage = if header.compressed {
