@@ -105,6 +105,10 @@ fn print_text(r: &Reader, v: &Value) {
     for e in r.extra_bytes() {
         println!("  extra dimension {} ({})", e.name, e.type_name());
     }
+    // tolerated writer slips (e.g. a wrong EVLR pointer): the file opened, but say so
+    for w in &r.las().warnings {
+        println!("  warning         {w}");
+    }
 }
 
 /// The name in a WKT's first quoted string (e.g. "NAD83 / UTM zone 15N").
