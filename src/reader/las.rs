@@ -234,8 +234,16 @@ impl LasFile {
     /// The extra-bytes dimensions and the one descriptor payload that describes them
     /// all (None when the file has no extra-bytes VLR).
     pub fn extra_bytes_merged(&self) -> Result<(Vec<crate::format::ExtraBytes>, Option<Vec<u8>>)> {
+        let is_eb = |v: &&Vlr| v.is("LASF_Spec", 4);
+        // EVLRs not read yet are read only when no VLR describes the extra bytes, so
+        // opening a remote file costs no more requests than before
+        let evlrs: &[Vlr] = match self.evlrs.get() {
+            Some(e) => e,
+            None if !self.vlrs.iter().any(|v| is_eb(&v)) => self.evlrs()?,
+            None => &[],
+        };
         let mut payloads = Vec::new();
-        for v in self.vlrs.iter().chain(self.evlrs()?.iter()).filter(|v| v.is("LASF_Spec", 4)) {
+        for v in self.vlrs.iter().chain(evlrs.iter()).filter(is_eb) {
             payloads.push((v.data_offset, self.payload(v)?));
         }
         if payloads.is_empty() {
