@@ -83,7 +83,7 @@ pub fn info_json(r: &Reader) -> copc::Result<Value> {
             "max_depth": s.max_depth,
             "points": s.points,
         },
-        "warnings": r.las().warnings,
+        "warnings": r.warnings(),
     }))
 }
 
@@ -106,7 +106,7 @@ fn print_text(r: &Reader, v: &Value) {
         println!("  extra dimension {} ({})", e.name, e.type_name());
     }
     // tolerated writer slips (e.g. a wrong EVLR pointer): the file opened, but say so
-    for w in &r.las().warnings {
+    for w in r.warnings() {
         println!("  warning         {w}");
     }
 }
