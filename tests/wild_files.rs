@@ -254,7 +254,7 @@ fn copc_with_a_wrong_evlr_pointer_opens_with_a_warning_and_fails_validation() {
         let name = format!("wrong-evlr-{wrong}");
         let r = Reader::from_source(Arc::new(MemorySource::new(name.clone(), b.clone())), &Default::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let w = r.las().warnings.join("; ");
+        let w = r.warnings().join("; ");
         assert!(w.contains("start of first EVLR") && w.contains(&format!("found at byte {real_start}")), "{name}: {w}");
         let got: Vec<(String, u16, u64)> = r.las().evlrs().unwrap().iter().map(|v| (v.user_id.clone(), v.record_id, v.data_offset)).collect();
         assert_eq!(got, want_evlrs, "{name}: EVLRs found by the scan");
@@ -265,6 +265,16 @@ fn copc_with_a_wrong_evlr_pointer_opens_with_a_warning_and_fails_validation() {
         assert_eq!(evlr.status, Status::Fail, "{name}");
         assert!(!report.ok(false));
     }
+    // the pointer right but the count too large: the EVLRs up to the end are used
+    let mut b = good.clone();
+    b[243..247].copy_from_slice(&(want_evlrs.len() as u32 + 1).to_le_bytes());
+    let r = Reader::from_source(Arc::new(MemorySource::new("count", b.clone())), &Default::default()).unwrap();
+    let w = r.las().warnings.join("; ");
+    assert!(w.contains(&format!("{} EVLRs run from there to the end of the file", want_evlrs.len())), "{w}");
+    assert_eq!(r.las().evlrs().unwrap().len(), want_evlrs.len());
+    assert!(all_records(&r) == want);
+    assert!(!validate(Arc::new(MemorySource::new("count", b)), &ValidateOptions::default()).ok(false));
+
     // `copc info` says so, in text and JSON
     let path = dir.path().join("wrong.copc.laz");
     let mut b = good.clone();

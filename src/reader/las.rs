@@ -139,10 +139,14 @@ impl LasFile {
             // are found by a bounded scan; without them the file still opens
             let found = scan_evlrs(source.as_ref(), &header, &vlrs, count, &mut prefetch)?;
             let msg = match found {
-                Some(at) => {
-                    evlr_at = (at, count);
+                Some((at, n)) => {
+                    evlr_at = (at, n);
                     let _ = evlrs.set(read_evlrs(source.as_ref(), &header, evlr_at, &prefetch)?);
-                    format!("{why}; the {count} EVLRs were found at byte {at} by a scan and are used from there")
+                    if at == start {
+                        format!("{why}; {n} EVLRs run from there to the end of the file and are used")
+                    } else {
+                        format!("{why}; the {n} EVLRs were found at byte {at} by a scan and are used from there")
+                    }
                 }
                 None if vlrs.first().is_some_and(|v| v.is("copc", 1)) || vlrs.first().is_some_and(|v| v.user_id == "entwine") => {
                     evlr_at = (0, 0);
@@ -266,12 +270,14 @@ pub(crate) fn laz_record_length(vlr: &laz::LazVlr) -> u64 {
 /// How far back from the end of the file [`scan_evlrs`] looks for EVLRs.
 pub const EVLR_SCAN: u64 = SMALL_EVLR * 4;
 
-/// Finds `count` EVLRs whose chain ends exactly at the end of the file, when the
-/// header's pointer is wrong. Candidates: the hierarchy page's EVLR header (60 bytes
-/// before the info VLR's root_hier_offset, where COPC writers put it), then every
-/// byte of the last [`EVLR_SCAN`] bytes. A candidate must have printable user ids and
-/// chain to the file's end; the work is bounded by the window and a step budget.
-fn scan_evlrs(src: &dyn ByteSource, header: &Header, vlrs: &[Vlr], count: u32, prefetch: &mut Prefetch) -> Result<Option<u64>> {
+/// Finds the EVLRs when the header's pointer or count is wrong: a chain that ends
+/// exactly at the end of the file. Candidates: the header's pointer with fewer EVLRs
+/// than its count; the hierarchy page's EVLR header (60 bytes before the info VLR's
+/// root_hier_offset, where COPC writers put it); then every byte of the last
+/// [`EVLR_SCAN`] bytes with the header's count. A candidate must have printable user
+/// ids, hold the root page in one payload when it covers it, and chain to the file's
+/// end; the work is bounded by the window and a step budget. Returns (start, count).
+fn scan_evlrs(src: &dyn ByteSource, header: &Header, vlrs: &[Vlr], count: u32, prefetch: &mut Prefetch) -> Result<Option<(u64, u32)>> {
     let len = src.len();
     let lo = header.offset_to_point_data();
     let ehs = EVLR_HEADER_SIZE as u64;
@@ -295,22 +301,27 @@ fn scan_evlrs(src: &dyn ByteSource, header: &Header, vlrs: &[Vlr], count: u32, p
             at..at.saturating_add(u64::from_le_bytes(d[48..56].try_into().unwrap_or_default()))
         });
     let budget = std::cell::Cell::new(1u64 << 22);
-    // the chain from `s`, inside the window only
-    let chains = |s: u64| -> bool {
+    // the number of EVLRs (at most `count`; exactly `count` unless `fewer`) chained
+    // from `s` to the end of the file, inside the window only
+    let chains = |s: u64, fewer: bool| -> Option<u32> {
         let mut pos = s;
         // a chain over the root page must hold it in one payload (else the "EVLR" is
         // a run of hierarchy entries that happens to look like one)
         let mut holds_root = root.as_ref().is_none_or(|r| r.start < s);
-        for _ in 0..count {
-            if budget.get() == 0 || pos < from || pos + ehs > len {
-                return false;
+        for n in 0..count {
+            if pos == len && fewer && n > 0 && holds_root {
+                return Some(n);
+            }
+            // (len >= ehs here: checked above; pos may be any u64 from the header)
+            if budget.get() == 0 || pos < from || pos > len - ehs {
+                return None;
             }
             budget.set(budget.get() - 1);
             let h = &window[(pos - from) as usize..(pos - from) as usize + EVLR_HEADER_SIZE];
             let id = &h[2..18];
             let text = id.iter().position(|&b| b == 0).unwrap_or(16);
             if text == 0 || !id[..text].iter().all(|b| b.is_ascii_graphic() || *b == b' ') || id[text..].iter().any(|&b| b != 0) {
-                return false;
+                return None;
             }
             let data_len = u64::from_le_bytes(h[20..28].try_into().unwrap_or_default());
             match (pos + ehs).checked_add(data_len).filter(|&e| e <= len) {
@@ -318,20 +329,26 @@ fn scan_evlrs(src: &dyn ByteSource, header: &Header, vlrs: &[Vlr], count: u32, p
                     holds_root |= root.as_ref().is_some_and(|r| r.start >= pos + ehs && r.end <= e);
                     pos = e
                 }
-                None => return false,
+                None => return None,
             }
         }
-        pos == len && holds_root
+        (pos == len && holds_root).then_some(count)
     };
+    // the header's pointer with a wrong count: its EVLRs end at the end of the file
+    if (from..len).contains(&header.evlr_start) {
+        if let Some(n) = chains(header.evlr_start, true) {
+            return Ok(Some((header.evlr_start, n)));
+        }
+    }
     let hint = root.as_ref().and_then(|r| r.start.checked_sub(ehs));
     if let Some(h) = hint.filter(|&h| h >= from) {
-        if chains(h) {
-            return Ok(Some(h));
+        if let Some(n) = chains(h, false) {
+            return Ok(Some((h, n)));
         }
     }
     for s in from..=len - ehs {
-        if chains(s) {
-            return Ok(Some(s));
+        if let Some(n) = chains(s, false) {
+            return Ok(Some((s, n)));
         }
         if budget.get() == 0 {
             break;
