@@ -415,6 +415,11 @@ mod tests {
         assert!(Polygon::parse("{\"type\": \"Point\", \"coordinates\": [1, 2]}").is_err());
         assert!(Polygon::parse("not wkt").is_err());
         assert!(Polygon::parse("{").is_err());
+        // what cpp-tests/c_api_hostile_test.c and cpp_wrapper_test.cpp expect to be refused
+        for t in ["", "POLYGON", "POLYGON((0 0,1 1))", "POINT(1 2)", "{\"type\":\"Polygon\"}", "POLYGON((0 0,1 0,nan 1,0 0))", "POLYGON((0 0))"] {
+            let e = Polygon::parse(t).expect_err(t).to_string();
+            assert!(e.contains("polygon"), "{t}: {e}");
+        }
     }
 
     /// Points on a grid, inside/outside by `p`, to compare two parses of one shape.
