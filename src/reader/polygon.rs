@@ -522,4 +522,41 @@ mod tests {
         assert!(msg("POLYGON ((0 0, 1 0, 1 nan, 0 0))").contains("not a finite number"));
         assert!(msg("").contains("expected a geometry type"));
     }
+
+    /// Mutated texts (bytes replaced, inserted, removed; multi-byte characters
+    /// included) never panic, and a parsed polygon keeps inside its bounding box.
+    #[test]
+    fn mutations_never_panic() {
+        let forms = [
+            "SRID=4326;MULTIPOLYGON Z (((0 0 1, 10 0 1, 10 10 1, 0 10 1, 0 0 1), (4 4 1, 6 4 1, 6 6 1, 4 6 1, 4 4 1)))",
+            "POLYGON ZM ((0 0 5 7, 10 0 5 7, 10 10 5 7, 0 0 5 7))",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0,5],[10,0,5],[10,10,5],[0,0,5]]]}}]}"#,
+        ];
+        let alphabet: Vec<char> = "()[]{},;:= .-+eE0123456789ZMzmSRIDPOLYGNMUTé\u{feff}\"".chars().collect();
+        let mut rng = crate::sample::SplitMix64::new(16);
+        for f in forms {
+            for _ in 0..3000 {
+                let mut c: Vec<char> = f.chars().collect();
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(c.len() as u64 + 1) as usize;
+                    let ch = alphabet[rng.below(alphabet.len() as u64) as usize];
+                    match rng.below(3) {
+                        0 if at < c.len() => c[at] = ch,
+                        1 => c.insert(at, ch),
+                        _ if at < c.len() => {
+                            c.remove(at);
+                        }
+                        _ => {}
+                    }
+                }
+                let text: String = c.into_iter().collect();
+                if let Ok(p) = Polygon::parse(&text) {
+                    let b = p.bbox();
+                    for (x, y) in [(b.min[0] - 1.0, b.min[1]), (b.max[0] + 1.0, b.max[1]), (b.min[0], b.max[1] + 1.0)] {
+                        assert!(!p.contains(x, y), "{text}: ({x}, {y}) outside the bbox is inside");
+                    }
+                }
+            }
+        }
+    }
 }
