@@ -70,7 +70,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed.extend_from_slice(&std::fs::read(path)?);
         seeds.write("writer", path, &seed)?;
     }
+    // The broken-EVLR layout other writers produce (copc-rs 0.5.0): the header's
+    // start of first EVLR past the end of the file, the info VLR right.
+    for path in copc_files.iter().take(2) {
+        let mut bytes = std::fs::read(path)?;
+        let wrong = bytes.len() as u64 + 4096;
+        bytes[235..243].copy_from_slice(&wrong.to_le_bytes());
+        seeds.write("open", &path.with_extension("wrong-evlr"), &bytes)?;
+        let mut seed = QueryInput { flags: 0, corners: [0; 6], resolution: 0, dims: 0 }.encode();
+        seed.extend_from_slice(&bytes);
+        seeds.write("query", &path.with_extension("wrong-evlr.q"), &seed)?;
+    }
     seeds.http()?;
+    seeds.polygons()?;
     Ok(())
 }
 
@@ -111,6 +123,58 @@ impl Seeds {
         }
         if let Some(seed) = fuzzing::hierarchy_seed(&bytes) {
             self.write("hierarchy", path, &seed)?;
+        }
+        Ok(())
+    }
+
+    /// `polygon` seeds: the WKT/EWKT/GeoJSON forms GDAL, PDAL and PostGIS write, and
+    /// mutations of them (truncated, tags swapped, vertex sizes mixed, non-polygons).
+    fn polygons(&self) -> std::io::Result<()> {
+        let ring2 = "0 0, 10 0, 10 10, 0 10, 0 0";
+        let ring3 = "0 0 5, 10 0 5, 10 10 5, 0 10 5, 0 0 5";
+        let ring4 = "0 0 5 1, 10 0 5 1, 10 10 5 1, 0 10 5 1, 0 0 5 1";
+        let hole3 = "4 4 1, 6 4 1, 6 6 1, 4 6 1, 4 4 1";
+        let gj3 = "[[0,0,5],[10,0,5],[10,10,5],[0,10,5],[0,0,5]]";
+        let base = vec![
+            format!("POLYGON (({ring2}))"),
+            format!("POLYGON (({ring3}), ({hole3}))"),
+            format!("POLYGON Z (({ring3}))"),
+            format!("POLYGON M (({ring3}))"),
+            format!("POLYGON ZM (({ring4}))"),
+            format!("POLYGON (({ring4}))"),
+            format!("POLYGONZ(({ring3}))"),
+            format!("MULTIPOLYGON ((({ring2})), (({ring2})))"),
+            format!("MULTIPOLYGON Z ((({ring3}), ({hole3})))"),
+            format!("SRID=4326;POLYGON (({ring2}))"),
+            format!("  SRID=32610; MULTIPOLYGON ZM ((({ring4})))\n"),
+            format!("POLYGON (({ring2}, 1 2 3))"),
+            "POLYGON EMPTY".to_string(),
+            "POINT Z (1 2 3)".to_string(),
+            "GEOMETRYCOLLECTION (POLYGON ((0 0, 1 0, 1 1, 0 0)))".to_string(),
+            format!(r#"{{"type":"Polygon","coordinates":[{gj3}]}}"#),
+            format!(r#"{{"type":"MultiPolygon","coordinates":[[{gj3}],[{gj3}]]}}"#),
+            format!(r#"{{"type":"Feature","properties":null,"geometry":{{"type":"Polygon","coordinates":[{gj3}]}}}}"#),
+            format!(r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[{gj3}]}}}}]}}"#),
+            format!(r#"{{"type":"GeometryCollection","geometries":[{{"type":"Polygon","coordinates":[{gj3}]}}]}}"#),
+            r#"{"type":"Feature","geometry":null}"#.to_string(),
+            r#"{"type":"LineString","coordinates":[[1,2,3],[4,5,6]]}"#.to_string(),
+        ];
+        let mut n = 0;
+        for (i, text) in base.iter().enumerate() {
+            self.write_named("polygon", &format!("form{i}.txt"), text.as_bytes())?;
+            // mutations: cut short, one parenthesis or comma dropped, a number garbled
+            for cut in [text.len() / 3, text.len() / 2, text.len().saturating_sub(1)] {
+                if let Some(t) = text.get(..cut) {
+                    self.write_named("polygon", &format!("mut{n}.txt"), t.as_bytes())?;
+                    n += 1;
+                }
+            }
+            for (from, to) in [("(", ""), (",", " "), ("5", "5 5"), ("0", "x"), ("Z", "ZM"), ("POLYGON", "LINESTRING")] {
+                if text.contains(from) {
+                    self.write_named("polygon", &format!("mut{n}.txt"), text.replacen(from, to, 1).as_bytes())?;
+                    n += 1;
+                }
+            }
         }
         Ok(())
     }

@@ -113,7 +113,9 @@ fn structure(file: &LasFile, r: &mut Report) -> Result<()> {
         r.pass("header.legacy_counts", "0");
     }
     for w in &file.warnings {
-        r.fail("header.vlr_count", w.clone());
+        // a wrong EVLR pointer is tolerated when reading, never in a valid file
+        let name = if file.evlr_warning.as_ref() == Some(w) { "header.evlr_start" } else { "header.vlr_count" };
+        r.fail(name, w.clone());
     }
 
     // VLR area ends at the point data
@@ -211,6 +213,10 @@ fn structure(file: &LasFile, r: &mut Report) -> Result<()> {
             r.check("eb.vlr", described == have, format!("{} extra dimensions, {described} bytes", eb.len()), format!("extra-bytes VLR describes {described} bytes, records carry {have}"));
         }
         Err(e) => r.fail("eb.vlr", e.detail()),
+    }
+    let eb_vlrs = file.vlrs.iter().chain(evlrs.iter()).filter(|v| v.is("LASF_Spec", 4)).count();
+    if eb_vlrs > 1 {
+        r.warn("eb.vlr_count", format!("{eb_vlrs} extra-bytes VLRs (LAS has one; readers that take the first see fewer dimensions; merged here in order)"));
     }
 
     // hierarchy: walk every page from the root, breadth first, cycle-safe
@@ -347,6 +353,7 @@ fn points(source: Arc<dyn ByteSource>, opts: &ValidateOptions, file: &LasFile, r
     let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
     let (mut tmin, mut tmax) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut nan_time = false;
+    let mut nan_time_count = 0u64;
     let mut by_return = [0u64; 15];
     let mut outside = Vec::new();
     let mut n = 0u64;
@@ -372,7 +379,7 @@ fn points(source: Arc<dyn ByteSource>, opts: &ValidateOptions, file: &LasFile, r
             }
             if let Some(o) = gps {
                 let g = f64::from_le_bytes(rec[o..o + 8].try_into().unwrap_or_default());
-                if g.is_nan() { nan_time = true } else { tmin = tmin.min(g); tmax = tmax.max(g); }
+                if g.is_nan() { nan_time = true; nan_time_count += 1 } else { tmin = tmin.min(g); tmax = tmax.max(g); }
             }
             let ret = (rec[14] & 0x0F) as usize;
             if (1..=15).contains(&ret) {
@@ -394,11 +401,18 @@ fn points(source: Arc<dyn ByteSource>, opts: &ValidateOptions, file: &LasFile, r
     }
     let info = reader.info();
     if gps.is_some() {
+        // NaN times are a WARN of their own; they must not hide a wrong range of the
+        // finite ones (the range check then ran on nothing)
         if nan_time {
-            r.warn("points.gpstime_range", "some GPS times are NaN");
-        } else {
+            r.warn("points.gpstime_nan", format!("{nan_time_count} GPS times are NaN (left out of the range check)"));
+        }
+        if tmin <= tmax {
             let same = info.gpstime_minimum == tmin && info.gpstime_maximum == tmax;
-            r.check("points.gpstime_range", same, format!("[{tmin}, {tmax}]"), format!("info VLR says [{}, {}], points span [{tmin}, {tmax}] (stale GPS range)", info.gpstime_minimum, info.gpstime_maximum));
+            r.check("points.gpstime_range", same, format!("[{tmin}, {tmax}]"), format!("info VLR says [{}, {}], the points' non-NaN GPS times span [{tmin}, {tmax}] (stale GPS range)", info.gpstime_minimum, info.gpstime_maximum));
+        } else {
+            // only NaN times: the writer's convention is [0, 0]
+            let zero = info.gpstime_minimum == 0.0 && info.gpstime_maximum == 0.0;
+            r.check("points.gpstime_range", zero, "[0, 0] (every GPS time is NaN)", format!("info VLR says [{}, {}] but every GPS time is NaN (expected [0, 0])", info.gpstime_minimum, info.gpstime_maximum));
         }
     }
     if by_return == h.points_by_return { r.pass("points.by_return", "header counts by return match") } else {

@@ -551,7 +551,6 @@ fn a_killed_writer_leaves_nothing() {
 const MUST_FAIL: &[(&str, &str)] = &[
     ("pdal_1.2-no-points-but-count.las", "1065"),
     ("pdal_garbage_nVariableLength.las", "719"),
-    ("pdal_laszip-v1.2r0-pointwise.laz", "compressor 1"),
     ("lasr_malformed_extrabytes.las", "extra-bytes"),
 ];
 
@@ -563,6 +562,9 @@ fn allowed_failure(file: &str, check: &str, input_has_crs: bool) -> bool {
         // inputs without points give files without points
         "points.present" => matches!(file, "pdal_no-points.las" | "lazperf_no-points-1.3.laz"),
         "points.gpstime_finite" => file == "pdal_gps-time-nan.las",
+        // laspy's lazrs backend panics on LASzip 1.x point-wise input ("Variable-size
+        // chunks, but no chunk table"); tests/wild_files.rs compares it with LASzip's decode
+        "compare.read_other" => file == "pdal_laszip-v1.2r0-pointwise.laz",
         // deprecated array extra-bytes types (data types 11-30): xcheck sizes them 0 and
         // copc.js refuses them, though the VLR is the input's, bit-exact
         "eb.vlr" | "peer.copcjs_hierarchy" | "peer.copcjs_info" | "peer.copcjs_points" => {

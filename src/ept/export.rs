@@ -103,7 +103,7 @@ fn write_dataset(r: &Reader, out: &Path) -> Result<ExportSummary> {
         .ok_or_else(|| Error::unsupported(&name, Location::Source, "not a LAZ file"))?;
     let items = vlr.items().clone();
     let rec_len = h.point_record_length as usize;
-    let eb_vlr = r.las().vlrs.iter().find(|v| v.is("LASF_Spec", 4)).and_then(|v| v.data.clone());
+    let eb_vlr = r.las().extra_bytes_merged()?.1;
     let mut schema = vec![];
     for (a, axis) in ["X", "Y", "Z"].iter().enumerate() {
         schema.push(json!({"name": axis, "type": "signed", "size": 4, "scale": h.scale[a], "offset": h.offset[a]}));
@@ -111,7 +111,7 @@ fn write_dataset(r: &Reader, out: &Path) -> Result<ExportSummary> {
     schema.extend(standard_schema(h.point_format));
     for eb in r.extra_bytes() {
         let t = eb_schema_type(eb.scalar).filter(|_| eb.count == 1).ok_or_else(|| {
-            Error::unsupported(&name, Location::Source, format!("extra-bytes dimension '{}' ({}) has no EPT type", eb.name, eb.type_name()))
+            Error::unsupported(&name, Location::Source, format!("extra-bytes dimension '{}' ({}) has no EPT type: EPT schema dimensions are single signed, unsigned or floating numbers", eb.name, eb.type_name()))
         })?;
         let mut d = json!({"name": eb.name, "type": t, "size": eb.scalar.size()});
         if let Some(s) = eb.scale {

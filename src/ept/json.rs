@@ -238,7 +238,7 @@ pub fn parse_ept_json(name: &str, bytes: &[u8]) -> Result<EptJson> {
             return Err(Error::unsupported(
                 name,
                 Location::Source,
-                format!("hierarchyType '{other}' (only 'json' hierarchy files are read)"),
+                format!("hierarchyType '{other}': only plain 'json' hierarchy files are read (decompress the ept-hierarchy files and set hierarchyType to 'json')"),
             ));
         }
     }

@@ -57,6 +57,81 @@ use std::time::Instant;
 /// Largest `ept-sources/list.json` kept as an EVLR; a larger one is left out (with a warning).
 pub const SOURCES_LIST_LIMIT: u64 = 16 << 20;
 
+/// The output point format. The schema's (6, 7 with Red/Green/Blue, 8 with Infrared),
+/// unless the laszip tiles hold another one: Entwine has written datasets whose schema
+/// lists no colour while every tile is point format 7. What the tiles hold is what
+/// users want, so when every tile maps to one format that is not the schema's, that
+/// format is used, with a warning naming the mismatch. Tiles that disagree among
+/// themselves (some with colour, some without) are an error: one output format would
+/// invent colours (or infrared) for some points.
+fn output_format(
+    ept: &EptJson,
+    ept_name: &str,
+    ds: &Dataset,
+    data_nodes: &[(VoxelKey, u64)],
+    probe: Option<&InputFile>,
+    opts: &WriterOptions,
+    warnings: &mut Vec<String>,
+) -> Result<u8> {
+    let schema = Target::schema_format(ept);
+    let Some(probe) = probe else { return Ok(schema) };
+    let probe_format = crate::writer::convert::target_format(probe.header.point_format);
+    if probe_format == schema {
+        return Ok(schema);
+    }
+    // the first tile disagrees with the schema: read every tile's point format (byte
+    // 104 of its header) to see whether the tiles agree among themselves
+    let ext = ept.data_type.extension();
+    let formats: Vec<(VoxelKey, u8)> = data_nodes
+        .par_iter()
+        .map(|&(k, _)| -> Result<(VoxelKey, u8)> {
+            let src = ds.open(&ds.file(&format!("ept-data/{k}.{ext}")))?;
+            if src.len() < 105 {
+                return Err(Error::format(src.name(), Location::Offset(0), format!("{} bytes: too short for a LAS header", src.len())));
+            }
+            let b = src.read_range(104..105)?;
+            Ok((k, crate::writer::convert::target_format(b[0] & 0x3F)))
+        })
+        .collect::<Result<_>>()?;
+    let names = |f: u8| match f {
+        8 => "RGB and infrared",
+        7 => "RGB",
+        _ => "no colour",
+    };
+    let mut by_format: std::collections::BTreeMap<u8, Vec<VoxelKey>> = Default::default();
+    for (k, f) in formats {
+        by_format.entry(f).or_default().push(k);
+    }
+    if by_format.len() > 1 {
+        let list: Vec<String> = by_format
+            .iter()
+            .map(|(f, keys)| format!("{} tiles as point format {f} ({}; e.g. node {})", keys.len(), names(*f), keys[0]))
+            .collect();
+        return Err(Error::unsupported(
+            ept_name,
+            Location::Source,
+            format!(
+                "the schema implies point format {schema} ({}) but the tiles disagree among themselves: {}; \
+                 one COPC file has one point format, and filling in values some tiles do not have would invent them",
+                names(schema),
+                list.join(", ")
+            ),
+        ));
+    }
+    warn(
+        opts,
+        warnings,
+        format!(
+            "{ept_name}: the schema implies point format {schema} ({}) but every one of the {} tiles is point format {probe_format} ({}); \
+             the output keeps what the tiles hold: point format {probe_format}",
+            names(schema),
+            data_nodes.len(),
+            names(probe_format)
+        ),
+    );
+    Ok(probe_format)
+}
+
 /// What [`translate_ept`] did.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -344,7 +419,8 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
             None => auto(),
         },
     };
-    let target = Target::from_schema(&ept, scale, offset)?;
+    let format = output_format(&ept, &ept_name, &ds, &data_nodes, probe.as_ref(), opts, &mut warnings)?;
+    let target = Target::with_format(&ept, format, scale, offset)?;
     let plan = match ept.data_type {
         DataType::Laszip => None,
         _ => Some(BinaryPlan::new(&ept, &target)?),

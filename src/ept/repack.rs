@@ -73,14 +73,24 @@ impl Target {
     /// Point format and extra bytes from the schema: Infrared gives 8, Red/Green/Blue
     /// give 7, anything else 6.
     pub fn from_schema(ept: &EptJson, scale: [f64; 3], offset: [f64; 3]) -> Result<Target> {
+        Self::with_format(ept, Self::schema_format(ept), scale, offset)
+    }
+
+    /// The point format the schema implies.
+    pub fn schema_format(ept: &EptJson) -> u8 {
         let has = |n: &str| ept.dim(n).is_some();
-        let format = if has("Infrared") {
+        if has("Infrared") {
             8
         } else if has("Red") || has("Green") || has("Blue") {
             7
         } else {
             6
-        };
+        }
+    }
+
+    /// Records of point format `format` (6-8) plus the schema's extra dimensions: for
+    /// datasets whose laszip tiles hold another format than the schema says.
+    pub fn with_format(ept: &EptJson, format: u8, scale: [f64; 3], offset: [f64; 3]) -> Result<Target> {
         let extras: Vec<SchemaDim> = ept
             .schema
             .iter()
@@ -301,7 +311,8 @@ pub fn laszip_node(
             &name,
             Location::Source,
             format!(
-                "the tile has point format {} (becomes {tf}) but the schema asks for point format {}",
+                "the tile has point format {} (becomes {tf}) but the dataset is written as point format {}; \
+                 the tiles of one dataset must agree on which of RGB and infrared they carry",
                 tile.header.point_format, target.format
             ),
         ));

@@ -156,6 +156,27 @@ pub fn parse_extra_bytes(payload: &[u8], available: usize) -> Result<Vec<ExtraBy
     Ok(out)
 }
 
+/// Merges the descriptors of several extra-bytes VLRs (`(payload offset, payload)`,
+/// in VLR then EVLR order) into one list and one payload, as PDAL and laspy do: a
+/// file may carry one such VLR per producer. Each payload must be whole
+/// descriptors; together they must fit in `available` bytes. An error names the
+/// offset of the payload it is about.
+pub fn merge_extra_bytes(parts: &[(u64, &[u8])], available: usize) -> Result<(Vec<ExtraBytes>, Vec<u8>), (u64, String)> {
+    let mut merged = Vec::new();
+    for (i, (at, p)) in parts.iter().enumerate() {
+        if p.len() % DESCRIPTOR_SIZE != 0 {
+            let which = if parts.len() > 1 { format!(" {} of {}", i + 1, parts.len()) } else { String::new() };
+            return Err((*at, format!("extra-bytes VLR{which} of {} bytes is not a whole number of 192-byte descriptors", p.len())));
+        }
+        merged.extend_from_slice(p);
+    }
+    let at = parts.first().map_or(0, |p| p.0);
+    let ebs = parse_extra_bytes(&merged, available).map_err(|m| {
+        if parts.len() > 1 { (at, format!("{m} (descriptors of {} extra-bytes VLRs, merged in order)", parts.len())) } else { (at, m) }
+    })?;
+    Ok((ebs, merged))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +214,20 @@ mod tests {
         assert_eq!(ExtraBytesType::I16.as_f64(&(-3i16).to_le_bytes()), -3.0);
         assert_eq!(ExtraBytesType::F32.as_f64(&1.5f32.to_le_bytes()), 1.5);
         assert_eq!(ExtraBytesType::I8.as_f64(&[0xFF]), -1.0);
+    }
+
+    #[test]
+    fn several_vlrs_merge_in_order() {
+        let a = descriptor("Deviation", 3, 0); // u16
+        let mut b = descriptor("ExtraBytes", 1, 1 | 8); // u8 with no-data and scale
+        b[40..48].copy_from_slice(&255f64.to_le_bytes());
+        b[160..165].copy_from_slice(b"notes");
+        let (ebs, payload) = merge_extra_bytes(&[(100, &a), (400, &b)], 3).unwrap();
+        assert_eq!(ebs.iter().map(|e| (e.name.as_str(), e.offset_in_record, e.size())).collect::<Vec<_>>(), [("Deviation", 0, 2), ("ExtraBytes", 2, 1)]);
+        assert_eq!((ebs[1].no_data, ebs[1].scale, ebs[1].description.as_str()), (Some([255.0, 0.0, 0.0]), Some([0.01, 0.0, 0.0]), "notes"));
+        assert_eq!(payload, [a.clone(), b.clone()].concat());
+        let e = merge_extra_bytes(&[(100, &a), (400, &b)], 2).unwrap_err();
+        assert!(e.1.contains("need 3 bytes") && e.1.contains("2 extra-bytes VLRs"), "{e:?}");
+        assert_eq!(merge_extra_bytes(&[(100, &a), (400, &b[..10])], 3).unwrap_err().0, 400);
     }
 }

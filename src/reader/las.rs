@@ -48,10 +48,16 @@ pub struct LasFile {
     /// EVLR headers: parsed at open when the EVLR area is small (one read),
     /// otherwise on first use (so opening a remote file stays at one or two requests).
     evlrs: std::sync::OnceLock<Vec<Vlr>>,
+    /// Where the EVLRs are read from (start, count): the header's pointer, or where a
+    /// scan found them when that pointer is wrong.
+    evlr_at: (u64, u32),
     /// The LAZ VLR, for compressed files.
     pub laz_vlr: Option<laz::LazVlr>,
     /// Tolerated irregularities (e.g. a VLR count larger than the VLRs present).
     pub warnings: Vec<String>,
+    /// The warning about a wrong EVLR pointer, when there is one (also in `warnings`;
+    /// `validate` fails such a file).
+    pub evlr_warning: Option<String>,
     pub prefetch: Prefetch,
 }
 
@@ -64,6 +70,7 @@ impl LasFile {
         let mut prefetch = Prefetch::default();
         prefetch.add(0, first);
         let mut warnings = Vec::new();
+        let mut evlr_warning = None;
 
         // VLRs live between the header and the point data.
         let vlr_region = header.header_size() as u64..header.offset_to_point_data();
@@ -98,13 +105,59 @@ impl LasFile {
         }
 
         let evlrs = std::sync::OnceLock::new();
-        let (start, len) = (header.evlr_start, source.len());
-        if header.evlr_count > 0 && start >= header.offset_to_point_data() && start < len && len - start <= SMALL_EVLR * 4 {
+        let len = source.len();
+        let mut evlr_at = (header.evlr_start, header.evlr_count);
+        let mut evlr_problem = None;
+        let (start, count) = evlr_at;
+        let uses_evlrs = header.version.1 >= 4 && count > 0 && start != 0;
+        let pointer_bad = uses_evlrs
+            && (start < header.offset_to_point_data()
+                || start > len
+                || (count as u64).saturating_mul(EVLR_HEADER_SIZE as u64) > len - start);
+        if uses_evlrs && !pointer_bad && len - start <= SMALL_EVLR * 4 {
             if prefetch.get(&(start..len)).is_none() {
                 let tail = source.read_range(start..len)?;
                 prefetch.add(start, tail);
             }
-            let _ = evlrs.set(read_evlrs(source.as_ref(), &header, &prefetch)?);
+            match read_evlrs(source.as_ref(), &header, evlr_at, &prefetch) {
+                Ok(e) => {
+                    let _ = evlrs.set(e);
+                }
+                // a pointer inside the file whose chain is broken: look for the real one
+                Err(e) => {
+                    evlr_problem = Some((format!("the header's start of first EVLR (byte {start}) does not lead to {count} EVLRs: {}", e.detail()), e))
+                }
+            }
+        } else if pointer_bad {
+            let why = format!(
+                "the header's start of first EVLR (byte {start}, {count} EVLRs) lies outside the point data end..file end ({len})"
+            );
+            evlr_problem = Some((why.clone(), Error::format(&name, Location::Offset(235), why)));
+        }
+        if let Some((why, err)) = evlr_problem {
+            // a writer slip (copc-rs 0.5.0 copies its input's EVLR pointer): the EVLRs
+            // are found by a bounded scan; without them the file still opens
+            let found = scan_evlrs(source.as_ref(), &header, &vlrs, count, &mut prefetch)?;
+            let msg = match found {
+                Some((at, n)) => {
+                    evlr_at = (at, n);
+                    let _ = evlrs.set(read_evlrs(source.as_ref(), &header, evlr_at, &prefetch)?);
+                    if at == start {
+                        format!("{why}; {n} EVLRs run from there to the end of the file and are used")
+                    } else {
+                        format!("{why}; the {n} EVLRs were found at byte {at} by a scan and are used from there")
+                    }
+                }
+                None if vlrs.first().is_some_and(|v| v.is("copc", 1)) || vlrs.first().is_some_and(|v| v.user_id == "entwine") => {
+                    evlr_at = (0, 0);
+                    let _ = evlrs.set(Vec::new());
+                    format!("{why}; no EVLR chain ending at the end of the file was found in its last {EVLR_SCAN} bytes, so EVLRs are ignored (the hierarchy comes from the info VLR)")
+                }
+                // a plain LAS/LAZ input: its EVLRs may hold the CRS, so this stays an error
+                None => return Err(err),
+            };
+            warnings.push(msg.clone());
+            evlr_warning = Some(msg);
         }
 
         let laz_vlr = if header.compressed || vlrs.iter().any(|v| v.is("laszip encoded", 22204)) {
@@ -132,7 +185,7 @@ impl LasFile {
             None
         };
 
-        Ok(LasFile { source, header, vlrs, evlrs, laz_vlr, warnings, prefetch })
+        Ok(LasFile { source, header, vlrs, evlrs, evlr_at, laz_vlr, warnings, evlr_warning, prefetch })
     }
 
     pub fn name(&self) -> &str {
@@ -144,7 +197,7 @@ impl LasFile {
         if let Some(e) = self.evlrs.get() {
             return Ok(e);
         }
-        let parsed = read_evlrs(self.source.as_ref(), &self.header, &self.prefetch)?;
+        let parsed = read_evlrs(self.source.as_ref(), &self.header, self.evlr_at, &self.prefetch)?;
         Ok(self.evlrs.get_or_init(|| parsed))
     }
 
@@ -176,16 +229,34 @@ impl LasFile {
         }
     }
 
-    /// The extra-bytes dimensions declared by the `LASF_Spec`/4 VLR.
+    /// The extra-bytes dimensions declared by the `LASF_Spec`/4 VLRs (several are
+    /// merged in VLR then EVLR order).
     pub fn extra_bytes(&self) -> Result<Vec<crate::format::ExtraBytes>> {
-        match self.find("LASF_Spec", 4)? {
-            Some(v) => {
-                let b = self.payload(v)?;
-                crate::format::extra_bytes::parse_extra_bytes(&b, self.header.extra_bytes_len())
-                    .map_err(|m| Error::format(self.name(), Location::Offset(v.data_offset), m))
-            }
-            None => Ok(Vec::new()),
+        Ok(self.extra_bytes_merged()?.0)
+    }
+
+    /// The extra-bytes dimensions and the one descriptor payload that describes them
+    /// all (None when the file has no extra-bytes VLR).
+    pub fn extra_bytes_merged(&self) -> Result<(Vec<crate::format::ExtraBytes>, Option<Vec<u8>>)> {
+        let is_eb = |v: &&Vlr| v.is("LASF_Spec", 4);
+        // EVLRs not read yet are read only when no VLR describes the extra bytes, so
+        // opening a remote file costs no more requests than before
+        let evlrs: &[Vlr] = match self.evlrs.get() {
+            Some(e) => e,
+            None if !self.vlrs.iter().any(|v| is_eb(&v)) => self.evlrs()?,
+            None => &[],
+        };
+        let mut payloads = Vec::new();
+        for v in self.vlrs.iter().chain(evlrs.iter()).filter(is_eb) {
+            payloads.push((v.data_offset, self.payload(v)?));
         }
+        if payloads.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let parts: Vec<(u64, &[u8])> = payloads.iter().map(|(at, p)| (*at, p.as_slice())).collect();
+        let (ebs, merged) = crate::format::extra_bytes::merge_extra_bytes(&parts, self.header.extra_bytes_len())
+            .map_err(|(at, m)| Error::format(self.name(), Location::Offset(at), m))?;
+        Ok((ebs, Some(merged)))
     }
 }
 
@@ -196,10 +267,100 @@ pub(crate) fn laz_record_length(vlr: &laz::LazVlr) -> u64 {
     vlr.items().iter().map(|item| u64::from(item.size())).sum()
 }
 
-fn read_evlrs(src: &dyn ByteSource, header: &Header, prefetch: &Prefetch) -> Result<Vec<Vlr>> {
+/// How far back from the end of the file [`scan_evlrs`] looks for EVLRs.
+pub const EVLR_SCAN: u64 = SMALL_EVLR * 4;
+
+/// Finds the EVLRs when the header's pointer or count is wrong: a chain that ends
+/// exactly at the end of the file. Candidates: the header's pointer with fewer EVLRs
+/// than its count; the hierarchy page's EVLR header (60 bytes before the info VLR's
+/// root_hier_offset, where COPC writers put it); then every byte of the last
+/// [`EVLR_SCAN`] bytes with the header's count. A candidate must have printable user
+/// ids, hold the root page in one payload when it covers it, and chain to the file's
+/// end; the work is bounded by the window and a step budget. Returns (start, count).
+fn scan_evlrs(src: &dyn ByteSource, header: &Header, vlrs: &[Vlr], count: u32, prefetch: &mut Prefetch) -> Result<Option<(u64, u32)>> {
+    let len = src.len();
+    let lo = header.offset_to_point_data();
+    let ehs = EVLR_HEADER_SIZE as u64;
+    if count == 0 || len < lo + ehs {
+        return Ok(None);
+    }
+    let from = lo.max(len.saturating_sub(EVLR_SCAN));
+    if prefetch.get(&(from..len)).is_none() {
+        let tail = src.read_range(from..len)?;
+        prefetch.add(from, tail);
+    }
+    let Some(window) = prefetch.get(&(from..len)) else { return Ok(None) };
+    // the root hierarchy page (COPC): where the info VLR says it is
+    let root = vlrs
+        .first()
+        .filter(|v| v.is("copc", 1))
+        .and_then(|v| v.data.as_deref())
+        .filter(|d| d.len() >= 56)
+        .map(|d| {
+            let at = u64::from_le_bytes(d[40..48].try_into().unwrap_or_default());
+            at..at.saturating_add(u64::from_le_bytes(d[48..56].try_into().unwrap_or_default()))
+        });
+    let budget = std::cell::Cell::new(1u64 << 22);
+    // the number of EVLRs (at most `count`; exactly `count` unless `fewer`) chained
+    // from `s` to the end of the file, inside the window only
+    let chains = |s: u64, fewer: bool| -> Option<u32> {
+        let mut pos = s;
+        // a chain over the root page must hold it in one payload (else the "EVLR" is
+        // a run of hierarchy entries that happens to look like one)
+        let mut holds_root = root.as_ref().is_none_or(|r| r.start < s);
+        for n in 0..count {
+            if pos == len && fewer && n > 0 && holds_root {
+                return Some(n);
+            }
+            // (len >= ehs here: checked above; pos may be any u64 from the header)
+            if budget.get() == 0 || pos < from || pos > len - ehs {
+                return None;
+            }
+            budget.set(budget.get() - 1);
+            let h = &window[(pos - from) as usize..(pos - from) as usize + EVLR_HEADER_SIZE];
+            let id = &h[2..18];
+            let text = id.iter().position(|&b| b == 0).unwrap_or(16);
+            if text == 0 || !id[..text].iter().all(|b| b.is_ascii_graphic() || *b == b' ') || id[text..].iter().any(|&b| b != 0) {
+                return None;
+            }
+            let data_len = u64::from_le_bytes(h[20..28].try_into().unwrap_or_default());
+            match (pos + ehs).checked_add(data_len).filter(|&e| e <= len) {
+                Some(e) => {
+                    holds_root |= root.as_ref().is_some_and(|r| r.start >= pos + ehs && r.end <= e);
+                    pos = e
+                }
+                None => return None,
+            }
+        }
+        (pos == len && holds_root).then_some(count)
+    };
+    // the header's pointer with a wrong count: its EVLRs end at the end of the file
+    if (from..len).contains(&header.evlr_start) {
+        if let Some(n) = chains(header.evlr_start, true) {
+            return Ok(Some((header.evlr_start, n)));
+        }
+    }
+    let hint = root.as_ref().and_then(|r| r.start.checked_sub(ehs));
+    if let Some(h) = hint.filter(|&h| h >= from) {
+        if let Some(n) = chains(h, false) {
+            return Ok(Some((h, n)));
+        }
+    }
+    for s in from..=len - ehs {
+        if let Some(n) = chains(s, false) {
+            return Ok(Some((s, n)));
+        }
+        if budget.get() == 0 {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+fn read_evlrs(src: &dyn ByteSource, header: &Header, at: (u64, u32), prefetch: &Prefetch) -> Result<Vec<Vlr>> {
     let name = src.name();
     let len = src.len();
-    let (start, count) = (header.evlr_start, header.evlr_count);
+    let (start, count) = at;
     if header.version.1 < 4 || count == 0 || start == 0 {
         return Ok(Vec::new());
     }

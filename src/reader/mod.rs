@@ -228,6 +228,12 @@ impl Reader {
         &self.file
     }
 
+    /// Writer slips tolerated at open (a wrong EVLR pointer, a VLR count larger than
+    /// the VLRs present); `validate` reports each as a failure.
+    pub fn warnings(&self) -> &[String] {
+        &self.file.warnings
+    }
+
     pub fn source(&self) -> &Arc<dyn ByteSource> {
         &self.file.source
     }

@@ -7,7 +7,7 @@
 //! the file, a chunk that does not decode.
 
 use crate::error::{Error, Location, Result};
-use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, parse_extra_bytes};
+use crate::format::extra_bytes::{EXTRA_BYTES_RECORD_ID, EXTRA_BYTES_USER_ID, merge_extra_bytes};
 use crate::format::{ExtraBytes, Header, PointLayout, Vlr};
 use crate::reader::LasFile;
 use crate::source::{ByteSource, FileSource};
@@ -28,6 +28,9 @@ pub enum Storage {
         layered: bool,
         chunks: Vec<LazChunk>,
     },
+    /// LASzip 1.x point-wise LAZ (compressor 1): one arithmetic-coded stream of every
+    /// point from the start of the point data to `end`, no chunk table; decoded in order.
+    PointWise { vlr: laz::LazVlr, end: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,15 +94,18 @@ impl InputFile {
         let available = header.extra_bytes_len();
         let mut extra_bytes = Vec::new();
         let mut extra_bytes_vlr = None;
-        if let Some(v) = vlrs
+        // several descriptor VLRs (one per producer) are merged into one, in order
+        let parts: Vec<(u64, &[u8])> = vlrs
             .iter()
             .chain(evlrs.iter())
-            .find(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID))
-        {
-            let data = v.data.clone().unwrap_or_default();
-            extra_bytes = parse_extra_bytes(&data, available)
-                .map_err(|m| fail(v.data_offset, format!("extra-bytes VLR: {m}")))?;
-            extra_bytes_vlr = Some(data);
+            .filter(|v| v.is(EXTRA_BYTES_USER_ID, EXTRA_BYTES_RECORD_ID))
+            .map(|v| (v.data_offset, v.data.as_deref().unwrap_or_default()))
+            .collect();
+        if !parts.is_empty() {
+            let (ebs, payload) =
+                merge_extra_bytes(&parts, available).map_err(|(at, m)| fail(at, format!("extra-bytes VLR: {m}")))?;
+            extra_bytes = ebs;
+            extra_bytes_vlr = Some(payload);
         }
 
         let storage = if header.compressed {
@@ -169,24 +175,40 @@ impl InputFile {
         } else {
             0
         };
-        if compressor != 2 && compressor != 3 {
+        if !(1..=3).contains(&compressor) {
             return Err(Error::unsupported(
                 name,
                 Location::Offset(v.data_offset),
                 format!(
-                    "LAZ compressor {compressor} (expected 2, point-wise chunked, or 3, layered chunked); \
-                     this is a LASzip 1.x point-wise file: re-compress it with a current laszip"
+                    "LAZ compressor {compressor}: LASzip defines 1 (point-wise), 2 (point-wise chunked) and 3 (layered chunked); \
+                     0 means not compressed, so the file's LAZ bit and its laszip VLR disagree"
                 ),
             ));
         }
         let layered = vlr.items().first().map(|i| i.version() >= 3).unwrap_or(false);
         let point_offset = header.offset_to_point_data();
         let len = source.len();
-        let data_end = if header.evlr_count > 0 {
+        let data_end = if header.evlr_count > 0 && header.evlr_start >= point_offset {
             header.evlr_start.min(len)
         } else {
             len
         };
+        if compressor == 1 {
+            // LASzip 1.x: no chunk-table offset, no chunks; the stream starts at the point data
+            if layered {
+                return Err(fail(
+                    v.data_offset,
+                    "laszip VLR says compressor 1 (point-wise) with layered (version 3) items; point-wise streams have items of version 1 or 2".into(),
+                ));
+            }
+            if header.point_count > 0 && point_offset >= data_end {
+                return Err(fail(
+                    point_offset,
+                    format!("the header promises {} points but the file ends before the LAZ data starts", header.point_count),
+                ));
+            }
+            return Ok(Storage::PointWise { vlr, end: data_end });
+        }
         if header.point_count == 0 {
             return Ok(Storage::Laz {
                 vlr,
@@ -302,6 +324,47 @@ impl InputFile {
                 }
                 Ok(())
             }
+            Storage::PointWise { vlr, end } => {
+                let start = self.header.offset_to_point_data();
+                let stream = SourceStream { source: self.source.as_ref(), pos: start, end: *end, buf: Vec::new(), buf_at: 0 };
+                let mut d = SequentialPointRecordDecompressor::new(stream);
+                d.set_fields_from(vlr.items()).map_err(|e| {
+                    Error::format(&self.name, Location::Offset(start), format!("LAZ point-wise items: {e}"))
+                })?;
+                let total = self.header.point_count;
+                let mut done = 0u64;
+                let mut out = Vec::new();
+                while done < total {
+                    let n = (total - done).min(batch_points as u64) as usize;
+                    out.clear();
+                    out.resize(n * rl, 0);
+                    for (i, rec) in out.chunks_exact_mut(rl).enumerate() {
+                        // a damaged stream must be an error, not a panic inside the decoder
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.decompress_next(rec)));
+                        let failed = match r {
+                            Ok(Ok(())) => None,
+                            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                                Some(format!("the stream ends at byte {end} (truncated?)"))
+                            }
+                            Ok(Err(e)) => Some(e.to_string()),
+                            Err(_) => Some("the decoder panicked on the stream's bytes".into()),
+                        };
+                        if let Some(m) = failed {
+                            return Err(Error::format(
+                                &self.name,
+                                Location::Offset(start),
+                                format!(
+                                    "the header promises {total} points but the LAZ point-wise stream decodes only {}: {m}",
+                                    done + i as u64
+                                ),
+                            ));
+                        }
+                    }
+                    f(&out)?;
+                    done += n as u64;
+                }
+                Ok(())
+            }
             Storage::Laz { vlr, layered, chunks } => {
                 let mut i = 0;
                 let threads = rayon::current_num_threads().max(1);
@@ -338,6 +401,37 @@ impl InputFile {
                 Ok(())
             }
         }
+    }
+}
+
+/// Reads `pos..end` of a byte source as a stream, 1 MiB at a time (a LASzip 1.x
+/// point-wise stream has no chunks to read one by one).
+struct SourceStream<'a> {
+    source: &'a dyn ByteSource,
+    pos: u64,
+    end: u64,
+    buf: Vec<u8>,
+    buf_at: usize,
+}
+
+impl std::io::Read for SourceStream<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.buf_at == self.buf.len() {
+            if self.pos >= self.end {
+                return Ok(0);
+            }
+            let to = self.end.min(self.pos + (1 << 20));
+            self.buf = self.source.read_range(self.pos..to).map_err(std::io::Error::other)?;
+            self.buf_at = 0;
+            self.pos = to;
+            if self.buf.is_empty() {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.buf_at);
+        out[..n].copy_from_slice(&self.buf[self.buf_at..self.buf_at + n]);
+        self.buf_at += n;
+        Ok(n)
     }
 }
 

@@ -82,7 +82,7 @@ pub fn info_json(r: &Reader) -> copc::Result<Value> {
             "max_depth": s.max_depth,
             "points": s.points,
         },
-        "warnings": r.las().warnings,
+        "warnings": r.warnings(),
     }))
 }
 
@@ -103,6 +103,10 @@ fn print_text(r: &Reader, v: &Value) {
     println!("  hierarchy       {} nodes ({} with data), {} pages, depth {}", hs["nodes"], hs["data_nodes"], hs["pages"], hs["max_depth"]);
     for e in r.extra_bytes() {
         println!("  extra dimension {} ({})", e.name, e.type_name());
+    }
+    // tolerated writer slips (e.g. a wrong EVLR pointer): the file opened, but say so
+    for w in r.warnings() {
+        println!("  warning         {w}");
     }
 }
 

@@ -218,10 +218,8 @@ fn write_points(r: &copc::Reader, q: &Query, out: &str, threads: Option<usize>) 
     }
     let src = r.name().to_string();
     let h = r.header();
-    let eb = match r.las().find("LASF_Spec", 4).map_err(|e| Failure::new(&src, e))? {
-        Some(v) => Some(r.las().payload(v).map_err(|e| Failure::new(&src, e))?),
-        None => None,
-    };
+    // several descriptor VLRs come out as one that describes every extra dimension
+    let eb = r.las().extra_bytes_merged().map_err(|e| Failure::new(&src, e))?.1;
     let spec = LasOutSpec {
         format: h.point_format,
         record_length: h.point_record_length,
