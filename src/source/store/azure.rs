@@ -191,10 +191,12 @@ impl RequestSigner for AzureSigner {
         match (status, code.as_deref()) {
             (_, Some("BlobNotFound")) | (404, None) => format!("no such blob '{blob}' in container '{container}' ({detail})"),
             (_, Some("ContainerNotFound")) => format!("no such container '{container}' ({detail})"),
-            (_, Some("AuthenticationFailed")) => format!(
+            // Azure says AuthenticationFailed for a signature that does not verify;
+            // Azurite says AuthorizationFailure.
+            (_, Some("AuthenticationFailed" | "AuthorizationFailure")) if self.signer.is_some() => format!(
                 "the store refused the signature for az://{container}/{blob} ({detail}): check the account name \
-                 and key (AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY) or that the SAS token is \
-                 complete and not expired"
+                 and key (AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY), or that the SAS token is \
+                 complete, not expired and allows reading (sp=r)"
             ),
             (403, _) if self.signer.is_none() => format!(
                 "access denied to blob '{blob}' in container '{container}' without credentials (anonymous): the \
