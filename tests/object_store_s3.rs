@@ -306,3 +306,37 @@ fn faults_between_reader_and_store_are_retried_or_reported() {
     let e = Reader::open_with(&url, &few).err().expect("Retry-After: 3600");
     assert!(e.to_string().contains("3600 s") && t.elapsed() < Duration::from_secs(2), "{e} after {:?}", t.elapsed());
 }
+
+#[test]
+fn an_ept_dataset_in_a_bucket_translates_like_the_local_one() {
+    let Some(data) = emulators::test_data() else { return };
+    let f = "pdal_1.2-with-color.copc.laz";
+    // The emulator's bucket folder receives an EPT export of a shared file.
+    let s3 = emulators::s3(&data, &[], true);
+    let home = tempfile::tempdir().unwrap();
+    let local_ds = home.path().join("ds");
+    copc::ept::export::export_copc_as_ept(data.join(f), &local_ds).unwrap();
+    let bucket_dir = s3.dir().join(BUCKET).join("ds");
+    copy_dir(&local_ds, &bucket_dir);
+    let env = keys_env(&s3.endpoint());
+    let env = as_refs(&env);
+    let (from_s3, from_dir) = (home.path().join("s3.copc.laz"), home.path().join("dir.copc.laz"));
+    stdout(&copc(&["translate", &format!("s3://{BUCKET}/ds/ept.json"), from_s3.to_str().unwrap()], &env, home.path()));
+    stdout(&copc(&["translate", local_ds.join("ept.json").to_str().unwrap(), from_dir.to_str().unwrap()], &[], home.path()));
+    assert_eq!(std::fs::read(&from_s3).unwrap(), std::fs::read(&from_dir).unwrap(), "the same bytes from S3 and from the folder");
+    let n = Reader::open(from_s3.to_str().unwrap()).unwrap().header().point_count;
+    assert_eq!(n, Reader::open(data.join(f).to_str().unwrap()).unwrap().header().point_count);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

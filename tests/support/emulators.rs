@@ -63,6 +63,11 @@ impl Emulator {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// The emulator's storage folder (for s3s-fs: one folder per bucket).
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
 }
 
 impl Drop for Emulator {
