@@ -1,7 +1,7 @@
 //! Azure Blob Storage: account, endpoint, key or SAS (also from a connection
 //! string), SharedKey signing.
 
-use super::{Lookup, LayeredEnv, OsEnvLookup, StoreOptions, block_on, context, encode_path, first_var, status_part, truthy, xml_error};
+use super::{LayeredEnv, Lookup, StoreOptions, block_on, context, encode_path, first_var, status_part, truthy, xml_error};
 use crate::error::{Error, Result};
 use crate::source::HttpSource;
 use crate::source::http::{HttpOptions, RequestSigner};
@@ -94,7 +94,7 @@ fn resolve(o: &StoreOptions, env: &dyn Lookup) -> Resolved {
 }
 
 /// Whether a key, a SAS or anonymous access is configured (for https URLs of Azure).
-pub(super) fn credentials_configured(o: &StoreOptions, env: &OsEnvLookup) -> bool {
+pub(super) fn credentials_configured(o: &StoreOptions, env: &dyn Lookup) -> bool {
     resolve(o, env).auth.is_some()
 }
 
@@ -158,8 +158,7 @@ pub(super) fn open(
 fn signer(
     provider: reqsign_azure_storage::StaticCredentialProvider,
 ) -> reqsign_core::Signer<reqsign_azure_storage::Credential> {
-    let env = LayeredEnv { overrides: Default::default(), hidden: Vec::new() };
-    reqsign_core::Signer::new(context(env), provider, reqsign_azure_storage::RequestSigner::new())
+    reqsign_core::Signer::new(context(LayeredEnv::default()), provider, reqsign_azure_storage::RequestSigner::new())
 }
 
 struct AzureSigner {

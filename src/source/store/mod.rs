@@ -161,30 +161,20 @@ fn encode_path(path: &str) -> String {
     utf8_percent_encode(path, SET).to_string()
 }
 
-/// The environment reqsign's credential chains read: ours (options first, then the
-/// process environment), so options override the environment there too.
-#[derive(Debug, Clone)]
+/// The environment reqsign's credential chains read: the options' values first,
+/// then the process environment, so options override the environment there too.
+#[derive(Debug, Clone, Default)]
 struct LayeredEnv {
     overrides: HashMap<String, String>,
-    /// Variables hidden from the chain (e.g. an environment session token when the
-    /// options give other keys).
-    hidden: Vec<String>,
 }
 
 impl reqsign_core::Env for LayeredEnv {
     fn var(&self, key: &str) -> Option<String> {
-        if let Some(v) = self.overrides.get(key) {
-            return Some(v.clone());
-        }
-        if self.hidden.iter().any(|h| h == key) {
-            return None;
-        }
-        std::env::var(key).ok()
+        self.overrides.get(key).cloned().or_else(|| std::env::var(key).ok())
     }
 
     fn vars(&self) -> HashMap<String, String> {
-        let mut all: HashMap<String, String> =
-            std::env::vars().filter(|(k, _)| !self.hidden.iter().any(|h| h == k)).collect();
+        let mut all: HashMap<String, String> = std::env::vars().collect();
         all.extend(self.overrides.clone());
         all
     }

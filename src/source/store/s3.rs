@@ -63,7 +63,7 @@ fn credential_signer(http: &HttpOptions, region: &str) -> reqsign_core::Signer<r
     if let Some(p) = &o.s3_profile {
         overrides.insert("AWS_PROFILE".to_string(), p.clone());
     }
-    let env = LayeredEnv { overrides, hidden: Vec::new() };
+    let env = LayeredEnv { overrides };
     let mut builder = reqsign_aws_v4::DefaultCredentialProvider::builder();
     if let Some(p) = &o.s3_profile {
         builder = builder.with_profile(p.clone());
