@@ -193,8 +193,8 @@ fn requests_over_azure_follow_the_http_plan() {
         },
         ..Default::default()
     };
-    let over_az = Reader::open_with(&format!("az://{CONTAINER}/{f}"), &opts).unwrap();
-    let over_http = Reader::open_with(&web.url(), &opts).unwrap();
+    let over_az = Reader::open_with(format!("az://{CONTAINER}/{f}"), &opts).unwrap();
+    let over_http = Reader::open_with(web.url(), &opts).unwrap();
     let (min, max) = (over_http.header().min, over_http.header().max);
     let q = Query::new().bounds(Bounds::xy(min[0], min[1], (min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0)).resolution(over_http.info().spacing / 8.0);
     assert_eq!(over_az.count(&q).unwrap(), over_http.count(&q).unwrap());

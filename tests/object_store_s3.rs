@@ -133,8 +133,8 @@ fn requests_over_s3_follow_the_http_plan() {
         let web = http_server::serve_file(&local);
         let opts = s3_options(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY);
         proxy.reset();
-        let over_s3 = Reader::open_with(&format!("s3://{BUCKET}/{f}"), &opts).unwrap();
-        let over_http = Reader::open_with(&web.url(), &opts).unwrap();
+        let over_s3 = Reader::open_with(format!("s3://{BUCKET}/{f}"), &opts).unwrap();
+        let over_http = Reader::open_with(web.url(), &opts).unwrap();
         let q = Query::new().bounds(middle_box(&over_http));
         let (a, b) = (points(&over_s3, &q), points(&over_http, &q));
         assert_eq!(a, points(&Reader::open(local.to_str().unwrap()).unwrap(), &q), "{f}: S3 points vs local");
@@ -164,9 +164,9 @@ fn a_wrong_secret_is_refused_and_named_without_the_secret() {
     assert!(!err.contains(wrong) && !err.contains(SECRET_KEY), "a secret in the message: {err}");
     // Options override the environment: the right secret in the options wins.
     let opts = s3_options(&s3.endpoint(), ACCESS_KEY, SECRET_KEY);
-    assert!(Reader::open_with(&format!("s3://{BUCKET}/{}", FILES[0]), &opts).is_ok());
+    assert!(Reader::open_with(format!("s3://{BUCKET}/{}", FILES[0]), &opts).is_ok());
     let bad = s3_options(&s3.endpoint(), ACCESS_KEY, wrong);
-    let e = Reader::open_with(&format!("s3://{BUCKET}/{}", FILES[0]), &bad).err().expect("wrong secret refused");
+    let e = Reader::open_with(format!("s3://{BUCKET}/{}", FILES[0]), &bad).err().expect("wrong secret refused");
     assert!(e.to_string().contains("SignatureDoesNotMatch") && !e.to_string().contains(wrong), "{e}");
 }
 
