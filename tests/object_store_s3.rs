@@ -340,3 +340,23 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_bucket_in_another_region_is_named_with_its_region() {
+    let Some(data) = emulators::test_data() else { return };
+    let s3 = emulators::s3(&data, &FILES[..1], true);
+    let proxy = Proxy::start(s3.port);
+    // What S3 answers a request signed for the wrong region (an emulator has one region).
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AuthorizationHeaderMalformed</Code>\
+                <Message>the region 'us-east-1' is wrong; expecting 'eu-west-3'</Message><Region>eu-west-3</Region></Error>";
+    proxy.inject(&[Fault::Answer(400, vec![("x-amz-bucket-region".into(), "eu-west-3".into())], body.into())]);
+    let opts = s3_options(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY);
+    let e = Reader::open_with(format!("s3://{BUCKET}/{}", FILES[0]), &opts).err().expect("a wrong region is refused");
+    let text = e.to_string();
+    assert!(text.contains("bucket 'copc-test' is in region eu-west-3, not us-east-1") && text.contains("AWS_REGION=eu-west-3"), "{text}");
+    assert_eq!(proxy.requests(), 1, "a wrong region is not retried");
+    // With the region set, the same file opens.
+    let mut right = s3_options(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY);
+    right.http.store.s3_region = Some("us-east-1".into());
+    assert!(Reader::open_with(format!("s3://{BUCKET}/{}", FILES[0]), &right).is_ok());
+}

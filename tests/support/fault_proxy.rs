@@ -15,6 +15,9 @@ use std::time::Duration;
 pub enum Fault {
     /// Answer this status (with `Retry-After: secs` when given) instead of forwarding.
     Status(u16, Option<u64>),
+    /// Answer this status with these headers and body instead of forwarding (what
+    /// a real store says in cases an emulator cannot play, e.g. a wrong region).
+    Answer(u16, Vec<(String, String)>, String),
     /// Forward, but send only half of the body, then close.
     Truncate,
     /// Close the connection without answering.
@@ -131,6 +134,18 @@ fn serve(client: TcpStream, s: &Shared) {
             Some(Fault::Drop) => {
                 let _ = client.shutdown(Shutdown::Both);
                 return;
+            }
+            Some(Fault::Answer(code, headers, body)) => {
+                let mut answer = format!("HTTP/1.1 {code} Injected\r\nContent-Length: {}\r\n", body.len());
+                for (k, v) in &headers {
+                    answer.push_str(&format!("{k}: {v}\r\n"));
+                }
+                answer.push_str("\r\n");
+                answer.push_str(&body);
+                if client.write_all(answer.as_bytes()).is_err() {
+                    return;
+                }
+                continue;
             }
             Some(Fault::Status(code, retry_after)) => {
                 let extra = retry_after.map_or(String::new(), |r| format!("Retry-After: {r}\r\n"));
