@@ -156,6 +156,16 @@ typedef struct copc_node_iter copc_node_iter;
 // * `"http_timeout_ms"`: limit for one HTTP request in milliseconds, > 0 (default 60000).
 // * `"http_connect_timeout_ms"`: limit for connecting, in milliseconds, > 0 (default 10000).
 // * `"requests"`: HTTP requests in flight at once, >= 1 (default 10).
+// * Object stores (`s3://`, `az://`; each overrides the environment variable named):
+//   `"s3_access_key_id"` (AWS_ACCESS_KEY_ID), `"s3_secret_access_key"`
+//   (AWS_SECRET_ACCESS_KEY), `"s3_session_token"` (AWS_SESSION_TOKEN), `"s3_profile"`
+//   (AWS_PROFILE), `"s3_region"` (AWS_REGION), `"s3_endpoint"` (AWS_ENDPOINT_URL, e.g.
+//   `"http://127.0.0.1:9000"`), `"s3_path_style"` and `"s3_anonymous"` (`"yes"`/`"no"`;
+//   AWS_VIRTUAL_HOSTING, AWS_NO_SIGN_REQUEST), `"azure_account"`
+//   (AZURE_STORAGE_ACCOUNT_NAME), `"azure_key"` (AZURE_STORAGE_ACCOUNT_KEY),
+//   `"azure_sas"` (AZURE_STORAGE_SAS_TOKEN), `"azure_connection_string"`
+//   (AZURE_STORAGE_CONNECTION_STRING), `"azure_endpoint"`, `"azure_anonymous"`.
+//   Secret values never appear in messages.
 //
 // Writing (the options of `copc translate`):
 // * `"memory_limit"`: memory for points, e.g. `"512M"`, `"2G"` (default: half the

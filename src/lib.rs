@@ -69,7 +69,7 @@ pub mod writer;
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
 pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Polygon, Query, Reader, ReaderOptions, RecordFormat};
-pub use source::{ByteSource, CallbackSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, open_source};
+pub use source::{ByteSource, CallbackSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, StoreOptions, open_source};
 
 // The README's Rust examples compile (`cargo test --doc`), so they cannot rot.
 #[cfg(doctest)]

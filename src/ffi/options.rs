@@ -21,6 +21,16 @@ use std::time::Duration;
 /// * `"http_timeout_ms"`: limit for one HTTP request in milliseconds, > 0 (default 60000).
 /// * `"http_connect_timeout_ms"`: limit for connecting, in milliseconds, > 0 (default 10000).
 /// * `"requests"`: HTTP requests in flight at once, >= 1 (default 10).
+/// * Object stores (`s3://`, `az://`; each overrides the environment variable named):
+///   `"s3_access_key_id"` (AWS_ACCESS_KEY_ID), `"s3_secret_access_key"`
+///   (AWS_SECRET_ACCESS_KEY), `"s3_session_token"` (AWS_SESSION_TOKEN), `"s3_profile"`
+///   (AWS_PROFILE), `"s3_region"` (AWS_REGION), `"s3_endpoint"` (AWS_ENDPOINT_URL, e.g.
+///   `"http://127.0.0.1:9000"`), `"s3_path_style"` and `"s3_anonymous"` (`"yes"`/`"no"`;
+///   AWS_VIRTUAL_HOSTING, AWS_NO_SIGN_REQUEST), `"azure_account"`
+///   (AZURE_STORAGE_ACCOUNT_NAME), `"azure_key"` (AZURE_STORAGE_ACCOUNT_KEY),
+///   `"azure_sas"` (AZURE_STORAGE_SAS_TOKEN), `"azure_connection_string"`
+///   (AZURE_STORAGE_CONNECTION_STRING), `"azure_endpoint"`, `"azure_anonymous"`.
+///   Secret values never appear in messages.
 ///
 /// Writing (the options of `copc translate`):
 /// * `"memory_limit"`: memory for points, e.g. `"512M"`, `"2G"` (default: half the
@@ -54,6 +64,23 @@ fn integer<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> FfiResul
         .map_err(|_| Failure::invalid(format!("option {key}: '{value}' is not {what}")))
 }
 
+/// yes/no, true/false, on/off, 1/0 (any case).
+fn yes_no(key: &str, value: &str) -> FfiResult<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "yes" | "true" | "on" | "1" => Ok(true),
+        "no" | "false" | "off" | "0" => Ok(false),
+        _ => Err(Failure::invalid(format!("option {key}: '{value}' is not yes or no"))),
+    }
+}
+
+/// A non-empty string (never quoted back in a message: it may be a secret).
+fn text(key: &str, value: &str) -> FfiResult<Option<String>> {
+    if value.trim().is_empty() {
+        return Err(Failure::invalid(format!("option {key}: empty value")));
+    }
+    Ok(Some(value.trim().to_string()))
+}
+
 fn millis(key: &str, value: &str) -> FfiResult<Duration> {
     match integer::<u64>(key, value, "a number of milliseconds")? {
         0 => Err(Failure::invalid(format!("option {key}: must be at least 1 ms"))),
@@ -84,6 +111,34 @@ impl copc_options {
                 0 => return Err(Failure::invalid("option requests: must be at least 1")),
                 n => http.concurrency = n,
             },
+            "s3_access_key_id" => http.store.s3_access_key_id = text(key, value)?,
+            "s3_secret_access_key" => http.store.s3_secret_access_key = text(key, value)?,
+            "s3_session_token" => http.store.s3_session_token = text(key, value)?,
+            "s3_profile" => http.store.s3_profile = text(key, value)?,
+            "s3_region" => http.store.s3_region = text(key, value)?,
+            "s3_endpoint" => {
+                if !(value.starts_with("http://") || value.starts_with("https://")) {
+                    return Err(Failure::invalid(format!(
+                        "option s3_endpoint: '{value}' is not an http:// or https:// URL"
+                    )));
+                }
+                http.store.s3_endpoint = text(key, value)?;
+            }
+            "s3_path_style" => http.store.s3_path_style = Some(yes_no(key, value)?),
+            "s3_anonymous" => http.store.s3_anonymous = Some(yes_no(key, value)?),
+            "azure_account" => http.store.azure_account = text(key, value)?,
+            "azure_key" => http.store.azure_key = text(key, value)?,
+            "azure_sas" => http.store.azure_sas = text(key, value)?,
+            "azure_connection_string" => http.store.azure_connection_string = text(key, value)?,
+            "azure_endpoint" => {
+                if !(value.starts_with("http://") || value.starts_with("https://")) {
+                    return Err(Failure::invalid(format!(
+                        "option azure_endpoint: '{value}' is not an http:// or https:// URL"
+                    )));
+                }
+                http.store.azure_endpoint = text(key, value)?;
+            }
+            "azure_anonymous" => http.store.azure_anonymous = Some(yes_no(key, value)?),
             "memory_limit" => self.writer.memory_limit = Some(parse_size(value)?),
             "temp_dir" => {
                 if value.is_empty() {
@@ -117,7 +172,10 @@ impl copc_options {
             _ => {
                 return Err(Failure::invalid(format!(
                     "unknown option '{key}' (known: threads, http_header, http_retries, http_timeout_ms, \
-                     http_connect_timeout_ms, requests, memory_limit, temp_dir, scale, offset, a_srs, \
+                     http_connect_timeout_ms, requests, s3_access_key_id, s3_secret_access_key, \
+                     s3_session_token, s3_profile, s3_region, s3_endpoint, s3_path_style, s3_anonymous, \
+                     azure_account, azure_key, azure_sas, azure_connection_string, azure_endpoint, \
+                     azure_anonymous, memory_limit, temp_dir, scale, offset, a_srs, \
                      max_points_per_node, point_format)"
                 )));
             }

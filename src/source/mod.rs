@@ -9,6 +9,7 @@ mod callback;
 mod file;
 mod http;
 mod memory;
+mod store;
 
 pub use callback::CallbackSource;
 pub use file::FileSource;
@@ -18,6 +19,7 @@ pub use http::{HttpOptions, HttpSource};
 #[doc(hidden)]
 pub use http::{Answer, Attempt, ContentRange, parse_content_range};
 pub use memory::MemorySource;
+pub use store::StoreOptions;
 
 use crate::error::Result;
 use std::ops::Range;
@@ -75,10 +77,15 @@ pub trait ByteSource: Send + Sync {
     }
 }
 
-/// Opens `location`: an `http://` or `https://` URL as an [`HttpSource`] with
-/// `http`'s settings, anything else as a local file path ([`FileSource`]).
+/// Opens `location`: an object in a store (`s3://BUCKET/KEY`, `az://CONTAINER/BLOB`,
+/// `azure://...`, an Azure `https://ACCOUNT.blob.core.windows.net/...` URL when Azure
+/// credentials are set) through the HTTP engine with the store's signing, an
+/// `http://` or `https://` URL as an [`HttpSource`] with `http`'s settings, anything
+/// else as a local file path ([`FileSource`]).
 pub fn open_source(location: &str, http: &HttpOptions) -> Result<Arc<dyn ByteSource>> {
-    if is_url(location) {
+    if store::is_store_url(location, &http.store) {
+        Ok(Arc::new(store::open(location, http)?))
+    } else if is_url(location) {
         Ok(Arc::new(HttpSource::open(location, http.clone())?))
     } else {
         Ok(Arc::new(FileSource::open(location)?))

@@ -50,6 +50,24 @@ pub struct SourceArgs {
     /// Threads for decoding (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// S3-compatible endpoint for s3:// sources, e.g. http://127.0.0.1:9000 (path-style; overrides AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Region of s3:// buckets (overrides AWS_REGION; default: asked of the bucket).
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// Profile of ~/.aws/credentials and ~/.aws/config for s3:// sources (overrides AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub s3_profile: Option<String>,
+    /// Unsigned requests to public buckets and containers (as AWS_NO_SIGN_REQUEST=YES). Keys and tokens are read from the environment only, never from the command line.
+    #[arg(long)]
+    pub no_sign_request: bool,
+    /// Azure storage account for az:// sources (overrides AZURE_STORAGE_ACCOUNT_NAME).
+    #[arg(long, value_name = "NAME")]
+    pub azure_account: Option<String>,
+    /// Azure blob endpoint, e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite.
+    #[arg(long, value_name = "URL")]
+    pub azure_endpoint: Option<String>,
 }
 
 impl SourceArgs {
@@ -62,6 +80,16 @@ impl SourceArgs {
             opts.http.headers.push((k.trim().to_string(), v.trim().to_string()));
         }
         opts.http.concurrency = self.requests.max(1);
+        let store = &mut opts.http.store;
+        store.s3_endpoint = self.s3_endpoint.clone();
+        store.s3_region = self.s3_region.clone();
+        store.s3_profile = self.s3_profile.clone();
+        store.azure_account = self.azure_account.clone();
+        store.azure_endpoint = self.azure_endpoint.clone();
+        if self.no_sign_request {
+            store.s3_anonymous = Some(true);
+            store.azure_anonymous = Some(true);
+        }
         Ok(opts)
     }
 

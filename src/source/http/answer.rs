@@ -26,6 +26,10 @@ pub enum Attempt<T> {
     Done(T),
     /// Worth another try; `what` is "status 503 Service Unavailable" or "error: ...".
     Transient(String),
+    /// Worth another try after the wait the server asked for (`Retry-After`).
+    TransientAfter(String, std::time::Duration),
+    /// Worth one more try only (a refused connection).
+    RetryOnce(String),
     /// Trying again will not help.
     Fatal(String),
 }

@@ -29,13 +29,28 @@ use super::{ByteSource, SourceStats, check_range};
 use crate::error::{Error, Result};
 use std::io::Read;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use ureq::ResponseExt;
-use ureq::http::Response;
+use ureq::http::{HeaderMap, Response};
 
 /// Longest wait between two attempts (unless `backoff_base` alone is longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Longest `Retry-After` we wait for; a server asking for more gets an error at once
+/// (waiting minutes inside a read helps nobody).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// What an object store adds to this engine: a signature on each request, and
+/// messages that say what to fix when the store refuses one. Everything else
+/// (planning, merging, retries, answer checks, counters) stays the engine's.
+pub(crate) trait RequestSigner: Send + Sync {
+    /// Signs one request (headers or query string) just before it is sent.
+    fn sign(&self, request: &mut ureq::http::request::Parts) -> std::result::Result<(), String>;
+    /// Rewrites a final refusal (`what`: "status 403 Forbidden (body...)") for the user.
+    fn explain(&self, status: u16, headers: &HeaderMap, what: &str) -> String;
+}
 
 /// Settings of an [`HttpSource`]. Start from `HttpOptions::default()` and set the
 /// fields you need (`HttpOptions { max_retries: 3, ..Default::default() }`).
@@ -75,6 +90,9 @@ pub struct HttpOptions {
     /// Wait before the first retry; it doubles on each further retry (times a random
     /// factor in 0.5..1, at most 10 s). Default 100 ms.
     pub backoff_base: Duration,
+    /// Credentials and endpoints for `s3://` and `az://` sources (see [`StoreOptions`];
+    /// unset fields come from the environment).
+    pub store: crate::source::StoreOptions,
 }
 
 impl Default for HttpOptions {
@@ -90,6 +108,7 @@ impl Default for HttpOptions {
             first_read: 65536,
             user_agent: concat!("copc/", env!("CARGO_PKG_VERSION")).to_string(),
             backoff_base: Duration::from_millis(100),
+            store: Default::default(),
         }
     }
 }
@@ -120,6 +139,8 @@ pub struct HttpSource {
     retries: AtomicU64,
     /// The server answered a range request with `200` and the whole object.
     ranges_ignored: AtomicBool,
+    /// Signs requests for an object store (None: plain HTTP).
+    signer: Option<Arc<dyn RequestSigner>>,
 }
 
 impl std::fmt::Debug for HttpSource {
@@ -133,7 +154,17 @@ impl HttpSource {
     /// gives the object size and fills the cache of first bytes. Falls back to a
     /// `HEAD` request when the server does not tell the total size.
     pub fn open(url: &str, opts: HttpOptions) -> Result<HttpSource> {
-        let name = display_url(url);
+        Self::open_signed(url, display_url(url), opts, None)
+    }
+
+    /// `open` for an object store: `url` is the store's HTTP(S) address of the object,
+    /// `name` what messages call it (`s3://bucket/key`), `signer` signs each request.
+    pub(crate) fn open_signed(
+        url: &str,
+        name: String,
+        opts: HttpOptions,
+        signer: Option<Arc<dyn RequestSigner>>,
+    ) -> Result<HttpSource> {
         let concurrency = opts.concurrency.max(1);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -160,6 +191,7 @@ impl HttpSource {
             bytes: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             ranges_ignored: AtomicBool::new(false),
+            signer,
         };
         let want = source.opts.first_read.max(1);
         let label = format!("0-{}", want - 1);
@@ -213,20 +245,68 @@ impl HttpSource {
                     std::thread::sleep(backoff(self.opts.backoff_base, n));
                     n += 1;
                 }
+                Attempt::TransientAfter(what, wait) if wait > MAX_RETRY_AFTER => {
+                    return Err(self.error(
+                        range,
+                        format!(
+                            "{what}; the server asks to wait {} s before trying again, longer than the {} s \
+                             a read waits",
+                            wait.as_secs(),
+                            MAX_RETRY_AFTER.as_secs()
+                        ),
+                    ));
+                }
+                Attempt::TransientAfter(what, _) if n >= tries => {
+                    return Err(self.error(range, format!("gave up after {n} attempts; last {what}")));
+                }
+                Attempt::TransientAfter(_, wait) => {
+                    // The server's wait, or our backoff when that is longer.
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(wait.max(backoff(self.opts.backoff_base, n)));
+                    n += 1;
+                }
+                // A refused connection rarely heals within a read: one short retry
+                // (a server restarting), then the error.
+                Attempt::RetryOnce(what) if n >= tries.min(2) => {
+                    let s = if n == 1 { "" } else { "s" };
+                    return Err(self.error(range, format!("gave up after {n} attempt{s}; last {what}")));
+                }
+                Attempt::RetryOnce(_) => {
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(self.opts.backoff_base);
+                    n += 1;
+                }
             }
         }
     }
 
     /// Sends one request (redirects followed) and counts what it cost.
     fn send(&self, head: bool, range: Option<Range<u64>>) -> std::result::Result<Response<ureq::Body>, ureq::Error> {
-        let mut request = if head { self.agent.head(&self.url) } else { self.agent.get(&self.url) };
-        for (name, value) in &self.opts.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if let Some(r) = range {
-            request = request.header("Range", format!("bytes={}-{}", r.start, r.end - 1));
-        }
-        let result = request.call();
+        let result = match &self.signer {
+            None => {
+                let mut request = if head { self.agent.head(&self.url) } else { self.agent.get(&self.url) };
+                for (name, value) in &self.opts.headers {
+                    request = request.header(name.as_str(), value.as_str());
+                }
+                if let Some(r) = range {
+                    request = request.header("Range", format!("bytes={}-{}", r.start, r.end - 1));
+                }
+                request.call()
+            }
+            Some(signer) => {
+                let mut request = ureq::http::Request::builder().method(if head { "HEAD" } else { "GET" }).uri(&self.url);
+                for (name, value) in &self.opts.headers {
+                    request = request.header(name.as_str(), value.as_str());
+                }
+                if let Some(r) = range {
+                    request = request.header("Range", format!("bytes={}-{}", r.start, r.end - 1));
+                }
+                let (mut parts, ()) = request.body(()).map_err(ureq::Error::Http)?.into_parts();
+                // Not sent, so not counted: signing failed (no credentials, ...).
+                signer.sign(&mut parts).map_err(|m| ureq::Error::Other(m.into()))?;
+                self.agent.run(ureq::http::Request::from_parts(parts, ()))
+            }
+        };
         // Each redirect hop is a request on the wire.
         let hops = match &result {
             Ok(response) => response.get_redirect_history().map_or(1, |h| h.len().max(1)) as u64,
@@ -236,39 +316,54 @@ impl HttpSource {
         result
     }
 
-    /// Sends one request and wraps its answer for [`Answer`]'s interpretation,
-    /// counting the body bytes read.
-    fn answer(&self, head: bool, range: Option<Range<u64>>) -> std::result::Result<Answer<Counting<'_>>, ureq::Error> {
-        let response = self.send(head, range)?;
+    /// Sends one request, lets `interpret` read its answer (counting the body bytes
+    /// read), and adds what the headers say: `Retry-After`, and for object stores an
+    /// explanation of a refusal.
+    fn attempt<T>(
+        &self,
+        head: bool,
+        range: Option<Range<u64>>,
+        interpret: impl FnOnce(&mut Answer<Counting<'_>>) -> Attempt<T>,
+    ) -> Attempt<T> {
+        let response = match self.send(head, range) {
+            Ok(response) => response,
+            Err(e) => return classify_error(e),
+        };
         let header = |name: &str| response.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let (status, content_range, content_length) =
             (response.status().as_u16(), header("content-range"), header("content-length"));
+        let retry_after = header("retry-after");
+        let headers = if status >= 300 && self.signer.is_some() { response.headers().clone() } else { HeaderMap::new() };
         let body = Counting { inner: response.into_body().into_reader(), bytes: &self.bytes };
-        Ok(Answer { status, content_range, content_length, body })
+        let mut answer = Answer { status, content_range, content_length, body };
+        match interpret(&mut answer) {
+            Attempt::Transient(what) if matches!(status, 429 | 503) => {
+                match retry_after.as_deref().and_then(parse_retry_after) {
+                    Some(wait) => Attempt::TransientAfter(what, wait),
+                    None => Attempt::Transient(what),
+                }
+            }
+            Attempt::Fatal(what) => match &self.signer {
+                Some(signer) if status >= 300 => Attempt::Fatal(signer.explain(status, &headers, &what)),
+                _ => Attempt::Fatal(what),
+            },
+            other => other,
+        }
     }
 
     /// The first request: returns the first bytes and the total size, if told.
     fn open_once(&self, want: u64) -> Attempt<(Vec<u8>, Option<u64>)> {
-        match self.answer(false, Some(0..want)) {
-            Ok(mut a) => a.open(want, &|declared| self.warn_ranges_ignored(declared)),
-            Err(e) => classify_error(e),
-        }
+        self.attempt(false, Some(0..want), |a| a.open(want, &|declared| self.warn_ranges_ignored(declared)))
     }
 
     /// A `HEAD` request for the size, when the range answer did not tell it.
     fn head_once(&self) -> Attempt<u64> {
-        match self.answer(true, None) {
-            Ok(mut a) => a.head(),
-            Err(e) => classify_error(e),
-        }
+        self.attempt(true, None, |a| a.head())
     }
 
     /// One ranged GET for exactly `range` (non-empty, inside the object).
     fn fetch_once(&self, range: &Range<u64>) -> Attempt<Vec<u8>> {
-        match self.answer(false, Some(range.clone())) {
-            Ok(mut a) => a.fetch(range, self.len, &|declared| self.warn_ranges_ignored(declared)),
-            Err(e) => classify_error(e),
-        }
+        self.attempt(false, Some(range.clone()), |a| a.fetch(range, self.len, &|declared| self.warn_ranges_ignored(declared)))
     }
 
     fn warn_ranges_ignored(&self, declared: Option<u64>) {
@@ -459,18 +554,42 @@ fn range_label(range: &Range<u64>) -> String {
     format!("{}-{}", range.start, range.end.saturating_sub(1))
 }
 
-/// Connection trouble and timeouts are worth another try; bad URLs, TLS
-/// certificate problems, unknown hosts and redirect loops are not.
+/// Timeouts and connections broken mid-transfer are worth another try; a refused
+/// connection one short retry; bad URLs, TLS certificate problems, unknown hosts
+/// (a failed DNS lookup) and redirect loops none: nothing can succeed later.
 fn classify_error<T>(error: ureq::Error) -> Attempt<T> {
     let what = format!("error: {error}");
     match error {
-        ureq::Error::Io(_)
-        | ureq::Error::Timeout(_)
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::Protocol(_)
-        | ureq::Error::BodyStalled => Attempt::Transient(what),
+        ureq::Error::Io(e) => classify_io(&e, what),
+        ureq::Error::ConnectionFailed => Attempt::RetryOnce(what),
+        ureq::Error::Timeout(_) | ureq::Error::Protocol(_) | ureq::Error::BodyStalled => Attempt::Transient(what),
+        // A signing failure: the signer's own message, which says what to fix.
+        ureq::Error::Other(e) => Attempt::Fatal(e.to_string()),
         _ => Attempt::Fatal(what),
     }
+}
+
+fn classify_io<T>(e: &std::io::Error, what: String) -> Attempt<T> {
+    use std::io::ErrorKind::*;
+    let text = e.to_string();
+    match e.kind() {
+        ConnectionRefused => Attempt::RetryOnce(format!("{what} (is the server running, and on that port?)")),
+        // std reports a failed getaddrinfo as an uncategorized error with this text.
+        _ if text.contains("failed to lookup address") => Attempt::Fatal(format!("{what} (unknown host)")),
+        InvalidData if text.to_ascii_lowercase().contains("certificate") => Attempt::Fatal(what),
+        _ => Attempt::Transient(what),
+    }
+}
+
+/// The wait a `Retry-After` header asks for: seconds, or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = when.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
 /// The URL for messages and logs: user info dropped, query string hidden (it
@@ -592,6 +711,29 @@ mod tests {
         );
         assert_eq!(display_url("http://h/b.laz#frag"), "http://h/b.laz");
         assert_eq!(display_url("http://h?x=1"), "http://h?...");
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("0"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+        // A date in the past means now; one 2 minutes ahead about 120 s.
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let ahead = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
+        let text = jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&ahead).unwrap();
+        let wait = parse_retry_after(&text).unwrap();
+        assert!(wait > Duration::from_secs(115) && wait <= Duration::from_secs(120), "{text}: {wait:?}");
+    }
+
+    #[test]
+    fn dns_failures_and_refusals_are_not_retried_like_resets() {
+        let dns = std::io::Error::other("failed to lookup address information: Name or service not known");
+        assert!(matches!(classify_io::<()>(&dns, "e".into()), Attempt::Fatal(_)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(matches!(classify_io::<()>(&refused, "e".into()), Attempt::RetryOnce(_)));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(matches!(classify_io::<()>(&reset, "e".into()), Attempt::Transient(_)));
     }
 
     #[test]

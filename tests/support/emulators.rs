@@ -1,0 +1,160 @@
+//! Object-store emulators on 127.0.0.1 for the object_store_* tests: s3s-fs (an S3
+//! server that verifies SigV4) and Azurite (Azure Blob). `scripts/test` installs
+//! both under target/tools; a missing emulator is a test failure that says what to
+//! install, never a skip.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ACCESS_KEY: &str = "COPCTESTACCESSKEY";
+pub const SECRET_KEY: &str = "copc-test-secret-Zq8vXw3";
+pub const BUCKET: &str = "copc-test";
+
+/// The valid COPC files of the shared data that every cloud test reads.
+pub const FILES: [&str; 5] = [
+    "pdal_1.2-with-color.copc.laz",
+    "laspy_simple_with_page.copc.laz",
+    "pdal_lone-star.copc.laz",
+    "pdal_ellipsoid-eb.copc.laz",
+    "lastools_example.copc.laz",
+];
+
+/// COPC_TEST_DATA, or None after saying SKIPPED (the project's rule for real files).
+pub fn test_data() -> Option<PathBuf> {
+    match std::env::var_os("COPC_TEST_DATA") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            eprintln!("SKIPPED: COPC_TEST_DATA not set (scripts/test sets it to ../shared/data)");
+            None
+        }
+    }
+}
+
+fn tools_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}) before listening on 127.0.0.1:{port}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen on 127.0.0.1:{port} within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A running emulator; dropping it stops it.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The emulator's storage folder (for s3s-fs: one folder per bucket).
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn s3s_fs_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("COPC_S3S_FS") {
+        return p.into();
+    }
+    let local = tools_dir().join("bin/s3s-fs");
+    if local.exists() {
+        return local;
+    }
+    if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|d| d.join("s3s-fs")).find(|p| p.exists())
+    }) {
+        return found;
+    }
+    panic!(
+        "the S3 emulator s3s-fs is not installed: run scripts/test (it installs it), or \
+         `cargo install --locked s3s-fs@0.14.1 --features binary --root target/tools`, or set COPC_S3S_FS"
+    );
+}
+
+/// s3s-fs serving bucket BUCKET holding `files` from `data`. With `auth` it checks
+/// SigV4 signatures for ACCESS_KEY/SECRET_KEY; without, every request is anonymous
+/// (a public bucket).
+pub fn s3(data: &Path, files: &[&str], auth: bool) -> Emulator {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bucket = dir.path().join(BUCKET);
+    std::fs::create_dir_all(&bucket).unwrap();
+    for f in files {
+        std::fs::copy(data.join(f), bucket.join(f)).unwrap_or_else(|e| panic!("copy {f}: {e}"));
+    }
+    let port = free_port();
+    let mut cmd = Command::new(s3s_fs_binary());
+    cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+    if auth {
+        cmd.args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY]);
+    }
+    let mut child = cmd
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start s3s-fs: {e}"));
+    wait_for_port(port, &mut child, "s3s-fs");
+    Emulator { child, port, _dir: dir }
+}
+
+/// Azurite's well-known development account (public by design).
+pub const AZ_ACCOUNT: &str = "devstoreaccount1";
+pub const AZ_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+pub const CONTAINER: &str = "copc-test";
+
+fn azurite_script() -> PathBuf {
+    if let Some(p) = std::env::var_os("COPC_AZURITE") {
+        return p.into();
+    }
+    let local = tools_dir().join("azurite/node_modules/azurite/dist/src/blob/main.js");
+    if local.exists() {
+        return local;
+    }
+    panic!(
+        "the Azure emulator Azurite is not installed: run scripts/test (it installs it), or \
+         `npm install --prefix target/tools/azurite azurite@3.35.0` (node >= 18), or set COPC_AZURITE to its \
+         dist/src/blob/main.js"
+    );
+}
+
+/// Azurite's blob service on a free port (loopback only), empty.
+pub fn azurite() -> Emulator {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut child = Command::new("node")
+        .arg(azurite_script())
+        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--silent", "--skipApiVersionCheck"])
+        .arg("--location")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start Azurite with node (node >= 18 must be on PATH): {e}"));
+    wait_for_port(port, &mut child, "Azurite");
+    Emulator { child, port, _dir: dir }
+}
