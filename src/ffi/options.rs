@@ -27,6 +27,8 @@ use std::time::Duration;
 ///   RAM); beyond it points spill to `temp_dir`.
 /// * `"temp_dir"`: folder for spill files and the writer's temporary points file
 ///   (default: the system's temp folder for both).
+/// * `"temp_compression"`: how spilled points are stored: `"none"`, `"lz4"` (default),
+///   `"zstd"` or `"laz"` (less temp disk for more CPU; the output is the same).
 /// * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
 /// * `"offset"`: `"X,Y,Z"` or `"auto"` (default: the inputs'; for `copc_writer_*` the
 ///   centre of the first points).
@@ -91,6 +93,10 @@ impl copc_options {
                 }
                 self.writer.temp_dir = Some(value.into());
             }
+            "temp_compression" => {
+                self.writer.temp_compression = crate::writer::TempCompression::parse(value)
+                    .map_err(|e| Failure::invalid(format!("option temp_compression: {}", e.detail())))?;
+            }
             "scale" => self.writer.scale = Some(parse_scale(value)?),
             "offset" => self.writer.offset = Some(parse_offset(value)?),
             "a_srs" => {
@@ -117,7 +123,7 @@ impl copc_options {
             _ => {
                 return Err(Failure::invalid(format!(
                     "unknown option '{key}' (known: threads, http_header, http_retries, http_timeout_ms, \
-                     http_connect_timeout_ms, requests, memory_limit, temp_dir, scale, offset, a_srs, \
+                     http_connect_timeout_ms, requests, memory_limit, temp_dir, temp_compression, scale, offset, a_srs, \
                      max_points_per_node, point_format)"
                 )));
             }
