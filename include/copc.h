@@ -172,6 +172,8 @@ typedef struct copc_node_iter copc_node_iter;
 //   RAM); beyond it points spill to `temp_dir`.
 // * `"temp_dir"`: folder for spill files and the writer's temporary points file
 //   (default: the system's temp folder for both).
+// * `"temp_compression"`: how spilled points are stored: `"none"`, `"lz4"` (default),
+//   `"zstd"` or `"laz"` (less temp disk for more CPU; the output is the same).
 // * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
 // * `"offset"`: `"X,Y,Z"` or `"auto"` (default: the inputs'; for `copc_writer_*` the
 //   centre of the first points).
@@ -641,8 +643,9 @@ const char *copc_version_string(void);
 
 // Starts a COPC file at `path` with `opts` (NULL: defaults; the writing keys of
 // `copc_options` apply: `scale`, `offset`, `a_srs`, `point_format`, `threads`,
-// `memory_limit`, `temp_dir`, `max_points_per_node`). On success `*out` is a writer
-// to close with `copc_writer_close` and free with `copc_writer_free`.
+// `memory_limit`, `temp_dir`, `temp_compression`, `max_points_per_node`). On
+// success `*out` is a writer to close with `copc_writer_close` and free with
+// `copc_writer_free`.
 copc_status copc_writer_create(const char *path,
                                const struct copc_options *opts,
                                struct copc_writer **out);

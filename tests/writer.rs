@@ -192,12 +192,13 @@ fn spilled_build_is_byte_identical_and_cleans_up() {
     let a = translate(&[&input], &mem, &opts(2, 1_000)).unwrap();
     assert!(!a.spilled);
     let o = WriterOptions {
-        memory_limit: Some(1 << 20),
+        // the smallest limit: a subtree holds ~4 leaves, so 150 k points spill
+        memory_limit: Some(copc::writer::memory_floor(30, 1_000)),
         temp_dir: Some(spill_dir.clone()),
         ..opts(2, 1_000)
     };
     let b = translate(&[&input], &spilled, &o).unwrap();
-    assert!(b.spilled, "a 1 MiB limit must spill");
+    assert!(b.spilled, "the floor limit must spill");
     assert!(b.peak_temp_bytes > 0);
     assert!(
         std::fs::read(&mem).unwrap() == std::fs::read(&spilled).unwrap(),
@@ -230,7 +231,7 @@ fn wrong_header_bounds_are_survived() {
     let s = translate(&[&input], &mem, &opts(2, 500)).unwrap();
     assert!(s.warnings.iter().any(|w| w.contains("bounds")));
     let o = WriterOptions {
-        memory_limit: Some(1),
+        memory_limit: Some(copc::writer::memory_floor(30, 500)),
         temp_dir: Some(d.path().to_path_buf()),
         ..opts(2, 500)
     };
@@ -767,7 +768,7 @@ fn cancelling_stops_and_cleans_up() {
     let f2 = flag.clone();
     let o = WriterOptions {
         cancel: Some(flag.clone()),
-        memory_limit: Some(1),
+        memory_limit: Some(copc::writer::memory_floor(30, 1_000)),
         temp_dir: Some(spill.clone()),
         progress: Some(Arc::new(move |p: &Progress| {
             if let Progress::PointsRead { read, .. } = p {

@@ -29,11 +29,25 @@ pub fn size_label(n: u64) -> String {
     }
 }
 
+/// "100 M", "1 B", "20 k": a size as the row titles of issue 19 say it.
+pub fn size_words(n: u64) -> String {
+    if n >= 1_000_000_000 && n % 1_000_000_000 == 0 {
+        format!("{} B", n / 1_000_000_000)
+    } else if n >= 1_000_000 && n % 1_000_000 == 0 {
+        format!("{} M", n / 1_000_000)
+    } else if n >= 1000 && n % 1000 == 0 {
+        format!("{} k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let (num, mult) = match t.chars().last() {
         Some('k' | 'K') => (&t[..t.len() - 1], 1_000.0),
         Some('m' | 'M') => (&t[..t.len() - 1], 1_000_000.0),
+        Some('b' | 'B' | 'g' | 'G') => (&t[..t.len() - 1], 1_000_000_000.0),
         _ => (t, 1.0),
     };
     let v: f64 = num.parse().map_err(|_| format!("'{s}' is not a size (e.g. 20k, 1M, 10M)"))?;
@@ -136,6 +150,9 @@ mod tests {
         assert_eq!(parse_size("1M"), Ok(1_000_000));
         assert_eq!(parse_size("2.5M"), Ok(2_500_000));
         assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("1B"), Ok(1_000_000_000));
+        assert_eq!(size_words(100_000_000), "100 M");
+        assert_eq!(size_words(1_000_000_000), "1 B");
         assert!(parse_size("x").is_err());
         assert!(parse_size("0").is_err());
         assert_eq!(size_label(50_000_000), "50M");

@@ -7,6 +7,7 @@
 
 mod http;
 mod inputs;
+mod large;
 mod measure;
 mod peers;
 mod report;
@@ -77,6 +78,13 @@ pub struct Args {
     /// Skip the EPT row (repack an EPT dataset of each PDRF 7 town vs rebuild from LAZ).
     #[arg(long)]
     no_ept: bool,
+    /// Points of the "convert 100 M" rows (issue 19): ours with each
+    /// --temp-compression vs copc-converter; 0 skips them.
+    #[arg(long, default_value = "100M")]
+    convert_large: String,
+    /// Also run the "convert 1 B" rows (once; kept in bench/convert-1b.md with the date).
+    #[arg(long)]
+    convert_1b: bool,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +126,8 @@ pub enum Row {
     ResolutionQuery,
     HttpBox,
     EptRepack,
+    /// Issue 19's rows at scale (src/large.rs).
+    ConvertLarge,
 }
 
 impl Row {
@@ -130,6 +140,7 @@ impl Row {
             Row::ResolutionQuery => "resolution query",
             Row::HttpBox => "box query over HTTP (nginx on 127.0.0.1)",
             Row::EptRepack => "EPT → COPC (issue 9)",
+            Row::ConvertLarge => "convert at scale (issue 19)",
         }
     }
 }
@@ -221,13 +232,12 @@ fn bench(args: &Args) -> Result<(), String> {
         all_inputs.push(inputs::town(&work, n, 3)?);
         all_inputs.push(inputs::town(&work, n, 7)?);
     }
+    let data = std::env::var_os("COPC_TEST_DATA").map(PathBuf::from).unwrap_or_else(|| peers::manifest_dir().join("../shared/data"));
+    let real_src = data.join("pdal_lone-star.copc.laz");
     let real = if args.no_real {
         Err("skipped (--no-real)".to_string())
     } else {
-        let data = std::env::var_os("COPC_TEST_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| peers::manifest_dir().join("../shared/data"));
-        let src = data.join("pdal_lone-star.copc.laz");
+        let src = real_src.clone();
         if src.exists() {
             inputs::tiled(&work, &src, inputs::parse_size(&args.real_points)?)
         } else {
@@ -246,9 +256,24 @@ fn bench(args: &Args) -> Result<(), String> {
     if let Some(Ok(n)) = ctx.nginx.take() {
         n.stop();
     }
+    let real_for_large = (!args.no_real && real_src.exists()).then_some(real_src.as_path());
+    let large_points = if args.convert_large.trim() == "0" { 0 } else { inputs::parse_size(&args.convert_large)? };
+    let mut large_md = String::new();
+    if large_points > 0 {
+        let r = large::run(&ctx, large_points, real_for_large)?;
+        large_md = large::render(&format!("convert {}", inputs::size_words(large_points)), &ctx, &r);
+    }
+    if args.convert_1b {
+        let r = large::run(&ctx, 1_000_000_000, real_for_large)?;
+        let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
+        let md = format!("{}
+Run once on {} (`copc-bench --convert-1b`).
+", large::render("convert 1 B", &ctx, &r), date.trim());
+        std::fs::write(large::billion_file(), md).map_err(|e| format!("{}: {e}", large::billion_file().display()))?;
+    }
     let profiles = if args.no_profile { Vec::new() } else { report::profiles(&ctx, &results) };
     let load_after = report::load_average();
-    let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after);
+    let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after, &large_md);
     std::fs::write(&args.out, md).map_err(|e| format!("{}: {e}", args.out.display()))?;
     eprintln!("copc-bench: wrote {}", args.out.display());
     Ok(())
@@ -292,7 +317,7 @@ fn run_row(ctx: &Ctx, runs: usize, row: Row, tools: Vec<Tool>, mut prepare: impl
             let mut cmd = make();
             peers::set_threads(&mut cmd, ctx.args.threads);
             eprintln!("copc-bench: [{}] {} run {}", row.title(), t.name, round + 1);
-            match measure::run(&ctx.exe, &cmd) {
+            match measure::run(&ctx.exe, &ctx.work.join("tmp"), &cmd) {
                 Ok(run) => {
                     let slow = run.process_wall > ctx.args.slow_run_seconds;
                     after(t, &run, &mut cells[i]);

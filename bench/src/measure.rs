@@ -17,6 +17,8 @@ pub struct Run {
     pub cpu: f64,
     /// Peak resident set size, bytes.
     pub peak_rss: u64,
+    /// Peak disk use of the watched temp folder, bytes (None when not watched).
+    pub peak_disk: Option<u64>,
     /// The harness's JSON line (empty object if none).
     pub json: serde_json::Value,
 }
@@ -33,6 +35,7 @@ pub struct Usage {
     pub wall: f64,
     pub cpu: f64,
     pub peak_rss: u64,
+    pub peak_disk: Option<u64>,
     /// Exit code, or None when killed by a signal.
     pub code: Option<i32>,
     pub signal: Option<i32>,
@@ -40,7 +43,7 @@ pub struct Usage {
 
 impl Usage {
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"wall": self.wall, "cpu": self.cpu, "peak_rss": self.peak_rss, "code": self.code, "signal": self.signal})
+        serde_json::json!({"wall": self.wall, "cpu": self.cpu, "peak_rss": self.peak_rss, "peak_disk": self.peak_disk, "code": self.code, "signal": self.signal})
     }
 
     pub fn from_json(v: &serde_json::Value) -> Option<Usage> {
@@ -48,6 +51,7 @@ impl Usage {
             wall: v.get("wall")?.as_f64()?,
             cpu: v.get("cpu")?.as_f64()?,
             peak_rss: v.get("peak_rss")?.as_u64()?,
+            peak_disk: v.get("peak_disk").and_then(|d| d.as_u64()),
             code: v.get("code").and_then(|c| c.as_i64()).map(|c| c as i32),
             signal: v.get("signal").and_then(|c| c.as_i64()).map(|c| c as i32),
         })
@@ -86,30 +90,59 @@ pub fn spawn_and_wait(cmd: &mut Command) -> std::io::Result<Usage> {
     } else {
         (None, libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)))
     };
-    Ok(Usage { wall, cpu: tv(ru.ru_utime) + tv(ru.ru_stime), peak_rss: ru.ru_maxrss as u64 * 1024, code, signal })
+    Ok(Usage { wall, cpu: tv(ru.ru_utime) + tv(ru.ru_stime), peak_rss: ru.ru_maxrss as u64 * 1024, peak_disk: None, code, signal })
 }
 
 /// `copc-bench worker measure --report FILE -- PROGRAM ARGS...`: runs the program
 /// with this process's stdio and writes its [`Usage`] as JSON to FILE.
-pub fn measure_worker(report: &std::path::Path, program: &[String]) -> Result<(), String> {
+pub fn measure_worker(report: &std::path::Path, watch: Option<&std::path::Path>, program: &[String]) -> Result<(), String> {
     let (prog, args) = program.split_first().ok_or("measure: no program")?;
-    let u = spawn_and_wait(Command::new(prog).args(args)).map_err(|e| format!("cannot run {prog}: {e}"))?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = watch.map(|dir| {
+        let (dir, stop) = (dir.to_path_buf(), stop.clone());
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(disk_use(&dir));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            peak
+        })
+    });
+    let mut u = spawn_and_wait(Command::new(prog).args(args)).map_err(|e| format!("cannot run {prog}: {e}"))?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    u.peak_disk = watcher.and_then(|w| w.join().ok());
     let text = u.to_json().to_string();
     std::fs::write(report, text).map_err(|e| format!("{}: {e}", report.display()))?;
     Ok(())
 }
 
+/// Disk blocks in use under `dir` (allocated, so sparse files count what they hold).
+fn disk_use(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut sum = 0;
+    for e in entries.flatten() {
+        match e.metadata() {
+            Ok(m) if m.is_dir() => sum += disk_use(&e.path()),
+            Ok(m) => sum += m.blocks() * 512,
+            Err(_) => {}
+        }
+    }
+    sum
+}
+
 /// Runs `cmd` to completion under `measurer` (our own binary, `worker measure`),
 /// with stdout/stderr in temp files. Err: a one-line reason (exit status and the
 /// last line of stderr).
-pub fn run(measurer: &std::path::Path, cmd: &Command) -> Result<Run, String> {
+pub fn run(measurer: &std::path::Path, watch: &std::path::Path, cmd: &Command) -> Result<Run, String> {
     let out = tempfile::tempfile().map_err(|e| format!("temp file: {e}"))?;
     let err = tempfile::tempfile().map_err(|e| format!("temp file: {e}"))?;
     let report = tempfile::NamedTempFile::new().map_err(|e| format!("temp file: {e}"))?;
     let out_r = out.try_clone().map_err(|e| e.to_string())?;
     let err_r = err.try_clone().map_err(|e| e.to_string())?;
     let mut m = Command::new(measurer);
-    m.args(["worker", "measure", "--report"]).arg(report.path()).arg("--").arg(cmd.get_program()).args(cmd.get_args());
+    m.args(["worker", "measure", "--report"]).arg(report.path()).arg("--watch").arg(watch).arg("--").arg(cmd.get_program()).args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => m.env(k, v),
@@ -155,7 +188,7 @@ pub fn run(measurer: &std::path::Path, cmd: &Command) -> Result<Run, String> {
         .unwrap_or_else(|| serde_json::json!({}));
     let wall = json.get("seconds").and_then(|v| v.as_f64()).unwrap_or(u.wall);
     let cpu = json.get("cpu").and_then(|v| v.as_f64()).unwrap_or(u.cpu);
-    Ok(Run { process_wall: u.wall, wall, cpu, peak_rss: u.peak_rss, json })
+    Ok(Run { process_wall: u.wall, wall, cpu, peak_rss: u.peak_rss, peak_disk: u.peak_disk, json })
 }
 
 pub fn truncate(s: &str, n: usize) -> String {

@@ -293,6 +293,7 @@ pub fn render(
     started: std::time::SystemTime,
     load_before: &str,
     load_after: &str,
+    large: &str,
 ) -> String {
     let a = ctx.args;
     let mut o = String::new();
@@ -377,6 +378,20 @@ pub fn render(
             Err(e) => {
                 let _ = writeln!(o, "No profile: {e}\n");
             }
+        }
+    }
+    let _ = writeln!(o, "## Conversion at scale (issue 19)\n");
+    if large.is_empty() {
+        let _ = writeln!(o, "The \"convert 100 M\" rows were skipped (`--convert-large 0`).\n");
+    } else {
+        let _ = writeln!(o, "{large}");
+    }
+    match std::fs::read_to_string(super::large::billion_file()) {
+        Ok(text) => {
+            let _ = writeln!(o, "{}\n", text.trim_end());
+        }
+        Err(_) => {
+            let _ = writeln!(o, "### convert 1 B\n\nNot run yet (`copc-bench --convert-1b` runs it once and keeps it in bench/convert-1b.md).\n");
         }
     }
     match std::fs::read_to_string(peers::manifest_dir().join("bench/analysis.md")) {

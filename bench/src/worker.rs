@@ -31,6 +31,9 @@ pub enum Worker {
         memory_limit: String,
         #[arg(long)]
         temp_dir: Option<String>,
+        /// none, lz4, zstd or laz.
+        #[arg(long, default_value = "lz4")]
+        temp_compression: String,
     },
     /// Decode every chunk of a COPC file with laz-rs alone (`laz::par_decompress`
     /// over the file's chunk table, into one buffer): the limit for a full read.
@@ -43,6 +46,10 @@ pub enum Worker {
     Measure {
         #[arg(long)]
         report: std::path::PathBuf,
+        /// A folder whose disk use (allocated blocks) is sampled while the program
+        /// runs; its peak goes into the report.
+        #[arg(long)]
+        watch: Option<std::path::PathBuf>,
         #[arg(last = true, required = true)]
         program: Vec<String>,
     },
@@ -51,9 +58,11 @@ pub enum Worker {
 pub fn run(w: Worker) -> Result<(), String> {
     match w {
         Worker::Read { source, threads, bounds, resolution, xyz } => read(&source, threads, bounds.as_deref(), resolution, xyz),
-        Worker::Convert { input, output, threads, memory_limit, temp_dir } => convert(&input, &output, threads, &memory_limit, temp_dir),
+        Worker::Convert { input, output, threads, memory_limit, temp_dir, temp_compression } => {
+            convert(&input, &output, threads, &memory_limit, temp_dir, &temp_compression)
+        }
         Worker::Lazrs { file, threads } => lazrs(&file, threads),
-        Worker::Measure { report, program } => super::measure::measure_worker(&report, &program),
+        Worker::Measure { report, watch, program } => super::measure::measure_worker(&report, watch.as_deref(), &program),
     }
 }
 
@@ -99,13 +108,14 @@ fn read(source: &str, threads: usize, bounds: Option<&str>, resolution: Option<f
     Ok(())
 }
 
-fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_dir: Option<String>) -> Result<(), String> {
-    use copc::writer::{WriterOptions, parse_size, translate};
+fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_dir: Option<String>, temp_compression: &str) -> Result<(), String> {
+    use copc::writer::{PHASES, TempCompression, WriterOptions, parse_size, translate};
     let (t0, c0) = (Instant::now(), cpu_now());
     let opts = WriterOptions {
         threads: Some(threads),
         memory_limit: Some(parse_size(memory_limit).map_err(|e| e.detail())?),
         temp_dir: temp_dir.map(Into::into),
+        temp_compression: TempCompression::parse(temp_compression).map_err(|e| e.detail())?,
         ..Default::default()
     };
     if copc::ept::is_ept_location(input) {
@@ -117,7 +127,8 @@ fn convert(input: &str, output: &str, threads: usize, memory_limit: &str, temp_d
     let s = translate(&[input], output, &opts).map_err(|e| e.detail())?;
     println!(
         "{}",
-        serde_json::json!({"points": s.points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "spilled": s.spilled, "peak_temp_bytes": s.peak_temp_bytes})
+        serde_json::json!({"points": s.points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "spilled": s.spilled, "peak_temp_bytes": s.peak_temp_bytes,
+            "phases": PHASES.iter().zip(&s.phases).map(|(n, p)| serde_json::json!({"phase": n, "wall": p.wall, "cpu": p.cpu})).collect::<Vec<_>>()})
     );
     Ok(())
 }

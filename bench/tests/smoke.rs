@@ -9,7 +9,7 @@ fn bench_command_writes_a_report_on_a_tiny_input() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("BENCH.md");
     let status = Command::new(env!("CARGO_BIN_EXE_copc-bench"))
-        .args(["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--work"])
+        .args(["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--convert-large", "30k", "--work"])
         .arg(dir.path().join("work"))
         .arg("--out")
         .arg(&out)
@@ -47,4 +47,16 @@ fn bench_command_writes_a_report_on_a_tiny_input() {
     assert!(repack[12].contains(" nodes copied, 0 re-encoded"), "{repack:?}");
     assert_eq!(row("EPT → COPC (issue 9)", "ours: rebuild from LAZ")[5], "20000");
     assert!(md.contains("| EPT repack (copy path) ≥ 10× faster than rebuilding from LAZ (issue 9) | town-20k-pdrf7 |"));
+    // issue 19's rows: ours with every temp codec on both towns, copc-converter listed
+    for input in ["town-30k-pdrf3", "town-30k-pdrf7"] {
+        for codec in ["none", "lz4", "zstd", "laz"] {
+            let line = md
+                .lines()
+                .find(|l| l.starts_with(&format!("| convert 30 k | {input} | ours, --temp-compression {codec} |")))
+                .unwrap_or_else(|| panic!("no convert 30 k row for {input}, {codec} in:\n{md}"));
+            let c: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert!(c[5].parse::<f64>().is_ok() && c[8].ends_with("MiB") && c[9].ends_with("MiB"), "{line}");
+        }
+        assert!(md.contains(&format!("| convert 30 k | {input} | copc-converter |")), "copc-converter not listed for {input}");
+    }
 }

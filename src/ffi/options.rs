@@ -37,6 +37,8 @@ use std::time::Duration;
 ///   RAM); beyond it points spill to `temp_dir`.
 /// * `"temp_dir"`: folder for spill files and the writer's temporary points file
 ///   (default: the system's temp folder for both).
+/// * `"temp_compression"`: how spilled points are stored: `"none"`, `"lz4"` (default),
+///   `"zstd"` or `"laz"` (less temp disk for more CPU; the output is the same).
 /// * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
 /// * `"offset"`: `"X,Y,Z"` or `"auto"` (default: the inputs'; for `copc_writer_*` the
 ///   centre of the first points).
@@ -146,6 +148,10 @@ impl copc_options {
                 }
                 self.writer.temp_dir = Some(value.into());
             }
+            "temp_compression" => {
+                self.writer.temp_compression = crate::writer::TempCompression::parse(value)
+                    .map_err(|e| Failure::invalid(format!("option temp_compression: {}", e.detail())))?;
+            }
             "scale" => self.writer.scale = Some(parse_scale(value)?),
             "offset" => self.writer.offset = Some(parse_offset(value)?),
             "a_srs" => {
@@ -175,7 +181,7 @@ impl copc_options {
                      http_connect_timeout_ms, requests, s3_access_key_id, s3_secret_access_key, \
                      s3_session_token, s3_profile, s3_region, s3_endpoint, s3_path_style, s3_anonymous, \
                      azure_account, azure_key, azure_sas, azure_connection_string, azure_endpoint, \
-                     azure_anonymous, memory_limit, temp_dir, scale, offset, a_srs, \
+                     azure_anonymous, memory_limit, temp_dir, temp_compression, scale, offset, a_srs, \
                      max_points_per_node, point_format)"
                 )));
             }

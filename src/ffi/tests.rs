@@ -233,6 +233,7 @@ fn options_check_keys_and_values() {
             (c"requests", c"4"),
             (c"memory_limit", c"512M"),
             (c"temp_dir", c"/tmp"),
+            (c"temp_compression", c"zstd"),
             (c"scale", c"0.01"),
             (c"offset", c"auto"),
             (c"offset", c"1,2,3"),
@@ -259,6 +260,7 @@ fn options_check_keys_and_values() {
             (Some(3), Some(512 << 20), Some([0.01; 3]))
         );
         assert_eq!(wo.offset, Some(crate::writer::OffsetOption::Value([1.0, 2.0, 3.0])));
+        assert_eq!(wo.temp_compression, crate::writer::TempCompression::Zstd);
         assert_eq!(
             (wo.a_srs.as_deref(), wo.max_points_per_node, (*o).point_format),
             (Some("EPSG:4326"), 5000, Some(7))
@@ -273,6 +275,7 @@ fn options_check_keys_and_values() {
             (c"requests", c"0"),
             (c"http_retries", c"1.5"),
             (c"memory_limit", c"12X"),
+            (c"temp_compression", c"gzip"),
             (c"scale", c"0"),
             (c"scale", c"1,2"),
             (c"offset", c"1,2"),

@@ -24,8 +24,9 @@ pub struct copc_writer {
 
 /// Starts a COPC file at `path` with `opts` (NULL: defaults; the writing keys of
 /// `copc_options` apply: `scale`, `offset`, `a_srs`, `point_format`, `threads`,
-/// `memory_limit`, `temp_dir`, `max_points_per_node`). On success `*out` is a writer
-/// to close with `copc_writer_close` and free with `copc_writer_free`.
+/// `memory_limit`, `temp_dir`, `temp_compression`, `max_points_per_node`). On
+/// success `*out` is a writer to close with `copc_writer_close` and free with
+/// `copc_writer_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn copc_writer_create(
     path: *const c_char,

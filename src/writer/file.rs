@@ -59,6 +59,12 @@ impl ChunkStore {
     pub fn nodes(&self) -> usize {
         self.inner.lock().map(|g| g.chunks.len()).unwrap_or(0)
     }
+
+    /// Bytes of chunks written to the temp file so far (the spill's temp disk peak
+    /// counts them).
+    pub fn file_bytes(&self) -> u64 {
+        self.inner.lock().ok().and_then(|g| g.file.as_ref().map(|f| f.1)).unwrap_or(0)
+    }
 }
 
 impl ChunkSink for ChunkStore {

@@ -21,7 +21,8 @@
 //! 3. One streaming pass decodes the inputs (LAZ chunks in parallel), converts every
 //!    record to format 6/7/8 ([`convert`]) and either keeps it in memory or, when the
 //!    inputs' point count exceeds what `memory_limit` allows, bins it by octree node
-//!    into temp files under `temp_dir` ([`spill`]).
+//!    into one temp file under `temp_dir`, encoded with `temp_compression`
+//!    ([`spill`]; the budget: `MemoryBudget`, the floor: [`memory_floor`]).
 //! 4. The octree ([`octree`]) is built bottom-up with grid sampling; each finished
 //!    node is compressed to one LAZ chunk in parallel.
 //! 5. [`file`](mod@file) assembles header, VLRs, chunks, chunk table and hierarchy pages into
@@ -31,7 +32,8 @@
 //!
 //! The output depends only on the inputs and the options that shape it (scale,
 //! offset, a_srs, max_points_per_node, page policy): not on `threads`,
-//! `memory_limit` or `temp_dir`. An empty input gives a valid COPC file with no
+//! `memory_limit`, `temp_dir` or `temp_compression`. [`TranslateSummary::phases`]
+//! says what each phase cost ([`phases`]). An empty input gives a valid COPC file with no
 //! points (a root entry with point count 0).
 
 pub mod convert;
@@ -40,6 +42,7 @@ pub mod file;
 pub mod input;
 pub mod las_out;
 pub mod octree;
+pub mod phases;
 pub mod points;
 pub mod spill;
 pub mod temp;
@@ -56,6 +59,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use file::PagePolicy as HierarchyPages;
+pub use phases::{PHASES, PhaseStats};
+pub use spill::TempCompression;
 pub use points::{PointColumn, PointWriter};
 
 /// What the progress callback hears.
@@ -66,6 +71,9 @@ pub enum Progress {
     PointsRead { read: u64, total: u64 },
     /// Octree nodes compressed so far.
     NodesWritten { nodes: u64 },
+    /// A phase (one of [`PHASES`]) and how far it is: `done` of `total` points
+    /// (read, build, encode) or nodes (assemble). Sent when it starts and as it goes.
+    Phase { name: &'static str, done: u64, total: u64 },
     /// Something the user should know (a dropped field, an unconvertible CRS...).
     Warning(String),
     /// The output file is in place.
@@ -91,6 +99,9 @@ pub struct WriterOptions {
     pub memory_limit: Option<u64>,
     /// `--temp-dir` for spill files (default: the system temp folder).
     pub temp_dir: Option<PathBuf>,
+    /// `--temp-compression`: how spilled points are stored (default LZ4; README,
+    /// "Writing COPC", has the measured trade-off). The output does not depend on it.
+    pub temp_compression: TempCompression,
     /// `--scale X[,Y,Z]` (default: the inputs').
     pub scale: Option<[f64; 3]>,
     /// `--offset X,Y,Z|auto` (default: the inputs' when it fits).
@@ -116,6 +127,7 @@ impl Default for WriterOptions {
             threads: None,
             memory_limit: None,
             temp_dir: None,
+            temp_compression: TempCompression::default(),
             scale: None,
             offset: None,
             a_srs: None,
@@ -133,6 +145,7 @@ impl std::fmt::Debug for WriterOptions {
             .field("threads", &self.threads)
             .field("memory_limit", &self.memory_limit)
             .field("temp_dir", &self.temp_dir)
+            .field("temp_compression", &self.temp_compression)
             .field("scale", &self.scale)
             .field("offset", &self.offset)
             .field("a_srs", &self.a_srs)
@@ -160,7 +173,15 @@ pub struct TranslateSummary {
     pub spacing: f64,
     /// True when points went through temp files.
     pub spilled: bool,
+    /// Peak bytes of the spill file (0 when nothing spilled).
     pub peak_temp_bytes: u64,
+    /// The temp codec used when spilling.
+    pub temp_compression: TempCompression,
+    /// Points read back and written again because one bin held more than the memory
+    /// budget (0 unless the points are far denser in places than on average).
+    pub restreamed_points: u64,
+    /// Per phase, in the order of [`PHASES`]: wall, CPU and bytes.
+    pub phases: [PhaseStats; 4],
     pub warnings: Vec<String>,
     /// Seconds spent per stage: read, build, write.
     pub seconds: [f64; 3],
@@ -194,6 +215,10 @@ impl Writer {
     }
     pub fn temp_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.opts.temp_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+    pub fn temp_compression(mut self, c: TempCompression) -> Self {
+        self.opts.temp_compression = c;
         self
     }
     pub fn scale(mut self, s: [f64; 3]) -> Self {
@@ -625,6 +650,8 @@ fn header_bounds(files: &[InputFile]) -> (Option<[f64; 3]>, Option<[f64; 3]>) {
 struct Counter<'a> {
     store: &'a ChunkStore,
     nodes: AtomicU64,
+    points: AtomicU64,
+    total: u64,
     progress: Option<ProgressFn>,
     cancel: Option<Arc<AtomicBool>>,
 }
@@ -641,8 +668,10 @@ impl ChunkSink for Counter<'_> {
         check_cancel(&self.cancel)?;
         self.store.put(key, points, chunk)?;
         let n = self.nodes.fetch_add(1, Ordering::Relaxed) + 1;
+        let done = self.points.fetch_add(points, Ordering::Relaxed) + points;
         if let Some(p) = &self.progress {
             if n % 64 == 0 {
+                p(&Progress::Phase { name: "build", done, total: self.total });
                 p(&Progress::NodesWritten { nodes: n });
             }
         }
@@ -674,20 +703,23 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
 
     // memory budget
     let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
-    // Per point held in memory: the record, its sequence number, index and scratch
-    // arrays of the build, and a share of the compressed chunk. Out of the limit come
-    // a fixed allowance (code, thread stacks, decode batches) and the compressed
-    // chunks kept in memory; the rest holds points. A subtree never loads more than
-    // that; everything beyond spills.
-    let per_point = (plan.rec_len + 8 + 20 + plan.rec_len / 4) as u64;
-    let fixed = 96u64 << 20;
-    let chunk_mem = (limit / 8).max(1 << 20) as usize;
-    let budget_points =
-        (limit.saturating_sub(fixed + chunk_mem as u64) / per_point).max(opts.max_points_per_node as u64 + 1);
+    let budget = MemoryBudget::new(limit, plan.rec_len, opts.max_points_per_node)?;
+    let budget_points = budget.points;
+    let chunk_mem = budget.chunk_mem as usize;
     let spill = total > budget_points;
     let temp_dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     // spill folders of writers that were killed
     temp::sweep_stale_spill_dirs(&temp_dir);
+    if spill {
+        // the spill file, and the chunks beyond what memory keeps
+        let need = total * opts.temp_compression.planned_bytes_per_point(plan.rec_len) + total * plan.rec_len as u64 / 4;
+        std::fs::create_dir_all(&temp_dir).ok();
+        spill::check_free_space(
+            &temp_dir,
+            need,
+            &format!("spilling {total} points (--temp-compression {})", opts.temp_compression.name()),
+        )?;
+    }
 
     // provisional cube from the headers
     let (hmin, hmax) = header_bounds(&files);
@@ -714,20 +746,22 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
 
     // --- read pass
     let t0 = std::time::Instant::now();
+    let read_clock = phases::Clock::start();
+    if let Some(p) = &progress {
+        p(&Progress::Phase { name: "read", done: 0, total });
+    }
     let mut stats = Stats::new();
     let mut mem = PointBuf::new(plan.rec_len);
     let mut bins = if spill {
-        let level = (1..=4)
-            .find(|b| total / 4u64.pow(*b as u32) <= budget_points / 2)
-            .unwrap_or(4);
         Some(Bins::new(
             &temp_dir,
+            opts.temp_compression,
             plan.format,
             plan.extra_len,
             plan.rec_len,
             prov_geo,
-            level,
-            (limit / 8) as usize,
+            bin_level(total, budget_points, prov_geo.leaf_level()),
+            budget.flush_at as usize,
         )?)
     } else {
         mem.recs.reserve(total as usize * plan.rec_len);
@@ -826,8 +860,16 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         bins = Some(if b.geometry() != geo { b.rebin(geo)? } else { b });
     }
 
+    let input_bytes: u64 = files.iter().map(|f| f.source.len()).sum();
+    let read_phase = read_clock.stop(input_bytes, bins.as_ref().map_or(0, |b| b.written_bytes));
+
     // --- build
     let t1 = std::time::Instant::now();
+    let build_clock = phases::Clock::start();
+    if let Some(p) = &progress {
+        p(&Progress::Phase { name: "build", done: 0, total: stats.count });
+    }
+    let meter = phases::EncodeMeter::default();
     let items = laz::LazItemRecordBuilder::default_for_point_format_id(plan.format, plan.extra_len as u16)
         .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
     std::fs::create_dir_all(&temp_dir).ok();
@@ -835,6 +877,8 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let counter = Counter {
         store: &store,
         nodes: AtomicU64::new(0),
+        points: AtomicU64::new(0),
+        total: stats.count,
         progress: progress.clone(),
         cancel: opts.cancel.clone(),
     };
@@ -846,9 +890,10 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         items,
         gps_at: 22,
         sink: &counter,
+        meter: &meter,
         name: out_name.clone(),
     };
-    let mut peak_temp = 0;
+    let (mut peak_temp, mut temp_read, mut restreamed) = (0, 0, 0);
     match bins.as_mut() {
         None => {
             if !mem.is_empty() {
@@ -858,16 +903,23 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             drop(mem);
         }
         Some(b) => {
-            let root = build_spilled(&builder, b, VoxelKey::ROOT, budget_points)?;
+            let root = build_spilled(&builder, b, &store, VoxelKey::ROOT, &budget, 0)?;
+            b.note_other_temp(store.file_bytes());
             let all: Vec<u32> = (0..root.len() as u32).collect();
             builder.emit(VoxelKey::ROOT, &root, all)?;
             peak_temp = b.peak_disk_bytes;
+            temp_read = b.read_bytes;
+            restreamed = b.restreamed;
         }
     }
     drop(bins);
 
+    let threads = rayon::current_num_threads();
+    let (build_phase, encode_phase) = phases::split_encode(build_clock.stop(temp_read, 0), &meter, threads);
+
     // --- file
     let t2 = std::time::Instant::now();
+    let assemble_clock = phases::Clock::start();
     let first = &files[0];
     let single = files.len() == 1;
     let described: usize = first.extra_bytes.iter().map(|e| e.size()).sum();
@@ -936,7 +988,13 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         page_policy: opts.hierarchy_pages,
     };
     check_cancel(&opts.cancel)?;
+    if let Some(p) = &progress {
+        p(&Progress::Phase { name: "assemble", done: 0, total: store.nodes() as u64 });
+    }
+    let chunk_bytes = encode_phase.bytes_out;
     let (nodes, pages) = file::write_file(out_file, &spec, store)?;
+    let out_bytes = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    let assemble_phase = assemble_clock.stop(chunk_bytes, out_bytes);
     if let Some(p) = &progress {
         p(&Progress::Done {
             points: stats.count,
@@ -954,6 +1012,9 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         spacing: geo.spacing(),
         spilled: spill,
         peak_temp_bytes: peak_temp,
+        temp_compression: opts.temp_compression,
+        restreamed_points: restreamed,
+        phases: [read_phase, build_phase, encode_phase, assemble_phase],
         warnings: plan.warnings,
         seconds: [
             (t1 - t0).as_secs_f64(),
@@ -981,15 +1042,91 @@ fn undocumented_extra_bytes(n: usize) -> Vec<u8> {
     out
 }
 
-/// The spilled build of the subtree of `key`: loads what fits, splits what does
-/// not, and returns the points `key` keeps (for its parent to sample from).
-fn build_spilled(builder: &Builder<'_>, bins: &mut Bins, key: VoxelKey, budget_points: u64) -> Result<PointBuf> {
+/// How the memory limit is shared out.
+///
+/// Per point held in memory: the record, its sequence number, the index and scratch
+/// arrays of the build, and a share of the compressed chunk. Out of the limit come a
+/// fixed allowance (code, thread stacks, decode batches of the inputs), the
+/// compressed chunks kept in memory (an eighth; the rest go to a temp file) and,
+/// while spilling, the block index of the spill file; the rest holds points. A
+/// subtree never loads more than that; everything beyond spills. The read pass
+/// holds, instead of points, the pending spill buffers (an eighth) and their encoded
+/// copies.
+pub(crate) struct MemoryBudget {
+    per_point: u64,
+    /// Points that may be in memory at once.
+    points: u64,
+    chunk_mem: u64,
+    flush_at: u64,
+}
+
+/// Memory the writer needs whatever the input: code, thread stacks, the decode
+/// batches of the inputs (measured: README, "Writing COPC").
+pub const FIXED_MEMORY: u64 = 64 << 20;
+
+impl MemoryBudget {
+    fn new(limit: u64, rec_len: usize, max_points_per_node: usize) -> Result<MemoryBudget> {
+        let per_point = (rec_len + 8 + 20 + rec_len / 4) as u64;
+        let floor = memory_floor(rec_len, max_points_per_node);
+        if limit < floor {
+            return Err(Error::invalid(format!(
+                "--memory-limit {limit} bytes ({} MiB) is below the smallest workable limit of {floor} bytes ({} MiB) for these inputs: {} MiB for the writer's fixed buffers plus room for 4 leaf nodes of --max-points-per-node {max_points_per_node} points of {rec_len} bytes (raise --memory-limit or lower --max-points-per-node)",
+                limit >> 20,
+                floor.div_ceil(1 << 20),
+                FIXED_MEMORY >> 20
+            )));
+        }
+        let chunk_mem = (limit / 8).max(1 << 20);
+        Ok(MemoryBudget {
+            per_point,
+            points: limit.saturating_sub(FIXED_MEMORY + chunk_mem) / per_point,
+            chunk_mem,
+            flush_at: (limit / 8).max(1 << 20),
+        })
+    }
+
+    /// Points a subtree may load when `held` points are kept elsewhere and the spill
+    /// index takes `index_bytes`.
+    fn available(&self, held: u64, index_bytes: u64) -> u64 {
+        self.points.saturating_sub(held + index_bytes.div_ceil(self.per_point))
+    }
+}
+
+/// The smallest memory limit the writer accepts for records of `rec_len` bytes and
+/// leaves of `max_points_per_node` points: the fixed allowance, an eighth for the
+/// chunks, and room for four leaves (a subtree, the points its ancestors keep).
+pub fn memory_floor(rec_len: usize, max_points_per_node: usize) -> u64 {
+    let per_point = (rec_len + 8 + 20 + rec_len / 4) as u64;
+    let need = FIXED_MEMORY + 4 * (max_points_per_node as u64 + 1) * per_point;
+    // the chunks' eighth comes on top
+    need.div_ceil(7) * 8
+}
+
+/// The level points are binned at when spilling: the shallowest where an average
+/// bin (points spread over the ground, four bins per level) is at most 1/32 of what
+/// a subtree may load, so subtrees of whole bins fill the budget and clustered
+/// data rarely leaves a bin over it. At most level 8 (the block index grows with
+/// the bins) and the octree's leaf level.
+fn bin_level(total: u64, budget_points: u64, leaf_level: i32) -> i32 {
+    let target = (budget_points / 32).max(1);
+    let max = leaf_level.clamp(1, 8);
+    (1..=max).find(|l| total >> (2 * l) <= target).unwrap_or(max)
+}
+
+/// The spilled build of the subtree of `key`: loads what fits next to the `held`
+/// points its ancestors keep, splits what does not, and returns the points `key`
+/// keeps (for its parent to sample from).
+fn build_spilled(builder: &Builder<'_>, bins: &mut Bins, store: &ChunkStore, key: VoxelKey, budget: &MemoryBudget, held: u64) -> Result<PointBuf> {
     let n = bins.count_under(key);
     let rec_len = builder.rec_len;
     if n == 0 {
         return Ok(PointBuf::new(rec_len));
     }
-    if n <= budget_points || key.level >= builder.leaf_level {
+    // a leaf (few points by definition) loads whatever the budget says: splitting
+    // it would change the tree
+    if n <= budget.available(held, bins.index_bytes()) || builder.is_leaf(key, n as usize) {
+        // the temp disk peak: the spill file shrinks as the chunks' file grows
+        bins.note_other_temp(store.file_bytes());
         let buf = bins.take(key)?;
         let kept = builder.build(key, &buf)?;
         return Ok(buf.extract(&kept));
@@ -997,9 +1134,10 @@ fn build_spilled(builder: &Builder<'_>, bins: &mut Bins, key: VoxelKey, budget_p
     if bins.is_bin(key) {
         bins.split(key)?;
     }
-    let mut parts = Vec::with_capacity(8);
+    let mut parts: Vec<PointBuf> = Vec::with_capacity(8);
     for c in 0..8 {
-        parts.push(build_spilled(builder, bins, key.child(c), budget_points)?);
+        let mine: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        parts.push(build_spilled(builder, bins, store, key.child(c), budget, held + mine)?);
     }
     let (combined, lists) = PointBuf::concat(parts, rec_len);
     let kept = builder.sample_and_emit(key, &combined, lists)?;

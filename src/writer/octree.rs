@@ -234,6 +234,8 @@ pub struct Builder<'a> {
     /// Byte offset of the GPS time in a record (22 for formats 6-8).
     pub gps_at: usize,
     pub sink: &'a dyn ChunkSink,
+    /// Adds up the encoding's CPU time and bytes (the `encode` phase).
+    pub meter: &'a super::phases::EncodeMeter,
     /// Name used in error messages (the output file).
     pub name: String,
 }
@@ -388,7 +390,7 @@ impl<'a> Builder<'a> {
         for &p in &list {
             recs.extend_from_slice(buf.rec(p));
         }
-        let chunk = compress_chunk(&self.items, &recs).map_err(|e| {
+        let chunk = self.meter.measure(recs.len(), || compress_chunk(&self.items, &recs)).map_err(|e| {
             Error::io(
                 &self.name,
                 Location::Node {

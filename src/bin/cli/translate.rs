@@ -28,6 +28,9 @@ pub struct TranslateArgs {
     /// Folder for spill files (default: the system temp folder).
     #[arg(long, value_name = "DIR")]
     temp_dir: Option<String>,
+    /// How spilled points are stored: none, lz4, zstd or laz (more CPU, less temp disk).
+    #[arg(long, value_name = "CODEC", default_value = "lz4")]
+    temp_compression: String,
     /// Output scale X[,Y,Z] (default: the inputs').
     #[arg(long, value_name = "X[,Y,Z]")]
     scale: Option<String>,
@@ -53,6 +56,7 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         opts.memory_limit = Some(writer::parse_size(s).map_err(bad)?);
     }
     opts.temp_dir = a.temp_dir.as_ref().map(Into::into);
+    opts.temp_compression = writer::TempCompression::parse(&a.temp_compression).map_err(bad)?;
     if let Some(s) = &a.scale {
         opts.scale = Some(writer::parse_scale(s).map_err(bad)?);
     }
@@ -103,6 +107,14 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         in_bytes as f64 / out_bytes.max(1) as f64,
         if s.spilled { format!(", spilled up to {} temp bytes", s.peak_temp_bytes) } else { String::new() }
     );
+    if a.progress {
+        for (name, p) in writer::PHASES.iter().zip(&s.phases) {
+            println!(
+                "  {name:9} {:7.2} s wall {:7.2} s CPU  {} bytes in, {} bytes out",
+                p.wall, p.cpu, p.bytes_in, p.bytes_out
+            );
+        }
+    }
     // the warnings again, where a summary is read (the first time they went by on stderr)
     for w in &s.warnings {
         println!("  warning: {w}");
