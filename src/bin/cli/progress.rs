@@ -76,7 +76,12 @@ impl Reporter {
                         }
                         _ => String::new(),
                     };
-                    eprintln!("progress: {name}: {done} of {total}{eta}");
+                    let unit = if *name == "assemble" { "nodes" } else { "points" };
+                    if *done == 0 {
+                        eprintln!("progress: {name} ({total} {unit})");
+                    } else {
+                        eprintln!("progress: {name}: {done} of {total} {unit}{eta}");
+                    }
                     last.0 = Instant::now();
                 }
             }
