@@ -500,8 +500,10 @@ def t_writer_options():
 
     spill = tmpdir("writer_options_spill")
     out = os.path.join(d, "spill.copc.laz")
-    translate(out, "--writers.copcrs.memory_limit=1M", f"--writers.copcrs.temp_dir={spill}",
-              "--writers.copcrs.threads=1", "--writers.copcrs.max_points_per_node=2000", stream=True)
+    # just above the writer's floor for 100-point leaves (74 MiB: its fixed buffers), so
+    # the 1065 points spill to temp_dir
+    translate(out, "--writers.copcrs.memory_limit=76731000", f"--writers.copcrs.temp_dir={spill}",
+              "--writers.copcrs.threads=1", "--writers.copcrs.max_points_per_node=100", stream=True)
     bad = xcheck(out, inp, "pdal_autzen-utm.las", True, "none")
     check(not bad, "spilled write: " + "; ".join(bad))
     check(not os.listdir(spill), f"temp_dir not cleaned: {os.listdir(spill)}")
