@@ -210,11 +210,8 @@ namespace
 // Adds `name` to the stage metadata and to the private `lasforward` node that
 // writers.las / writers.copc / writers.copcrs read for `forward`, marking it invalid
 // when several inputs disagree (as PDAL's LAS readers do).
-template <class T>
-void addForward(MetadataNode& forward, MetadataNode& m, const std::string& name, T val,
-    const std::string& description)
+void forwardNode(MetadataNode& forward, MetadataNode n, const std::string& name)
 {
-    MetadataNode n = m.add(name, val, description);
     MetadataNode f = forward.findChild(name);
     if (!f.valid())
     {
@@ -225,18 +222,18 @@ void addForward(MetadataNode& forward, MetadataNode& m, const std::string& name,
         forward.addOrUpdate(name + "INVALID", "");
 }
 
+template <class T>
+void addForward(MetadataNode& forward, MetadataNode& m, const std::string& name, T val,
+    const std::string& description)
+{
+    forwardNode(forward, m.add(name, val, description), name);
+}
+
+// Doubles with 15 digits, so scale and offset survive the text round trip.
 void addForwardDouble(MetadataNode& forward, MetadataNode& m, const std::string& name,
     double val, const std::string& description)
 {
-    MetadataNode n = m.add(name, val, description, 15);
-    MetadataNode f = forward.findChild(name);
-    if (!f.valid())
-    {
-        forward.add(n);
-        return;
-    }
-    if (f.value<std::string>() != n.value<std::string>())
-        forward.addOrUpdate(name + "INVALID", "");
+    forwardNode(forward, m.add(name, val, description, 15), name);
 }
 } // namespace
 
