@@ -8,9 +8,9 @@ mod emulators;
 mod http_server;
 
 use copc::{Bounds, HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
-use emulators::{AZ_ACCOUNT, AZ_KEY, CONTAINER, FILES};
+use emulators::{AZ_ACCOUNT, AZ_KEY, CONTAINER, FILES, queries};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Runs a future whose I/O is blocking (test setup only).
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -77,39 +77,17 @@ fn container_sas() -> String {
     sas.token().unwrap().into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect::<Vec<_>>().join("&")
 }
 
+/// The shared CLI helpers, each run with HOME in a fresh empty folder.
 fn copc(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copc"));
-    cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("HOME", home.path());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run copc")
-}
-
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "copc failed: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    emulators::copc(args, env, tempfile::tempdir().unwrap().path())
 }
 
 fn info(target: &str, env: &[(&str, &str)]) -> serde_json::Value {
-    let mut v: serde_json::Value = serde_json::from_str(&stdout(&copc(&["info", "--json", target], env))).unwrap();
-    v.as_object_mut().unwrap().remove("source");
-    v
-}
-
-fn queries(local: &Path) -> Vec<Vec<String>> {
-    let r = Reader::open(local.to_str().unwrap()).unwrap();
-    let (min, max) = (r.header().min, r.header().max);
-    let (w, h) = (max[0] - min[0], max[1] - min[1]);
-    let bbox = format!("{},{},{},{}", min[0] + w / 4.0, min[1] + h / 4.0, max[0] - w / 4.0, max[1] - h / 4.0);
-    vec![vec![], vec!["--bounds".into(), bbox], vec!["--resolution".into(), (r.info().spacing / 4.0).to_string()]]
+    emulators::info(target, env, tempfile::tempdir().unwrap().path())
 }
 
 fn count(target: &str, extra: &[String], env: &[(&str, &str)]) -> u64 {
-    let mut args = vec!["query", target, "--count"];
-    args.extend(extra.iter().map(String::as_str));
-    stdout(&copc(&args, env)).trim().parse().unwrap()
+    emulators::count(target, extra, env, tempfile::tempdir().unwrap().path())
 }
 
 fn same_as_local(data: &Path, files: &[&str], env: &[(&str, &str)], with_info: bool) {

@@ -11,28 +11,10 @@ mod fault_proxy;
 mod http_server;
 
 use copc::{Bounds, HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
-use emulators::{ACCESS_KEY, BUCKET, FILES, SECRET_KEY};
+use emulators::{ACCESS_KEY, BUCKET, FILES, SECRET_KEY, copc, count, info, queries, stdout};
 use fault_proxy::{Fault, Proxy};
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
-
-/// `copc ARGS` with only the environment given (plus PATH, and HOME in an empty
-/// folder so no real ~/.aws is read; instance metadata off: nothing leaves loopback).
-fn copc(args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copc"));
-    cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    cmd.env("HOME", home).env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run copc")
-}
-
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "copc failed: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn keys_env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -44,30 +26,6 @@ fn keys_env(endpoint: &str) -> Vec<(&'static str, String)> {
 
 fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-/// info --json without the "source" field (the name differs by design).
-fn info(target: &str, env: &[(&str, &str)], home: &Path) -> serde_json::Value {
-    let mut v: serde_json::Value = serde_json::from_str(&stdout(&copc(&["info", "--json", target], env, home))).unwrap();
-    v.as_object_mut().unwrap().remove("source");
-    v
-}
-
-/// The queries of the issue: all points, a 2-D box (the middle quarter of the
-/// bounds), a resolution (the root spacing / 4).
-fn queries(local: &Path) -> Vec<Vec<String>> {
-    let r = Reader::open(local.to_str().unwrap()).unwrap();
-    let (min, max) = (r.header().min, r.header().max);
-    let (w, h) = (max[0] - min[0], max[1] - min[1]);
-    let bbox = format!("{},{},{},{}", min[0] + w / 4.0, min[1] + h / 4.0, max[0] - w / 4.0, max[1] - h / 4.0);
-    let res = (r.info().spacing / 4.0).to_string();
-    vec![vec![], vec!["--bounds".into(), bbox], vec!["--resolution".into(), res]]
-}
-
-fn count(target: &str, extra: &[String], env: &[(&str, &str)], home: &Path) -> u64 {
-    let mut args = vec!["query", target, "--count"];
-    args.extend(extra.iter().map(String::as_str));
-    stdout(&copc(&args, env, home)).trim().parse().unwrap()
 }
 
 #[test]

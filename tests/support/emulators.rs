@@ -6,7 +6,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const ACCESS_KEY: &str = "COPCTESTACCESSKEY";
@@ -157,4 +157,47 @@ pub fn azurite() -> Emulator {
         .unwrap_or_else(|e| panic!("cannot start Azurite with node (node >= 18 must be on PATH): {e}"));
     wait_for_port(port, &mut child, "Azurite");
     Emulator { child, port, _dir: dir }
+}
+
+// --- the copc CLI against a store, shared by the object_store_* tests ---
+
+/// `copc ARGS` with only the environment given (plus PATH, and HOME in an empty
+/// folder so no real ~/.aws is read; instance metadata off: nothing leaves loopback).
+pub fn copc(args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copc"));
+    cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.env("HOME", home).env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run copc")
+}
+
+pub fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "copc failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// info --json without the "source" field (the name differs by design).
+pub fn info(target: &str, env: &[(&str, &str)], home: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(&stdout(&copc(&["info", "--json", target], env, home))).unwrap();
+    v.as_object_mut().unwrap().remove("source");
+    v
+}
+
+/// The queries of the issue: all points, a 2-D box (the middle quarter of the
+/// bounds), a resolution (the root spacing / 4).
+pub fn queries(local: &Path) -> Vec<Vec<String>> {
+    let r = copc::Reader::open(local.to_str().unwrap()).unwrap();
+    let (min, max) = (r.header().min, r.header().max);
+    let (w, h) = (max[0] - min[0], max[1] - min[1]);
+    let bbox = format!("{},{},{},{}", min[0] + w / 4.0, min[1] + h / 4.0, max[0] - w / 4.0, max[1] - h / 4.0);
+    let res = (r.info().spacing / 4.0).to_string();
+    vec![vec![], vec!["--bounds".into(), bbox], vec!["--resolution".into(), res]]
+}
+
+pub fn count(target: &str, extra: &[String], env: &[(&str, &str)], home: &Path) -> u64 {
+    let mut args = vec!["query", target, "--count"];
+    args.extend(extra.iter().map(String::as_str));
+    stdout(&copc(&args, env, home)).trim().parse().unwrap()
 }
