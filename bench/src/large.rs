@@ -19,18 +19,17 @@ pub struct LargeResult {
     pub cells: Vec<Cell>,
 }
 
-const CODECS: [&str; 4] = ["none", "lz4", "zstd", "laz"];
-
 /// The tools of the rows: ours with each temp codec, then copc-converter.
 fn tools(ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool> {
     let n = ctx.args.threads;
     let mut tools = Vec::new();
-    for codec in CODECS {
+    for codec in &ctx.args.large_codecs {
+        let codec = codec.clone();
         let name = format!("ours, --temp-compression {codec}");
         let (exe, i, o, t, mem) = (ctx.exe.clone(), input.to_path_buf(), out_for(&name), ctx.work.join("tmp"), ctx.args.memory_limit.clone());
         let make: MakeCommand = Box::new(move || {
             let mut c = Command::new(&exe);
-            c.args(["worker", "convert"]).arg(&i).arg(&o).args(["--threads", &n.to_string(), "--memory-limit", &mem, "--temp-compression", codec, "--temp-dir"]).arg(&t);
+            c.args(["worker", "convert"]).arg(&i).arg(&o).args(["--threads", &n.to_string(), "--memory-limit", &mem, "--temp-compression", &codec, "--temp-dir"]).arg(&t);
             c
         });
         tools.push(Tool { name, threads: format!("{n} (--threads)"), command: Ok(make), is_ours: codec == "lz4", is_limit: false });

@@ -85,6 +85,13 @@ pub struct Args {
     /// Also run the "convert 1 B" rows (once; kept in bench/convert-1b.md with the date).
     #[arg(long)]
     convert_1b: bool,
+    /// Run only the "convert 100 M" / "convert 1 B" rows and write just them to --out
+    /// (the issue 19 rows on their own, e.g. into bench/convert-100m.md).
+    #[arg(long)]
+    only_large: bool,
+    /// Our --temp-compression codecs in the large rows.
+    #[arg(long, value_delimiter = ',', default_value = "none,lz4,zstd,laz")]
+    large_codecs: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -227,6 +234,9 @@ fn bench(args: &Args) -> Result<(), String> {
     let peers = Peers::find(args, &work);
     let mut ctx = Ctx { args, work: work.clone(), exe, peers, memory_limit_bytes, nginx: None };
 
+    if args.only_large {
+        return only_large(&ctx, started, &load_before);
+    }
     let mut all_inputs = Vec::new();
     for &n in &sizes {
         all_inputs.push(inputs::town(&work, n, 3)?);
@@ -275,6 +285,28 @@ Run once on {} (`copc-bench --convert-1b`).
     let load_after = report::load_average();
     let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after, &large_md);
     std::fs::write(&args.out, md).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    eprintln!("copc-bench: wrote {}", args.out.display());
+    Ok(())
+}
+
+/// `--only-large`: the issue 19 rows alone, written to `--out` with the machine and load.
+fn only_large(ctx: &Ctx, started: std::time::SystemTime, load_before: &str) -> Result<(), String> {
+    let args = ctx.args;
+    let data = std::env::var_os("COPC_TEST_DATA").map(PathBuf::from).unwrap_or_else(|| peers::manifest_dir().join("../shared/data"));
+    let real_src = data.join("pdal_lone-star.copc.laz");
+    let real = (!args.no_real && real_src.exists()).then_some(real_src.as_path());
+    let mut md = String::new();
+    let large_points = if args.convert_large.trim() == "0" { 0 } else { inputs::parse_size(&args.convert_large)? };
+    if large_points > 0 {
+        let r = large::run(ctx, large_points, real)?;
+        md += &large::render(&format!("convert {}", inputs::size_words(large_points)), ctx, &r);
+    }
+    if args.convert_1b {
+        let r = large::run(ctx, 1_000_000_000, real)?;
+        md += &large::render("convert 1 B", ctx, &r);
+    }
+    let out = report::render_large_only(ctx, started, load_before, &report::load_average(), &md);
+    std::fs::write(&args.out, out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     eprintln!("copc-bench: wrote {}", args.out.display());
     Ok(())
 }

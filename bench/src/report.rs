@@ -284,27 +284,9 @@ pub fn profiles(ctx: &Ctx, results: &[InputResult]) -> Vec<(String, String, Resu
     v
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn render(
-    ctx: &Ctx,
-    results: &[InputResult],
-    real_skipped: Option<String>,
-    profiles: &[(String, String, Result<String, String>)],
-    started: std::time::SystemTime,
-    load_before: &str,
-    load_after: &str,
-    large: &str,
-) -> String {
-    let a = ctx.args;
+/// The machine section: CPU, RAM, load at start and end, toolchain, peers.
+fn machine(ctx: &Ctx, load_before: &str, load_after: &str) -> String {
     let mut o = String::new();
-    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
-    let took = started.elapsed().map(|d| d.as_secs_f64() / 60.0).unwrap_or(0.0);
-    let cmdline: Vec<String> = std::env::args().skip(1).collect();
-    let _ = writeln!(o, "# Benchmarks\n");
-    let _ = writeln!(o, "Written by `copc-bench` (`bench/src/`, see `bench/README.md`) on {date}, in {took:.0} minutes. Every number below comes from that one run; regenerate the whole file with:\n");
-    let _ = writeln!(o, "```sh\ncargo run --release -p copc-bench -- {}\n```\n", cmdline.join(" "));
-    let _ = writeln!(o, "Inputs are kept in `{}` between runs (delete it to remake them); peers are installed under `target/bench-peers/` (or pip) when missing.\n", a.work.display());
-
     let _ = writeln!(o, "## Machine\n");
     let nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let _ = writeln!(o, "- CPU: {} — `nproc` {nproc}", cpu_model());
@@ -326,6 +308,44 @@ pub fn render(
         Ok(_) => p.converter_version.clone(),
         Err(e) => e.clone(),
     });
+    o
+}
+
+/// The report of `--only-large`: the machine and the issue 19 rows, nothing else.
+pub fn render_large_only(ctx: &Ctx, started: std::time::SystemTime, load_before: &str, load_after: &str, large: &str) -> String {
+    let mut o = String::new();
+    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let took = started.elapsed().map(|d| d.as_secs_f64() / 60.0).unwrap_or(0.0);
+    let cmdline: Vec<String> = std::env::args().skip(1).collect();
+    let _ = writeln!(o, "# Benchmarks: conversion at scale (issue 19)\n");
+    let _ = writeln!(o, "Written by `copc-bench --only-large` on {date}, in {took:.0} minutes:\n\n```sh\ncargo run --release -p copc-bench -- {}\n```\n", cmdline.join(" "));
+    o += &machine(ctx, load_before, load_after);
+    let _ = writeln!(o, "\n{large}");
+    o
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn render(
+    ctx: &Ctx,
+    results: &[InputResult],
+    real_skipped: Option<String>,
+    profiles: &[(String, String, Result<String, String>)],
+    started: std::time::SystemTime,
+    load_before: &str,
+    load_after: &str,
+    large: &str,
+) -> String {
+    let a = ctx.args;
+    let mut o = String::new();
+    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let took = started.elapsed().map(|d| d.as_secs_f64() / 60.0).unwrap_or(0.0);
+    let cmdline: Vec<String> = std::env::args().skip(1).collect();
+    let _ = writeln!(o, "# Benchmarks\n");
+    let _ = writeln!(o, "Written by `copc-bench` (`bench/src/`, see `bench/README.md`) on {date}, in {took:.0} minutes. Every number below comes from that one run; regenerate the whole file with:\n");
+    let _ = writeln!(o, "```sh\ncargo run --release -p copc-bench -- {}\n```\n", cmdline.join(" "));
+    let _ = writeln!(o, "Inputs are kept in `{}` between runs (delete it to remake them); peers are installed under `target/bench-peers/` (or pip) when missing.\n", a.work.display());
+
+    o += &machine(ctx, load_before, load_after);
 
     let _ = writeln!(o, "## Method\n");
     let _ = writeln!(o, "- Threads: {n} for every tool that can use more than one. Ours: `ReaderOptions::threads` / `--threads {n}`; laz-rs alone: a rayon pool of 1 and {n} threads; laspy: lazrs decodes with rayon, so `RAYON_NUM_THREADS={n}`; copc-converter: `--threads {n}`. copc-lib and copc-rs decode on one thread and have no option. Every child also gets `RAYON_NUM_THREADS`, `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` and `NUMBA_NUM_THREADS` = {n}.", n = a.threads);
