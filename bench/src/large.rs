@@ -25,6 +25,7 @@ fn tools(ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool
     let mut tools = Vec::new();
     for codec in &ctx.args.large_codecs {
         let codec = codec.clone();
+        let is_ours = codec == "lz4";
         let name = format!("ours, --temp-compression {codec}");
         let (exe, i, o, t, mem) = (ctx.exe.clone(), input.to_path_buf(), out_for(&name), ctx.work.join("tmp"), ctx.args.memory_limit.clone());
         let make: MakeCommand = Box::new(move || {
@@ -32,7 +33,7 @@ fn tools(ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool
             c.args(["worker", "convert"]).arg(&i).arg(&o).args(["--threads", &n.to_string(), "--memory-limit", &mem, "--temp-compression", &codec, "--temp-dir"]).arg(&t);
             c
         });
-        tools.push(Tool { name, threads: format!("{n} (--threads)"), command: Ok(make), is_ours: codec == "lz4", is_limit: false });
+        tools.push(Tool { name, threads: format!("{n} (--threads)"), command: Ok(make), is_ours, is_limit: false });
     }
     tools.extend(ctx.peers.converters(ctx, input, out_for).into_iter().filter(|t| t.name == "copc-converter"));
     tools

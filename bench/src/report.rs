@@ -83,11 +83,11 @@ fn targets(ctx: &Ctx, results: &[InputResult]) -> Vec<Target> {
                 let status = if ratio <= 1.10 { "**met**".to_string() } else { format!("**missed** by {:.0}% (ours takes {:.0}% longer)", (ratio - 1.10) / 1.10 * 100.0, (ratio - 1.0) * 100.0) };
                 t.push(Target { what: "read all within 10% of the laz-rs decode limit".into(), input: name.clone(), value: format!("ours ÷ {tool} = {ratio:.2}{cpu}"), status });
             }
-            if let (Some(full), Some(xyz)) = (r.ours(Row::ReadAll), r.ours(Row::ReadXyz)) {
-                if let (Some(fw), Some(xw), Some(fc), Some(xc)) = (full.wall(), xyz.wall(), full.cpu(), xyz.cpu()) {
-                    let s = fw / xw;
-                    t.push(Target { what: "X/Y/Z only ≥ 2× faster than our full read".into(), input: name.clone(), value: format!("{s:.2}× (CPU {:.2}×)", fc / xc), status: speed_status(s, 2.0) });
-                }
+            if let (Some(full), Some(xyz)) = (r.ours(Row::ReadAll), r.ours(Row::ReadXyz))
+                && let (Some(fw), Some(xw), Some(fc), Some(xc)) = (full.wall(), xyz.wall(), full.cpu(), xyz.cpu())
+            {
+                let s = fw / xw;
+                t.push(Target { what: "X/Y/Z only ≥ 2× faster than our full read".into(), input: name.clone(), value: format!("{s:.2}× (CPU {:.2}×)", fc / xc), status: speed_status(s, 2.0) });
             }
             if let (Some(o), Some(p)) = (r.ours(Row::BoxQuery).and_then(Cell::wall), fastest_peer(r, Row::BoxQuery)) {
                 let s = p.wall().unwrap_or(f64::NAN) / o;
@@ -176,10 +176,10 @@ fn input_table(out: &mut String, r: &InputResult) {
                 notes.push(format!("{q} requests, {}", mb(b)));
             }
             let last = c.runs.last().map(|r| &r.json);
-            if let (Some(n), Some(d)) = (last.and_then(|j| j.get("nodes")).and_then(|v| v.as_u64()), last.and_then(|j| j.get("decoded")).and_then(|v| v.as_u64())) {
-                if row != Row::ReadAll {
-                    notes.push(format!("decoded {d} points in {n} nodes"));
-                }
+            if let (Some(n), Some(d)) = (last.and_then(|j| j.get("nodes")).and_then(|v| v.as_u64()), last.and_then(|j| j.get("decoded")).and_then(|v| v.as_u64()))
+                && row != Row::ReadAll
+            {
+                notes.push(format!("decoded {d} points in {n} nodes"));
             }
             if let (Row::HttpBox, Some(q), Some(b)) = (row, last.and_then(|j| j.get("requests")).and_then(|v| v.as_u64()), last.and_then(|j| j.get("bytes")).and_then(|v| v.as_u64())) {
                 notes.push(format!("its own count (`--stats`): {q} requests, {}", mb(b)));
