@@ -9,6 +9,7 @@ mod http;
 mod inputs;
 mod large;
 mod measure;
+mod pdal;
 mod peers;
 mod report;
 mod worker;
@@ -92,6 +93,15 @@ pub struct Args {
     /// Our --temp-compression codecs in the large rows.
     #[arg(long, value_delimiter = ',', default_value = "none,lz4,zstd,laz")]
     large_codecs: Vec<String>,
+    /// Skip the PDAL plugin rows (issue 18; part of every run otherwise).
+    #[arg(long)]
+    no_pdal: bool,
+    /// Run only the PDAL plugin rows and write just them to --out.
+    #[arg(long)]
+    only_pdal: bool,
+    /// Sizes of the PDAL rows' PDRF 7 town, in points.
+    #[arg(long, value_delimiter = ',', default_value = "1M,10M")]
+    pdal_sizes: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +145,8 @@ pub enum Row {
     EptRepack,
     /// Issue 19's rows at scale (src/large.rs).
     ConvertLarge,
+    /// Issue 18's rows: our PDAL plugins against PDAL's stages (src/pdal.rs).
+    Pdal,
 }
 
 impl Row {
@@ -148,6 +160,7 @@ impl Row {
             Row::HttpBox => "box query over HTTP (nginx on 127.0.0.1)",
             Row::EptRepack => "EPT → COPC (issue 9)",
             Row::ConvertLarge => "convert at scale (issue 19)",
+            Row::Pdal => "PDAL plugins (issue 18)",
         }
     }
 }
@@ -234,8 +247,18 @@ fn bench(args: &Args) -> Result<(), String> {
     let peers = Peers::find(args, &work);
     let mut ctx = Ctx { args, work: work.clone(), exe, peers, memory_limit_bytes, nginx: None };
 
+    if args.only_large && args.only_pdal {
+        return Err("--only-large and --only-pdal: pick one".into());
+    }
     if args.only_large {
         return only_large(&ctx, started, &load_before);
+    }
+    if args.only_pdal {
+        let md = pdal_section(&ctx)?;
+        let out = report::render_only(&ctx, "PDAL plugins (issue 18)", "--only-pdal", started, &load_before, &report::load_average(), &md);
+        std::fs::write(&args.out, out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        eprintln!("copc-bench: wrote {}", args.out.display());
+        return Ok(());
     }
     let mut all_inputs = Vec::new();
     for &n in &sizes {
@@ -281,6 +304,9 @@ Run once on {} (`copc-bench --convert-1b`).
 ", large::render("convert 1 B", &ctx, &r), date.trim());
         std::fs::write(large::billion_file(), md).map_err(|e| format!("{}: {e}", large::billion_file().display()))?;
     }
+    if !args.no_pdal {
+        large_md += &pdal_section(&ctx)?;
+    }
     let profiles = if args.no_profile { Vec::new() } else { report::profiles(&ctx, &results) };
     let load_after = report::load_average();
     let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after, &large_md);
@@ -309,6 +335,16 @@ fn only_large(ctx: &Ctx, started: std::time::SystemTime, load_before: &str) -> R
     std::fs::write(&args.out, out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     eprintln!("copc-bench: wrote {}", args.out.display());
     Ok(())
+}
+
+/// Issue 18's rows at `--pdal-sizes`, as Markdown.
+fn pdal_section(ctx: &Ctx) -> Result<String, String> {
+    let mut sizes = Vec::new();
+    for s in &ctx.args.pdal_sizes {
+        sizes.push(inputs::parse_size(s)?);
+    }
+    let (found, rows) = pdal::run(ctx, &sizes)?;
+    Ok(pdal::render(ctx, &found, &rows))
 }
 
 /// Reads a file once so every tool starts from the same warm page cache.

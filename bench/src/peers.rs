@@ -77,11 +77,11 @@ fn python_module(check: &str, pip: &[&str], install: bool) -> Result<String, Str
 
 impl Peers {
     pub fn find(args: &Args, _work: &Path) -> Peers {
-        if args.no_peers {
-            fn skip<T>() -> Result<T, String> {
-                Err("skipped (--no-peers)".to_string())
-            }
-            return Peers { laspy: skip(), copclib: skip(), copc_rs: skip(), converter: skip(), converter_version: String::new() };
+        // --only-pdal needs none of them (PDAL's own stages are its peers)
+        if args.no_peers || args.only_pdal {
+            let why = if args.no_peers { "skipped (--no-peers)" } else { "skipped (--only-pdal)" };
+            let skip = || Err(why.to_string());
+            return Peers { laspy: skip(), copclib: skip(), copc_rs: Err(why.to_string()), converter: Err(why.to_string()), converter_version: String::new() };
         }
         let install = !args.no_install;
         let laspy = python_module(

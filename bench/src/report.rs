@@ -313,14 +313,19 @@ fn machine(ctx: &Ctx, load_before: &str, load_after: &str) -> String {
 
 /// The report of `--only-large`: the machine and the issue 19 rows, nothing else.
 pub fn render_large_only(ctx: &Ctx, started: std::time::SystemTime, load_before: &str, load_after: &str, large: &str) -> String {
+    render_only(ctx, "conversion at scale (issue 19)", "--only-large", started, load_before, load_after, large)
+}
+
+/// A report of one section alone (`--only-large`, `--only-pdal`), with the machine and load.
+pub fn render_only(ctx: &Ctx, title: &str, flag: &str, started: std::time::SystemTime, load_before: &str, load_after: &str, body: &str) -> String {
     let mut o = String::new();
     let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
     let took = started.elapsed().map(|d| d.as_secs_f64() / 60.0).unwrap_or(0.0);
     let cmdline: Vec<String> = std::env::args().skip(1).collect();
-    let _ = writeln!(o, "# Benchmarks: conversion at scale (issue 19)\n");
-    let _ = writeln!(o, "Written by `copc-bench --only-large` on {date}, in {took:.0} minutes:\n\n```sh\ncargo run --release -p copc-bench -- {}\n```\n", cmdline.join(" "));
+    let _ = writeln!(o, "# Benchmarks: {title}\n");
+    let _ = writeln!(o, "Written by `copc-bench {flag}` on {date}, in {took:.0} minutes:\n\n```sh\ncargo run --release -p copc-bench -- {}\n```\n", cmdline.join(" "));
     o += &machine(ctx, load_before, load_after);
-    let _ = writeln!(o, "\n{large}");
+    let _ = writeln!(o, "\n{body}");
     o
 }
 

@@ -9,7 +9,7 @@ fn bench_command_writes_a_report_on_a_tiny_input() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("BENCH.md");
     let status = Command::new(env!("CARGO_BIN_EXE_copc-bench"))
-        .args(["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--convert-large", "30k", "--work"])
+        .args(["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--convert-large", "30k", "--work"])
         .arg(dir.path().join("work"))
         .arg("--out")
         .arg(&out)
@@ -58,5 +58,49 @@ fn bench_command_writes_a_report_on_a_tiny_input() {
             assert!(c[5].parse::<f64>().is_ok() && c[8].ends_with("MiB") && c[9].ends_with("MiB"), "{line}");
         }
         assert!(md.contains(&format!("| convert 30 k | {input} | copc-converter |")), "copc-converter not listed for {input}");
+    }
+}
+
+/// Issue 18's rows alone (`--only-pdal`) on 20 k points: every row lists both stages,
+/// each with its timings, or, when PDAL or our plugins are missing, with the reason.
+#[test]
+fn pdal_rows_run_or_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("PDAL.md");
+    let status = Command::new(env!("CARGO_BIN_EXE_copc-bench"))
+        .args(["--only-pdal", "--pdal-sizes", "20k", "--runs", "1", "--threads", "2", "--work"])
+        .arg(dir.path().join("work"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(md.contains("### PDAL plugins (issue 18)"), "{md}");
+    let rows = [
+        ("pdal translate LAZ → COPC", "writers.copcrs", "writers.copc"),
+        ("pdal translate LAZ → COPC, --stream, memory_limit=512M", "writers.copcrs", "writers.copc (standard mode: it cannot stream)"),
+        ("read all → writers.null (standard mode)", "readers.copcrs", "readers.copc"),
+        ("read all → writers.null (--stream)", "readers.copcrs", "readers.copc"),
+        ("2-D box, 20% of the area → writers.null (standard mode)", "readers.copcrs", "readers.copc"),
+        ("read X/Y/Z → writers.null (standard mode)", "readers.copcrs, dims=X,Y,Z", "readers.copc (all dimensions)"),
+    ];
+    for (title, ours, peer) in rows {
+        for (tool, is_ours) in [(ours, true), (peer, false)] {
+            let line = md
+                .lines()
+                .find(|l| l.starts_with(&format!("| {title} | town-20k-pdrf7 | {tool} |")))
+                .unwrap_or_else(|| panic!("no row '{title}' for {tool} in:\n{md}"));
+            let c: Vec<&str> = line.split('|').map(str::trim).collect();
+            if c[5] == "1" {
+                assert!(c[6].parse::<f64>().is_ok() && c[8].ends_with("MiB"), "{line}");
+                let peer_ran = md.lines().any(|l| l.starts_with(&format!("| {title} | town-20k-pdrf7 | {peer} |")) && l.split('|').map(str::trim).nth(5) == Some("1"));
+                if is_ours && peer_ran {
+                    assert!(c[9].parse::<f64>().is_ok(), "no ratio: {line}");
+                }
+            } else {
+                assert!(c[6].starts_with("not available: "), "neither runs nor a reason: {line}");
+            }
+        }
     }
 }
