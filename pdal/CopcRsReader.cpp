@@ -22,8 +22,44 @@ CREATE_SHARED_STAGE(CopcRsReader, s_info)
 
 std::string CopcRsReader::getName() const { return s_info.name; }
 
+namespace
+{
+// PDAL's standard-mode table (ColumnPointTable) offers only one virtual setField per
+// point and dimension: no bulk write, and no way to learn which table rows a view's
+// points are. Both exist as private members (BasePointTable::getDimension, the
+// address of one value; PointView::tableId). They are named here through an explicit
+// template instantiation, where C++ does not check access (C++17 [temp.explicit]):
+// plain standard C++, and a compile error, not wrong data, if PDAL changes them.
+struct GetDimensionTag
+{
+    using type = char *(BasePointTable::*)(const Dimension::Detail *, PointId);
+    friend type member(GetDimensionTag);
+};
+struct TableIdTag
+{
+    using type = PointId (PointView::*)(PointId);
+    friend type member(TableIdTag);
+};
+template <class Tag, typename Tag::type M>
+struct Expose
+{
+    friend typename Tag::type member(Tag) { return M; }
+};
+template struct Expose<GetDimensionTag, &BasePointTable::getDimension>;
+template struct Expose<TableIdTag, &PointView::tableId>;
+
+// Points per bulk copy: PDAL 2.9.2's tables allocate 16384 (columns) or 65536 (rows)
+// points per block, so a run this short spans at most two blocks, and two ends that
+// sit (n - 1) values apart are one contiguous run (checked before every copy).
+constexpr size_t CopyRun = 4096;
+} // namespace
+
 CopcRsReader::CopcRsReader() = default;
-CopcRsReader::~CopcRsReader() = default;
+// The decoding thread uses the iterator and the batches: it stops before they go.
+CopcRsReader::~CopcRsReader()
+{
+    stopDecoding();
+}
 
 namespace
 {
@@ -419,6 +455,7 @@ copcrs::QueryPtr CopcRsReader::makeQuery(bool withDims)
 
 void CopcRsReader::ready(PointTableRef table)
 {
+    stopDecoding();
     m_table = &table;
     PointLayoutPtr layout = table.layout();
     std::vector<std::pair<Dimension::Id, Dimension::Type>> ids;
@@ -426,15 +463,29 @@ void CopcRsReader::ready(PointTableRef table)
         ids.emplace_back(d.id, layout->dimType(d.id));
     std::vector<size_t> offsets;
     m_rowsMatchTable = copcrs::stagingLayout(*layout, ids, offsets, m_rowSize);
+    // PDAL's own standard-mode table is columnar whatever offsets its layout shows.
+    m_columnStage = !m_rowsMatchTable || dynamic_cast<ColumnPointTable *>(&table);
 
-    // A column goes straight into PDAL's rows when one dimension uses it unchanged and
-    // the layout kept the delivered type; otherwise through scratch and a conversion.
+    // A column goes straight into the staging rows when one dimension uses it
+    // unchanged and the layout kept the delivered type; otherwise through scratch and
+    // a conversion.
     std::vector<int> users(m_columns.size(), 0);
     for (size_t i = 0; i < m_dims.size(); ++i)
     {
         Dim& d = m_dims[i];
         d.rowType = layout->dimType(d.id);
-        d.rowOffset = offsets[i];
+        if (m_columnStage)
+        {
+            // offsets[i] is where the dimension sits in a row (rows do not overlap):
+            // times the batch, where its column sits in the buffer
+            d.stageOffset = offsets[i] * m_batch;
+            d.stageStride = Dimension::size(d.rowType);
+        }
+        else
+        {
+            d.stageOffset = offsets[i];
+            d.stageStride = m_rowSize;
+        }
         users[d.column]++;
     }
     for (Column& c : m_columns)
@@ -447,29 +498,39 @@ void CopcRsReader::ready(PointTableRef table)
             Dimension::size(d.rowType) == c.size;
     }
 
-    m_rows.assign(m_batch * m_rowSize, 0);
-    m_cols.clear();
-    for (size_t i = 0; i < m_columns.size(); ++i)
+    // Three batches: one handed out, one decoded ahead, one being decoded.
+    m_batches.clear();
+    m_free.clear();
+    m_filled.clear();
+    for (int k = 0; k < 3; ++k)
     {
-        Column& c = m_columns[i];
-        if (!users[i])
-            continue;
-        copc_column col {};
-        col.dim = c.copcDim;
-        if (c.direct)
+        auto b = std::make_unique<Batch>();
+        b->stage.assign(m_batch * m_rowSize, 0);
+        b->scratch.resize(m_columns.size());
+        for (size_t i = 0; i < m_columns.size(); ++i)
         {
-            auto d = std::find_if(m_dims.begin(), m_dims.end(),
-                [&](const Dim& x) { return x.column == i; });
-            col.data = m_rows.data() + d->rowOffset;
-            col.stride = m_rowSize;
+            Column& c = m_columns[i];
+            if (!users[i])
+                continue;
+            copc_column col {};
+            col.dim = c.copcDim;
+            if (c.direct)
+            {
+                auto d = std::find_if(m_dims.begin(), m_dims.end(),
+                    [&](const Dim& x) { return x.column == i; });
+                col.data = b->stage.data() + d->stageOffset;
+                col.stride = d->stageStride;
+            }
+            else
+            {
+                b->scratch[i].assign(m_batch * c.size, 0);
+                col.data = b->scratch[i].data();
+                col.stride = 0;
+            }
+            b->cols.push_back(col);
         }
-        else
-        {
-            c.scratch.assign(m_batch * c.size, 0);
-            col.data = c.scratch.data();
-            col.stride = 0;
-        }
-        m_cols.push_back(col);
+        m_free.push_back(b.get());
+        m_batches.push_back(std::move(b));
     }
 
     copcrs::QueryPtr q = makeQuery(true);
@@ -478,31 +539,164 @@ void CopcRsReader::ready(PointTableRef table)
     if (s != COPC_STATUS_OK)
         fail("cannot start reading the points", s);
     m_iter.reset(it);
+    m_cur = nullptr;
+    m_ended = false;
     m_have = m_next = 0;
+    m_stop = false;
+    m_decoder = std::thread([this] { decodeLoop(); });
 }
 
-bool CopcRsReader::fill()
+// On the decoding thread: the next points into `b`, converted into the staging
+// layout. Never throws: a failure goes into b.error for the pipeline's thread.
+void CopcRsReader::decode(Batch& b)
 {
+    b.n = 0;
+    b.error.clear();
     size_t n = 0;
-    copc_status s = copc_point_iter_read(m_iter.get(), m_cols.data(), m_cols.size(), m_batch, &n);
+    copc_status s = copc_point_iter_read(m_iter.get(), b.cols.data(), b.cols.size(), m_batch, &n);
     if (s != COPC_STATUS_OK)
-        fail("cannot read points", s);
+    {
+        b.error = "'" + m_filename + "': cannot read points: " + copcrs::describe(s);
+        return;
+    }
     for (const Dim& d : m_dims)
     {
         const Column& c = m_columns[d.column];
         if (c.direct)
             continue;
         copcrs::Strided src {copcrs::pdalType(c.copcType),
-            const_cast<unsigned char *>(c.scratch.data()) + d.elementOffset, c.size};
-        copcrs::Strided dst {d.rowType, m_rows.data() + d.rowOffset, m_rowSize};
+            b.scratch[d.column].data() + d.elementOffset, c.size};
+        copcrs::Strided dst {d.rowType, b.stage.data() + d.stageOffset, d.stageStride};
         size_t bad = 0;
         if (!copcrs::convert(src, dst, n, d.xform, d.scale, d.offset, &bad))
-            throwError("'" + m_filename + "': a value of dimension '" + d.name +
-                "' does not fit the pipeline's type " + Dimension::interpretationName(d.rowType));
+        {
+            b.error = "'" + m_filename + "': a value of dimension '" + d.name +
+                "' does not fit the pipeline's type " + Dimension::interpretationName(d.rowType);
+            return;
+        }
     }
-    m_have = n;
-    m_next = 0;
-    return n > 0;
+    b.n = n;
+}
+
+void CopcRsReader::decodeLoop()
+{
+    while (true)
+    {
+        Batch *b = nullptr;
+        {
+            std::unique_lock<std::mutex> l(m_mutex);
+            m_cv.wait(l, [this] { return m_stop || !m_free.empty(); });
+            if (m_stop)
+                return;
+            b = m_free.front();
+            m_free.pop_front();
+        }
+        try
+        {
+            decode(*b);
+        }
+        catch (const std::exception& e)
+        {
+            b->n = 0;
+            b->error = "'" + m_filename + "': cannot read points: " + e.what();
+        }
+        const bool last = b->n == 0 || !b->error.empty();
+        {
+            std::lock_guard<std::mutex> l(m_mutex);
+            m_filled.push_back(b);
+        }
+        m_cv.notify_all();
+        if (last)
+            return;
+    }
+}
+
+void CopcRsReader::stopDecoding()
+{
+    {
+        std::lock_guard<std::mutex> l(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    if (m_decoder.joinable())
+        m_decoder.join();
+}
+
+bool CopcRsReader::nextBatch()
+{
+    if (m_ended)
+        return false;
+    std::unique_lock<std::mutex> l(m_mutex);
+    if (m_cur)
+    {
+        m_free.push_back(m_cur);
+        m_cur = nullptr;
+        m_cv.notify_all();
+    }
+    m_cv.wait(l, [this] { return !m_filled.empty(); });
+    Batch *b = m_filled.front();
+    m_filled.pop_front();
+    l.unlock();
+    m_have = m_next = 0;
+    if (!b->error.empty() || b->n == 0)
+    {
+        m_ended = true;
+        const std::string err = b->error;
+        {
+            std::lock_guard<std::mutex> g(m_mutex);
+            m_free.push_back(b);
+        }
+        if (!err.empty())
+            throwError(err);
+        return false;
+    }
+    m_cur = b;
+    m_have = b->n;
+    return true;
+}
+
+// One point's fields, value k of the current batch, one setField each.
+void CopcRsReader::setFields(PointView& view, PointId id, size_t k)
+{
+    const unsigned char *base = m_cur->stage.data();
+    for (const Dim& d : m_dims)
+        view.setField(d.id, d.rowType, id, base + d.stageOffset + k * d.stageStride);
+}
+
+// Values m_next.. of the current batch into view points first.. (already added), a
+// column at a time, straight into the table's column blocks where they are one run.
+void CopcRsReader::copyColumns(PointView& view, PointId first, size_t n)
+{
+    BasePointTable& table = view.table();
+    PointLayoutPtr layout = table.layout();
+    const auto getDimension = member(GetDimensionTag());
+    const auto tableId = member(TableIdTag());
+    for (size_t p = 0; p < n; p += CopyRun)
+    {
+        const size_t len = (std::min)(CopyRun, n - p);
+        const PointId t0 = (view.*tableId)(first + p);
+        const PointId t1 = (view.*tableId)(first + p + len - 1);
+        const size_t k0 = m_next + p;
+        if (t1 < t0 || t1 - t0 != len - 1)
+        {
+            for (size_t k = 0; k < len; ++k)
+                setFields(view, first + p + k, k0 + k);
+            continue;
+        }
+        for (const Dim& d : m_dims)
+        {
+            const size_t size = d.stageStride;
+            const unsigned char *src = m_cur->stage.data() + d.stageOffset + k0 * size;
+            const Dimension::Detail *detail = layout->dimDetail(d.id);
+            char *a = (table.*getDimension)(detail, t0);
+            char *b = (table.*getDimension)(detail, t1);
+            if (a && b == a + (len - 1) * size)
+                std::memcpy(a, src, len * size);
+            else
+                for (size_t k = 0; k < len; ++k)
+                    view.setField(d.id, d.rowType, first + p + k, src + k * size);
+        }
+    }
 }
 
 point_count_t CopcRsReader::read(PointViewPtr view, point_count_t count)
@@ -511,20 +705,29 @@ point_count_t CopcRsReader::read(PointViewPtr view, point_count_t count)
     PointId id = view->size();
     while (done < count)
     {
-        if (m_next == m_have && !fill())
+        if (m_next == m_have && !nextBatch())
             break;
         size_t take = (std::min)(static_cast<size_t>(count - done), m_have - m_next);
-        const unsigned char *row = m_rows.data() + m_next * m_rowSize;
-        for (size_t k = 0; k < take; ++k, row += m_rowSize, ++id)
+        if (m_columnStage)
         {
-            // Row tables take the whole row; PDAL's default standard-mode table is
-            // columnar (no rows: nullptr) and takes one field at a time.
-            char *dst = view->getOrAddPoint(id);
-            if (dst && m_rowsMatchTable)
-                std::memcpy(dst, row, m_rowSize);
-            else
-                for (const Dim& d : m_dims)
-                    view->setField(d.id, d.rowType, id, row + d.rowOffset);
+            // PDAL adds points one at a time only; the values then go in by columns.
+            for (size_t k = 0; k < take; ++k)
+                view->getOrAddPoint(id + k);
+            copyColumns(*view, id, take);
+            id += take;
+        }
+        else
+        {
+            // Row tables take the whole row.
+            const unsigned char *row = m_cur->stage.data() + m_next * m_rowSize;
+            for (size_t k = 0; k < take; ++k, row += m_rowSize, ++id)
+            {
+                char *dst = view->getOrAddPoint(id);
+                if (dst)
+                    std::memcpy(dst, row, m_rowSize);
+                else
+                    setFields(*view, id, m_next + k);
+            }
         }
         m_next += take;
         done += take;
@@ -534,25 +737,28 @@ point_count_t CopcRsReader::read(PointViewPtr view, point_count_t count)
 
 bool CopcRsReader::processOne(PointRef& point)
 {
-    if (m_next == m_have && !fill())
+    if (m_next == m_have && !nextBatch())
         return false;
-    const unsigned char *row = m_rows.data() + m_next * m_rowSize;
-    char *dst = m_rowsMatchTable ? copcrs::RowAccess::row(*m_table, point.pointId()) : nullptr;
+    const unsigned char *base = m_cur->stage.data();
+    char *dst = m_rowsMatchTable && !m_columnStage ?
+        copcrs::RowAccess::row(*m_table, point.pointId()) : nullptr;
     if (dst)
-        std::memcpy(dst, row, m_rowSize);
+        std::memcpy(dst, base + m_next * m_rowSize, m_rowSize);
     else
         for (const Dim& d : m_dims)
-            point.setField(d.id, d.rowType, row + d.rowOffset);
+            point.setField(d.id, d.rowType, base + d.stageOffset + m_next * d.stageStride);
     ++m_next;
     return true;
 }
 
 void CopcRsReader::done(PointTableRef)
 {
+    stopDecoding();
     m_iter.reset();
-    m_rows = std::vector<unsigned char>();
-    for (Column& c : m_columns)
-        c.scratch = std::vector<unsigned char>();
+    m_cur = nullptr;
+    m_free.clear();
+    m_filled.clear();
+    m_batches.clear();
     m_reader.reset();
 }
 

@@ -9,6 +9,11 @@
 
 #include "copcrs_common.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace pdal
@@ -43,9 +48,21 @@ private:
         bool xform = false;
         double scale = 1.0;
         double offset = 0.0;
-        // Set in ready(): where the value sits in PDAL's point row.
+        // Set in ready(): the type the layout gave it, and where value k of a batch
+        // sits in the staging buffer (offset + k * stride).
         Dimension::Type rowType = Dimension::Type::None;
-        size_t rowOffset = 0;
+        size_t stageOffset = 0;
+        size_t stageStride = 0;
+    };
+    // One decoded batch: up to m_batch points in the staging layout, filled by the
+    // decoding thread and handed out by the pipeline's thread.
+    struct Batch
+    {
+        std::vector<unsigned char> stage;
+        std::vector<std::vector<unsigned char>> scratch; // per m_columns entry, if converted
+        std::vector<copc_column> cols;
+        size_t n = 0;
+        std::string error; // set when decoding failed: thrown when the batch is reached
     };
 
     void addArgs(ProgramArgs& args) override;
@@ -61,7 +78,12 @@ private:
     void planDims();
     void addHeaderMetadata(MetadataNode& forward);
     copcrs::QueryPtr makeQuery(bool withDims);
-    bool fill(); // the next batch into m_rows; false at the end
+    void decode(Batch& b); // runs on the decoding thread
+    void decodeLoop();
+    void stopDecoding();
+    bool nextBatch(); // the next decoded batch into m_cur; false at the end
+    void copyColumns(PointView& view, PointId first, size_t n);
+    void setFields(PointView& view, PointId id, size_t k);
     void fail(const std::string& what, copc_status s);
 
     // options
@@ -81,13 +103,26 @@ private:
 
     // reading state
     copcrs::PointIterPtr m_iter;
-    std::vector<copc_column> m_cols;
-    std::vector<unsigned char> m_rows; // m_batch staging rows in PDAL's layout
     size_t m_rowSize = 0;
     bool m_rowsMatchTable = false; // staging rows laid out as the table's rows
-    size_t m_have = 0; // rows filled in m_rows
-    size_t m_next = 0; // next row to hand out
+    // PDAL's columnar standard-mode table: the staging buffer holds one packed
+    // column per dimension, copied into the table's column blocks run by run.
+    bool m_columnStage = false;
     BasePointTable *m_table = nullptr;
+    // Decoding runs one batch ahead on its own thread (the library decodes each
+    // batch's nodes on `threads` more), so PDAL's single-threaded filling of the
+    // table overlaps the decoding. Batches circulate between m_free and m_filled.
+    std::vector<std::unique_ptr<Batch>> m_batches;
+    std::deque<Batch *> m_free;
+    std::deque<Batch *> m_filled;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_stop = false;
+    std::thread m_decoder;
+    Batch *m_cur = nullptr; // the batch being handed out
+    bool m_ended = false;
+    size_t m_have = 0; // points in m_cur
+    size_t m_next = 0; // next point of m_cur to hand out
 };
 
 } // namespace pdal

@@ -258,6 +258,36 @@ def t_las_identical():
         print(f"ok {name}: {len(a[2])} records of {a[1]} bytes identical")
 
 
+def t_standard_bulk():
+    """Standard mode copies whole columns into PDAL's columnar table: on 150 k points
+    (several batches, table blocks and copy runs, batch sizes that do not divide
+    them) and with two readers filling one table (the second one's points are not at
+    table row 0), readers.copcrs -> writers.las gives readers.copc's records."""
+    d = tmpdir("standard_bulk")
+    f = sample_copc(d, 150_000)
+
+    def records(reader, count, **opts):
+        out = os.path.join(d, f"{reader}.{count}.{'_'.join(map(str, opts.values())) or 'x'}.las")
+        stage = {"type": reader, "filename": f, **opts}
+        pipe = [dict(stage, tag=f"r{i}") for i in range(count)]
+        pipe.append({"type": "writers.las", "filename": out, "forward": "all", "extra_dims": "all",
+                     "inputs": [f"r{i}" for i in range(count)]})
+        p = out + ".json"
+        with open(p, "w") as fh:
+            json.dump(pipe, fh)
+        run([PDAL, "pipeline", p, "--nostream"])
+        return las_records(out)
+
+    for count in (1, 2):
+        want = records("readers.copc", count)
+        check(len(want[2]) == 150_000 * count, f"readers.copc gave {len(want[2])} records")
+        for batch in (65536, 1000, 7):
+            got = records("readers.copcrs", count, batch=batch)
+            check(got[:2] == want[:2] and got[3:] == want[3:], f"{count} readers, batch {batch}: header differs")
+            check(got[2] == want[2], f"{count} readers, batch {batch}: records differ from readers.copc's")
+            print(f"ok {count} reader(s), batch {batch}: {len(got[2])} records identical")
+
+
 # ---------------------------------------------------------------- writer
 
 # xcheck failures (under --strict) that come from the input or from PDAL, not from
