@@ -2,7 +2,8 @@
  * against the s3s-fs emulator that cpp-tests/scripts/with_s3.sh starts on 127.0.0.1
  * ($COPC_TEST_S3_ENDPOINT, bucket copc-test holding pdal_1.2-with-color.copc.laz,
  * keys $COPC_TEST_S3_KEY / $COPC_TEST_S3_SECRET). The counts are compared with the
- * local file from $COPC_TEST_DATA. */
+ * local file from $COPC_TEST_DATA, and copc_translate of the object with the local
+ * file's. */
 #include "copc.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,61 @@ static copc_options *s3_options(const char *endpoint, const char *key, const cha
     REQUIRE(copc_options_set(o, "s3_secret_access_key", secret) == COPC_STATUS_OK);
     REQUIRE(copc_options_set(o, "http_retries", "1") == COPC_STATUS_OK);
     return o;
+}
+
+/* The bytes of a file (NULL when it cannot be read); *n gets its size. */
+static unsigned char *slurp(const char *path, long *n) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *b;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc(*n > 0 ? (size_t)*n : 1);
+    if (b && fread(b, 1, (size_t)*n, f) != (size_t)*n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+/* copc_translate of the object and of the local file give the same bytes; a missing
+ * key is an error naming its URL that leaves no output. */
+static int translate_from_s3(const copc_options *o, const char *local_path) {
+    const char *remote_in[1] = {"s3://copc-test/" FILE_NAME}, *local_in[1], *missing[1] = {"s3://copc-test/missing.laz"};
+    unsigned char *a, *b;
+    long na = 0, nb = 0;
+    int failures = 0;
+    FILE *left;
+    local_in[0] = local_path;
+    remove("c_s3_remote.copc.laz");
+    remove("c_s3_local.copc.laz");
+    remove("c_s3_missing.copc.laz");
+    REQUIRE(copc_translate(remote_in, 1, "c_s3_remote.copc.laz", o) == COPC_STATUS_OK);
+    REQUIRE(copc_translate(local_in, 1, "c_s3_local.copc.laz", NULL) == COPC_STATUS_OK);
+    a = slurp("c_s3_remote.copc.laz", &na);
+    b = slurp("c_s3_local.copc.laz", &nb);
+    if (!a || !b || na != nb || na == 0 || memcmp(a, b, (size_t)na) != 0) {
+        fprintf(stderr, "FAIL: copc_translate from S3 (%ld bytes) differs from the local one (%ld bytes)\n", na, nb);
+        failures++;
+    }
+    free(a);
+    free(b);
+    if (copc_translate(missing, 1, "c_s3_missing.copc.laz", o) == COPC_STATUS_OK ||
+        !contains(copc_last_error_message(), "s3://copc-test/missing.laz")) {
+        fprintf(stderr, "FAIL: translate of a missing key: %s\n", copc_last_error_message());
+        failures++;
+    }
+    left = fopen("c_s3_missing.copc.laz", "rb");
+    if (left) {
+        fclose(left);
+        fprintf(stderr, "FAIL: a failed translate left its output\n");
+        failures++;
+    }
+    remove("c_s3_remote.copc.laz");
+    remove("c_s3_local.copc.laz");
+    return failures;
 }
 
 static uint64_t count_box(const copc_reader *r, const struct copc_header *h) {
@@ -87,6 +143,7 @@ int main(void) {
         fprintf(stderr, "FAIL: message for a wrong secret: %s\n", copc_last_error_message());
         failures++;
     }
+    failures += translate_from_s3(o, local_path);
     /* Option values are checked when set. */
     if (copc_options_set(wrong, "s3_endpoint", "127.0.0.1:9000") != COPC_STATUS_INVALID_ARGUMENT ||
         copc_options_set(wrong, "s3_anonymous", "maybe") != COPC_STATUS_INVALID_ARGUMENT) {

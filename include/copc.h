@@ -149,7 +149,7 @@ typedef struct copc_node_iter copc_node_iter;
 // * `"threads"`: threads for decoding / building, an integer >= 0 (0, the default:
 //   all cores).
 //
-// Reading:
+// Reading (also how `copc_translate` reads inputs given as URLs):
 // * `"http_header"`: `"Name: value"`, sent with every HTTP(S) request; repeatable
 //   (each call appends one header).
 // * `"http_retries"`: retries after a transient HTTP failure, integer >= 0 (default 8).
@@ -690,9 +690,10 @@ void copc_writer_free(struct copc_writer *w);
 
 // Converts LAS/LAZ files (LAS 1.0-1.4, point formats 0-10; several are merged) into
 // one COPC file at `output`, with the writing keys of `opts` (NULL: defaults), as
-// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths. A single input
-// named `ept.json` (a path or an http(s) URL) is an EPT dataset, repacked node for
-// node without rebuilding its octree.
+// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths or URLs
+// (`http(s)://`, `s3://`, `az://`; read by range with the reading keys of `opts`).
+// A single input named `ept.json` (a path or a URL) is an EPT dataset, repacked node
+// for node without rebuilding its octree.
 // Thread safety: may be called from several threads at once (for different outputs).
 copc_status copc_translate(const char *const *inputs,
                            size_t n_inputs,

@@ -8,7 +8,7 @@ mod emulators;
 mod http_server;
 
 use copc::{Bounds, HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
-use emulators::{AZ_ACCOUNT, AZ_KEY, CONTAINER, FILES, queries};
+use emulators::{AZ_ACCOUNT, AZ_KEY, CONTAINER, EPT_DATASET, FILES, TRANSLATE_INPUTS, queries};
 use std::path::Path;
 use std::process::Output;
 
@@ -179,4 +179,53 @@ fn requests_over_azure_follow_the_http_plan() {
     let (a, h) = (over_az.source_stats(), over_http.source_stats());
     assert_eq!((a.requests, a.bytes), (h.requests, h.bytes), "Azure {a:?} vs HTTP {h:?}");
     assert_eq!(web.requests(), h.requests);
+}
+
+/// The account-key variables for Azurite at `endpoint`.
+fn key_env(endpoint: &str) -> [(&'static str, &str); 3] {
+    [("AZURE_STORAGE_ACCOUNT_NAME", AZ_ACCOUNT), ("AZURE_STORAGE_ACCOUNT_KEY", AZ_KEY), ("AZURE_STORAGE_BLOB_ENDPOINT", endpoint)]
+}
+
+#[test]
+fn las_and_laz_inputs_in_a_container_translate_like_the_local_files() {
+    let Some(data) = emulators::test_data() else { return };
+    let (_az, endpoint) = azurite_with(&data, &TRANSLATE_INPUTS);
+    let home = tempfile::tempdir().unwrap();
+    let env = key_env(&endpoint);
+    for f in TRANSLATE_INPUTS {
+        let (remote, local) = emulators::translate_remote_and_local(&format!("az://{CONTAINER}/{f}"), &data.join(f), &[], &env, home.path());
+        assert!(remote == local, "{f}: {} bytes from Azure, {} from the local file", remote.len(), local.len());
+    }
+    // With a SAS and the endpoint as a flag.
+    let sas = container_sas();
+    let f = TRANSLATE_INPUTS[0];
+    let (remote, local) = emulators::translate_remote_and_local(
+        &format!("az://{CONTAINER}/{f}"),
+        &data.join(f),
+        &["--azure-endpoint", &endpoint],
+        &[("AZURE_STORAGE_SAS_TOKEN", &sas)],
+        home.path(),
+    );
+    assert!(remote == local, "{f} with a SAS");
+    let err = emulators::translate_fails(&format!("az://{CONTAINER}/missing.laz"), &[], &env, home.path());
+    assert!(err.contains(&format!("az://{CONTAINER}/missing.laz")) && err.contains("no such blob 'missing.laz'"), "{err}");
+    assert!(!err.contains(AZ_KEY), "{err}");
+}
+
+#[test]
+fn the_shared_ept_dataset_in_a_container_translates_like_the_local_one() {
+    let Some(data) = emulators::test_data() else { return };
+    let ds = data.join(EPT_DATASET);
+    let (_az, endpoint) = azurite_with(&data, &[]);
+    for (rel, path) in emulators::files_under(&ds) {
+        let url = format!("{endpoint}/{CONTAINER}/{EPT_DATASET}/{rel}");
+        put(&url, &[("x-ms-blob-type", "BlockBlob".into())], std::fs::read(path).unwrap());
+    }
+    let home = tempfile::tempdir().unwrap();
+    let env = key_env(&endpoint);
+    let url = format!("az://{CONTAINER}/{EPT_DATASET}/ept.json");
+    let (remote, local) = emulators::translate_remote_and_local(&url, &ds.join("ept.json"), &[], &env, home.path());
+    assert!(remote == local, "{} bytes from Azure, {} from the folder", remote.len(), local.len());
+    let err = emulators::translate_fails(&format!("az://{CONTAINER}/nothing/ept.json"), &[], &env, home.path());
+    assert!(err.contains(&format!("az://{CONTAINER}/nothing/ept.json")) && err.contains("no such blob"), "{err}");
 }

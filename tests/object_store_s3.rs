@@ -10,8 +10,10 @@ mod fault_proxy;
 #[path = "support/http_server.rs"]
 mod http_server;
 
+use copc::writer::WriterOptions;
+use copc::writer::input::{InputFile, Storage};
 use copc::{Bounds, HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
-use emulators::{ACCESS_KEY, BUCKET, FILES, SECRET_KEY, copc, count, info, queries, stdout};
+use emulators::{ACCESS_KEY, BUCKET, EPT_DATASET, FILES, SECRET_KEY, TRANSLATE_INPUTS, copc, count, info, queries, stdout};
 use fault_proxy::{Fault, Proxy};
 use std::path::Path;
 use std::time::Duration;
@@ -317,4 +319,84 @@ fn a_bucket_in_another_region_is_named_with_its_region() {
     let mut right = s3_options(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY);
     right.http.store.s3_region = Some("us-east-1".into());
     assert!(Reader::open_with(format!("s3://{BUCKET}/{}", FILES[0]), &right).is_ok());
+}
+
+#[test]
+fn las_and_laz_inputs_in_a_bucket_translate_like_the_local_files() {
+    let Some(data) = emulators::test_data() else { return };
+    let s3 = emulators::s3(&data, &TRANSLATE_INPUTS, true);
+    let home = tempfile::tempdir().unwrap();
+    let env = keys_env(&s3.endpoint());
+    let env = as_refs(&env);
+    for f in TRANSLATE_INPUTS {
+        let (remote, local) = emulators::translate_remote_and_local(&format!("s3://{BUCKET}/{f}"), &data.join(f), &[], &env, home.path());
+        assert!(remote == local, "{f}: {} bytes from S3, {} from the local file", remote.len(), local.len());
+    }
+    // Two inputs merged, one from the bucket, one local; the endpoint as a flag.
+    let a = TRANSLATE_INPUTS[1];
+    let out = tempfile::tempdir().unwrap();
+    let (mixed, here) = (out.path().join("mixed.copc.laz"), out.path().join("here.copc.laz"));
+    let keys = [env[0], env[1]];
+    let s3_a = format!("s3://{BUCKET}/{a}");
+    stdout(&copc(&["translate", &s3_a, data.join(a).to_str().unwrap(), mixed.to_str().unwrap(), "--s3-endpoint", &s3.endpoint()], &keys, home.path()));
+    stdout(&copc(&["translate", data.join(a).to_str().unwrap(), data.join(a).to_str().unwrap(), here.to_str().unwrap()], &[], home.path()));
+    assert!(std::fs::read(&mixed).unwrap() == std::fs::read(&here).unwrap(), "{a} twice: S3 + local vs local + local");
+    // A missing key: the URL and what is wrong, no output, no credential.
+    let err = emulators::translate_fails(&format!("s3://{BUCKET}/missing.laz"), &[], &env, home.path());
+    assert!(err.contains(&format!("s3://{BUCKET}/missing.laz")) && err.contains("no such key 'missing.laz'"), "{err}");
+    assert!(!err.contains(SECRET_KEY) && !err.contains(ACCESS_KEY), "{err}");
+    // A wrong secret: refused, named, not shown.
+    let wrong = [env[0], ("AWS_SECRET_ACCESS_KEY", "wrong-secret-Kd93nV"), env[2]];
+    let err = emulators::translate_fails(&format!("s3://{BUCKET}/{}", TRANSLATE_INPUTS[0]), &[], &wrong, home.path());
+    assert!(err.contains("secret key does not match") && !err.contains("wrong-secret-Kd93nV"), "{err}");
+}
+
+#[test]
+fn a_laz_input_in_a_bucket_is_read_in_merged_chunk_requests() {
+    let Some(data) = emulators::test_data() else { return };
+    let f = TRANSLATE_INPUTS[0];
+    let s3 = emulators::s3(&data, &[f], true);
+    let proxy = Proxy::start(s3.port);
+    let out = tempfile::tempdir().unwrap();
+    let (remote, local) = (out.path().join("remote.copc.laz"), out.path().join("local.copc.laz"));
+    let http = s3_options(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY).http;
+    let opts = WriterOptions { threads: Some(2), http, ..Default::default() };
+    proxy.reset();
+    let s = copc::writer::translate(&[format!("s3://{BUCKET}/{f}")], &remote, &opts).unwrap();
+    let requests = proxy.requests();
+    copc::writer::translate(&[data.join(f)], &local, &WriterOptions { threads: Some(2), ..Default::default() }).unwrap();
+    assert!(std::fs::read(&remote).unwrap() == std::fs::read(&local).unwrap(), "{f}: S3 vs local output");
+    let Storage::Laz { chunks, .. } = InputFile::open(data.join(f)).unwrap().storage else { panic!("{f} is chunked LAZ") };
+    // open + chunk table + one request per group of adjacent chunks (not one per chunk)
+    assert!(requests >= 3 && requests < chunks.len() as u64, "{requests} requests for {} chunks", chunks.len());
+    eprintln!("CLOSING-NOTE translate {f} ({} points, {} chunks) from S3: {requests} requests", s.points, chunks.len());
+}
+
+#[test]
+fn the_shared_ept_dataset_in_a_bucket_translates_like_the_local_one() {
+    let Some(data) = emulators::test_data() else { return };
+    let ds = data.join(EPT_DATASET);
+    let s3 = emulators::s3(&data, &[], true);
+    copy_dir(&ds, &s3.dir().join(BUCKET).join(EPT_DATASET));
+    let home = tempfile::tempdir().unwrap();
+    let env = keys_env(&s3.endpoint());
+    let keys = [("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET_KEY)];
+    // the endpoint as a flag: the options reach the dataset's every file
+    let url = format!("s3://{BUCKET}/{EPT_DATASET}/ept.json");
+    let (remote, local) = emulators::translate_remote_and_local(&url, &ds.join("ept.json"), &["--s3-endpoint", &s3.endpoint()], &keys, home.path());
+    assert!(remote == local, "{} bytes from S3, {} from the folder", remote.len(), local.len());
+    let err = emulators::translate_fails(&format!("s3://{BUCKET}/nothing/ept.json"), &[], &as_refs(&env), home.path());
+    assert!(err.contains(&format!("s3://{BUCKET}/nothing/ept.json")) && err.contains("no such key"), "{err}");
+}
+
+#[test]
+fn a_laz_input_over_http_translates_like_the_local_file() {
+    let Some(data) = emulators::test_data() else { return };
+    let home = tempfile::tempdir().unwrap();
+    for f in [TRANSLATE_INPUTS[0], TRANSLATE_INPUTS[2]] {
+        let web = http_server::serve_file(data.join(f));
+        let (remote, local) = emulators::translate_remote_and_local(&web.url(), &data.join(f), &[], &[], home.path());
+        assert!(remote == local, "{f}: {} bytes over HTTP, {} from the file", remote.len(), local.len());
+        assert!(web.bytes_served() <= std::fs::metadata(data.join(f)).unwrap().len() + 65536, "{f}: {} bytes served", web.bytes_served());
+    }
 }

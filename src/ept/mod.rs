@@ -190,7 +190,8 @@ pub fn is_ept_location(location: &str) -> bool {
 }
 
 impl Dataset {
-    fn new(location: &str) -> Result<Dataset> {
+    /// `http`: how a URL dataset's files are read (the writer options' `http`).
+    fn new(location: &str, http: HttpOptions) -> Result<Dataset> {
         if is_url(location) {
             let (path, query) = match location.find('?') {
                 Some(i) => (&location[..i], location[i..].to_string()),
@@ -206,7 +207,7 @@ impl Dataset {
             return Ok(Dataset {
                 ept_json: format!("{prefix}ept.json{query}"),
                 base: Base::Url { prefix, query },
-                http: HttpOptions::default(),
+                http,
             });
         }
         let p = Path::new(location);
@@ -226,7 +227,7 @@ impl Dataset {
         Ok(Dataset {
             ept_json: ept_json.display().to_string(),
             base: Base::Dir(dir),
-            http: HttpOptions::default(),
+            http,
         })
     }
 
@@ -342,7 +343,7 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
     // an unwritable target fails before anything is read
     let out_file = crate::writer::temp::OutputFile::create(output)?;
     let mut warnings = Vec::new();
-    let ds = Dataset::new(location)?;
+    let ds = Dataset::new(location, opts.http.clone())?;
     let (ept_name, bytes) = ds.read_all(&ds.ept_json, EPT_JSON_LIMIT, "ept.json")?;
     let ept = json::parse_ept_json(&ept_name, &bytes)?;
     drop(bytes);
@@ -643,14 +644,14 @@ mod tests {
         assert!(is_ept_location("https://h/x/ept.json?sig=1"));
         assert!(!is_ept_location("a/b/xept.json"));
         assert!(!is_ept_location("a/b/ept.json.laz"));
-        let d = Dataset::new("https://h/x/ept.json?sig=1").unwrap();
+        let d = Dataset::new("https://h/x/ept.json?sig=1", HttpOptions::default()).unwrap();
         assert_eq!(d.ept_json, "https://h/x/ept.json?sig=1");
         assert_eq!(d.file("ept-data/0-0-0-0.laz"), "https://h/x/ept-data/0-0-0-0.laz?sig=1");
         assert_eq!(
             shown(&d.file("ept-data/0-0-0-0.laz")),
             "https://h/x/ept-data/0-0-0-0.laz"
         );
-        let d = Dataset::new("/data/set/ept.json").unwrap();
+        let d = Dataset::new("/data/set/ept.json", HttpOptions::default()).unwrap();
         assert_eq!(
             d.file("ept-hierarchy/0-0-0-0.json"),
             "/data/set/ept-hierarchy/0-0-0-0.json"

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// * `"threads"`: threads for decoding / building, an integer >= 0 (0, the default:
 ///   all cores).
 ///
-/// Reading:
+/// Reading (also how `copc_translate` reads inputs given as URLs):
 /// * `"http_header"`: `"Name: value"`, sent with every HTTP(S) request; repeatable
 ///   (each call appends one header).
 /// * `"http_retries"`: retries after a transient HTTP failure, integer >= 0 (default 8).
@@ -196,7 +196,8 @@ impl copc_options {
 /// `o` is NULL or a live `copc_options`.
 pub(crate) unsafe fn writer_options(o: *const copc_options) -> (WriterOptions, Option<u8>) {
     unsafe { o.as_ref() }
-        .map(|o| (o.writer.clone(), o.point_format))
+        // URL inputs are read with the reading keys (http_*, requests, s3_*, azure_*)
+        .map(|o| (WriterOptions { http: o.reader.http.clone(), ..o.writer.clone() }, o.point_format))
         .unwrap_or_default()
 }
 

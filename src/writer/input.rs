@@ -380,11 +380,15 @@ impl InputFile {
                         }
                     }
                     let group = &chunks[i..j];
+                    // one read_ranges call per group: a remote source fetches the
+                    // group's adjacent chunks in one request (or a few, in parallel)
+                    let ranges: Vec<_> = group.iter().map(|c| c.offset..c.offset + c.bytes).collect();
+                    let data = self.source.read_ranges(&ranges)?;
                     let decoded: Vec<Result<Vec<u8>>> = group
                         .par_iter()
-                        .map(|c| {
-                            let data = self.source.read_range(c.offset..c.offset + c.bytes)?;
-                            decompress_chunk(vlr, *layered, &data, c.points as usize, rl).map_err(|m| {
+                        .zip(data.par_iter())
+                        .map(|(c, data)| {
+                            decompress_chunk(vlr, *layered, data, c.points as usize, rl).map_err(|m| {
                                 Error::format(
                                     &self.name,
                                     Location::Offset(c.offset),

@@ -49,6 +49,7 @@ pub mod temp;
 
 use crate::error::{Error, Location, Result};
 use crate::format::{Cube, VoxelKey};
+use crate::source::{HttpOptions, open_source};
 use convert::{Converter, Requantize, has_waveform, target_format};
 use file::{ChunkStore, FileSpec, PagePolicy};
 use input::InputFile;
@@ -119,6 +120,9 @@ pub struct WriterOptions {
     /// [`Error::Cancelled`] soon after, with its temp files removed and nothing at
     /// the output path.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// How inputs given as URLs (`http(s)://`, `s3://`, `az://`, ...) are read: the
+    /// reader's HTTP and object-store settings ([`crate::open_source`]).
+    pub http: HttpOptions,
 }
 
 impl Default for WriterOptions {
@@ -135,6 +139,7 @@ impl Default for WriterOptions {
             progress: None,
             hierarchy_pages: PagePolicy::default(),
             cancel: None,
+            http: HttpOptions::default(),
         }
     }
 }
@@ -153,6 +158,7 @@ impl std::fmt::Debug for WriterOptions {
             .field("progress", &self.progress.is_some())
             .field("hierarchy_pages", &self.hierarchy_pages)
             .field("cancel", &self.cancel.is_some())
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -679,6 +685,16 @@ impl ChunkSink for Counter<'_> {
     }
 }
 
+/// An input path or URL: a URL or object-store location through the reader's
+/// sources (ranges read as needed, never the whole object), anything else as a file.
+fn open_input(input: &Path, http: &HttpOptions) -> Result<InputFile> {
+    match input.to_str() {
+        Some(location) => InputFile::from_source(open_source(location, http)?),
+        // not UTF-8: cannot be a URL
+        None => InputFile::open(input),
+    }
+}
+
 fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<TranslateSummary> {
     if inputs.is_empty() {
         return Err(Error::invalid("no input files"));
@@ -696,7 +712,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     }
     // the output first: a target that cannot be written fails before any point is read
     let out_file = temp::OutputFile::create(output)?;
-    let files = inputs.iter().map(InputFile::open).collect::<Result<Vec<_>>>()?;
+    let files = inputs.iter().map(|i| open_input(i, &opts.http)).collect::<Result<Vec<_>>>()?;
     let mut plan = plan(&files, opts)?;
     let total: u64 = files.iter().map(|f| f.point_count()).sum();
     let progress = opts.progress.clone();

@@ -201,3 +201,57 @@ pub fn count(target: &str, extra: &[String], env: &[(&str, &str)], home: &Path) 
     args.extend(extra.iter().map(String::as_str));
     stdout(&copc(&args, env, home)).trim().parse().unwrap()
 }
+
+// --- `copc translate` with inputs in a store, shared by the object_store_* tests ---
+
+/// LAS/LAZ inputs of the translate tests: chunked LAZ (518 862 points, 11 chunks),
+/// LAS 1.2 with colour, LAS 1.4 with extra bytes, a LASzip 1.x point-wise stream.
+pub const TRANSLATE_INPUTS: [&str; 4] =
+    ["pdal_lone-star-source.laz", "pdal_1.2-with-color.las", "laspy_extrabytes.las", "pdal_laszip-v1.2r0-pointwise.laz"];
+
+/// The shared EPT dataset (laszip tiles), uploaded by the EPT tests.
+pub const EPT_DATASET: &str = "ept_lone-star-laszip";
+
+/// Every file under `dir`, as (path relative to `dir` with '/', absolute path).
+pub fn files_under(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                out.push((rel, p));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `copc translate REMOTE ARGS` and `copc translate LOCAL` (same threads, no other
+/// option): the bytes of both outputs. The local translate is the independent path
+/// (tests/writer.rs checks it against xcheck).
+pub fn translate_remote_and_local(remote: &str, local: &Path, args: &[&str], env: &[(&str, &str)], home: &Path) -> (Vec<u8>, Vec<u8>) {
+    let out = tempfile::tempdir().unwrap();
+    let (a, b) = (out.path().join("remote.copc.laz"), out.path().join("local.copc.laz"));
+    let remote_args = [&["translate", remote, a.to_str().unwrap(), "--threads", "2"], args].concat();
+    stdout(&copc(&remote_args, env, home));
+    stdout(&copc(&["translate", local.to_str().unwrap(), b.to_str().unwrap(), "--threads", "2"], &[], home));
+    (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap())
+}
+
+/// `copc translate MISSING OUT ARGS`: checks that it fails and leaves nothing in the
+/// output's folder; returns stderr.
+pub fn translate_fails(remote: &str, args: &[&str], env: &[(&str, &str)], home: &Path) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("out.copc.laz");
+    let o = copc(&[&["translate", remote, target.to_str().unwrap()], args].concat(), env, home);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "translate {remote} succeeded: {}", String::from_utf8_lossy(&o.stdout));
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "translate {remote} failed but left {left:?} ({err})");
+    err
+}

@@ -53,7 +53,7 @@ pub struct SourceArgs {
     /// S3-compatible endpoint for s3:// sources, e.g. http://127.0.0.1:9000 (path-style; overrides AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     pub s3_endpoint: Option<String>,
-    /// Region of s3:// buckets (overrides AWS_REGION; default: asked of the bucket).
+    /// Region of s3:// buckets (overrides AWS_REGION and the profile's region in ~/.aws/config; default: asked of the bucket).
     #[arg(long, value_name = "REGION")]
     pub s3_region: Option<String>,
     /// Profile of ~/.aws/credentials and ~/.aws/config for s3:// sources (overrides AWS_PROFILE).

@@ -7,21 +7,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-/// Convert LAS/LAZ files (1.0-1.4, point formats 0-10) into one COPC file, or an
-/// EPT dataset (its ept.json, local or http(s)://) node for node, without rebuilding
-/// its octree.
+/// Convert LAS/LAZ files (1.0-1.4, point formats 0-10; local, http(s)://, s3://,
+/// az://) into one COPC file, or an EPT dataset (its ept.json, local or a URL) node
+/// for node, without rebuilding its octree.
 ///
 /// Several inputs are merged into one octree. The output appears only when complete;
 /// Ctrl-C or an error leaves nothing at its path.
 #[derive(clap::Args)]
-#[command(about = "Convert LAS/LAZ files (or an EPT dataset) to one COPC file", after_help = "Examples:\n  copc translate input.laz output.copc.laz --progress\n  copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610\n  copc translate dataset/ept.json output.copc.laz")]
+#[command(about = "Convert LAS/LAZ files (or an EPT dataset) to one COPC file", after_help = "Examples:\n  copc translate input.laz output.copc.laz --progress\n  copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610\n  copc translate dataset/ept.json output.copc.laz\n  copc translate s3://bucket/input.laz output.copc.laz --s3-region eu-west-1")]
 pub struct TranslateArgs {
-    /// Input LAS/LAZ files, then the output COPC file (last).
+    /// Input LAS/LAZ files (paths, http(s):// or s3://, az:// URLs), then the output COPC file (last).
     #[arg(required = true, num_args = 2.., value_name = "INPUT... OUTPUT")]
     paths: Vec<String>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// --threads, and how URL inputs are read (--header, --requests, the store options).
+    #[command(flatten)]
+    src: super::SourceArgs,
     /// Memory budget, e.g. 512M or 2G (default: half the RAM); the rest spills to --temp-dir.
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
@@ -51,7 +51,8 @@ pub struct TranslateArgs {
 pub fn run(a: TranslateArgs) -> Result<(), Failure> {
     let (output, inputs) = a.paths.split_last().ok_or_else(|| Failure::msg("translate", "no output"))?;
     let bad = |e: copc::Error| Failure::msg(output, e.detail());
-    let mut opts = WriterOptions { threads: a.threads, max_points_per_node: a.max_points_per_node, ..Default::default() };
+    let http = a.src.reader_options("translate")?.http;
+    let mut opts = WriterOptions { threads: a.src.threads, max_points_per_node: a.max_points_per_node, http, ..Default::default() };
     if let Some(s) = &a.memory_limit {
         opts.memory_limit = Some(writer::parse_size(s).map_err(bad)?);
     }
@@ -91,20 +92,25 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         Failure::msg(&src, e.detail())
     })?;
     let secs = t0.elapsed().as_secs_f64();
+    // sizes of local inputs only (a URL's size would cost a request)
     let in_bytes: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let all_local = inputs.iter().all(|p| std::path::Path::new(p).is_file());
     let out_bytes = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     let depth = copc::Reader::open(output).and_then(|r| r.hierarchy_summary()).map(|h| h.max_depth).unwrap_or(0);
     println!(
         "{output}: {} points, {} nodes, depth {depth}, {} hierarchy pages, point format {}",
         s.points, s.nodes, s.hierarchy_pages, s.point_format
     );
+    let input = if all_local {
+        format!("; input {in_bytes} bytes, ratio {:.2}", in_bytes as f64 / out_bytes.max(1) as f64)
+    } else {
+        String::new()
+    };
     println!(
-        "  {secs:.2} s ({:.0} points/s), {} bytes ({:.2} bytes/point; input {} bytes, ratio {:.2}){}",
+        "  {secs:.2} s ({:.0} points/s), {} bytes ({:.2} bytes/point{input}){}",
         s.points as f64 / secs.max(1e-9),
         out_bytes,
         out_bytes as f64 / (s.points.max(1)) as f64,
-        in_bytes,
-        in_bytes as f64 / out_bytes.max(1) as f64,
         if s.spilled { format!(", spilled up to {} temp bytes", s.peak_temp_bytes) } else { String::new() }
     );
     if a.progress {

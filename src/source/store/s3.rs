@@ -36,14 +36,18 @@ pub(super) fn open(location: &str, bucket: &str, key: &str, http: &HttpOptions, 
         Some(v) => !truthy(&v),
         None => endpoint.is_some() || bucket.contains('.'),
     });
-    let region_set = o.s3_region.clone().or_else(|| first_var(env, &["AWS_REGION", "AWS_DEFAULT_REGION"]));
+    let profile = o.s3_profile.clone().or_else(|| env.var("AWS_PROFILE")).unwrap_or_else(|| "default".into());
+    let region_set = o
+        .s3_region
+        .clone()
+        .or_else(|| first_var(env, &["AWS_REGION", "AWS_DEFAULT_REGION"]))
+        .or_else(|| profile_region(env, &profile));
     let region = match (&region_set, &endpoint) {
         (Some(r), _) => r.clone(),
         (None, Some(_)) => DEFAULT_REGION.to_string(),
         (None, None) => discover_region(bucket, http).unwrap_or_else(|| DEFAULT_REGION.to_string()),
     };
     let url = object_url(endpoint.as_deref(), &region, bucket, key, path_style)?;
-    let profile = o.s3_profile.clone().or_else(|| env.var("AWS_PROFILE")).unwrap_or_else(|| "default".into());
     let signer = S3Signer {
         bucket: bucket.to_string(),
         key: key.to_string(),
@@ -53,6 +57,40 @@ pub(super) fn open(location: &str, bucket: &str, key: &str, http: &HttpOptions, 
         profile,
     };
     HttpSource::open_signed(&url, name, http.clone(), Some(Arc::new(signer)))
+}
+
+/// Largest AWS config file read for a region (they hold a few profiles).
+const CONFIG_FILE_LIMIT: u64 = 1 << 20;
+
+/// The `region` of `profile` in the AWS config file (AWS_CONFIG_FILE, else
+/// ~/.aws/config), as the SDKs read it when AWS_REGION is not set.
+fn profile_region(env: &dyn Lookup, profile: &str) -> Option<String> {
+    let path = env.var("AWS_CONFIG_FILE").or_else(|| env.var("HOME").map(|h| format!("{h}/.aws/config")))?;
+    let file = std::fs::File::open(path).ok()?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, CONFIG_FILE_LIMIT), &mut text).ok()?;
+    config_region(&text, profile)
+}
+
+/// `region = ...` in section `[default]` (for "default") or `[profile NAME]` of an
+/// AWS config file's text.
+fn config_region(text: &str, profile: &str) -> Option<String> {
+    let mut inside = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            let section = section.trim();
+            let name = section.strip_prefix("profile ").map(str::trim).unwrap_or(section);
+            // only the default profile may go without the "profile " prefix
+            inside = name == profile && (name == "default" || section != name);
+        } else if inside && !line.starts_with(['#', ';']) {
+            if let Some((k, v)) = line.split_once('=') {
+                if k.trim() == "region" && !v.trim().is_empty() {
+                    return Some(v.trim().to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The credential chain (options, environment, shared files, web identity, ECS,
@@ -214,6 +252,17 @@ mod tests {
         assert_eq!(url(Some("http://127.0.0.1:9000"), true), "http://127.0.0.1:9000/b/dir/a%20b.laz");
         assert_eq!(url(Some("http://minio.local:9000"), false), "http://b.minio.local:9000/dir/a%20b.laz");
         assert!(object_url(Some("nohost"), "r", "b", "k", false).is_err());
+    }
+
+    #[test]
+    fn region_of_a_profile_in_the_config_file() {
+        let text = "[default]\nregion = us-west-2\n\n[profile work]\n# region = no\noutput = json\nregion=eu-west-3\n\n[other]\nregion = ap-south-1\n";
+        assert_eq!(config_region(text, "default").as_deref(), Some("us-west-2"));
+        assert_eq!(config_region(text, "work").as_deref(), Some("eu-west-3"));
+        // "[other]" without "profile " is not a profile of the config file
+        assert_eq!(config_region(text, "other"), None);
+        assert_eq!(config_region(text, "missing"), None);
+        assert_eq!(config_region("[profile  x ]\nregion = r1", "x").as_deref(), Some("r1"));
     }
 
     fn signer(anonymous: bool) -> S3Signer {
