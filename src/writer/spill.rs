@@ -127,6 +127,8 @@ pub struct Bins {
     pub read_bytes: u64,
     /// Points read back and written again to split a bin over the budget.
     pub restreamed: u64,
+    /// Points of the largest subtree [`Bins::take`] loaded at once.
+    pub largest_take: u64,
     /// False once the file system refused to punch a hole (space then comes back
     /// only when the file is removed).
     punch: bool,
@@ -176,6 +178,7 @@ impl Bins {
             written_bytes: 0,
             read_bytes: 0,
             restreamed: 0,
+            largest_take: 0,
             punch: true,
         })
     }
@@ -346,6 +349,7 @@ impl Bins {
         // file order: the reads run forward through the file
         blocks.sort_unstable_by_key(|b| b.offset);
         let n: usize = blocks.iter().map(|b| b.points as usize).sum();
+        self.largest_take = self.largest_take.max(n as u64);
         let rl = self.rec_len;
         let mut out = PointBuf::new(rl);
         out.recs = vec![0u8; n * rl];
