@@ -141,6 +141,8 @@ fn a_limit_below_the_floor_is_refused_before_any_point_is_read() {
 #[cfg(target_os = "linux")]
 fn translate_rss(input: &Path, out: &Path, limit: u64, temp: &Path) -> (u64, u64) {
     use std::io::Read;
+    // reaped by wait4 below (which also gives its rusage)
+    #[allow(clippy::zombie_processes)]
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_copc"))
         .arg("translate")
         .arg(input)
