@@ -647,7 +647,7 @@ fn laszip_1x_pointwise_laz_converts() {
     let input = dir.path().join("cut.laz");
     std::fs::write(&input, &cut).unwrap();
     let out = dir.path().join("cut.copc.laz");
-    let e = translate(&[&input], &out, &opts()).err().expect("a truncated stream is an error");
+    let e = translate(&[&input], &out, &opts()).expect_err("a truncated stream is an error");
     assert!(e.to_string().contains("promises 3000 points but the LAZ point-wise stream decodes only"), "{e}");
     assert!(!out.exists());
 }
@@ -739,7 +739,7 @@ fn ept_tiles_with_more_dims_than_the_schema_keep_them() {
     t[104] = 6 | 0x80;
     std::fs::write(&tiles[1], t).unwrap();
     let out2 = dir.path().join("mixed.copc.laz");
-    let e = copc::ept::translate_ept(json_path.to_str().unwrap(), &out2, &opts()).err().expect("mixed tiles are refused");
+    let e = copc::ept::translate_ept(json_path.to_str().unwrap(), &out2, &opts()).expect_err("mixed tiles are refused");
     let m = e.to_string();
     assert!(m.contains("tiles disagree") && m.contains("point format 6") && m.contains("point format 7"), "{m}");
     assert!(!out2.exists());

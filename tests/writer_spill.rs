@@ -136,10 +136,14 @@ fn a_limit_below_the_floor_is_refused_before_any_point_is_read() {
     assert!(memory_floor(REC7, 100_000) > floor && memory_floor(REC7 + 30, 2_000) > floor);
 }
 
-/// Runs `copc translate` and returns its peak RSS in bytes (wait4 on the child).
+/// Runs `copc translate` and returns its peak RSS in bytes (wait4 on the child) and
+/// the largest subtree it loaded (from its summary line).
 #[cfg(target_os = "linux")]
-fn translate_rss(input: &Path, out: &Path, limit: u64, temp: &Path) -> u64 {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_copc"))
+fn translate_rss(input: &Path, out: &Path, limit: u64, temp: &Path) -> (u64, u64) {
+    use std::io::Read;
+    // reaped by wait4 below (which also gives its rusage)
+    #[allow(clippy::zombie_processes)]
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_copc"))
         .arg("translate")
         .arg(input)
         .arg(out)
@@ -147,16 +151,24 @@ fn translate_rss(input: &Path, out: &Path, limit: u64, temp: &Path) -> u64 {
         .arg(limit.to_string())
         .arg("--temp-dir")
         .arg(temp)
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     let mut status = 0;
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: waits for our own child; status and rusage are ours.
     let r = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
     assert_eq!(r, child.id() as i32);
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "copc translate failed: {status}");
-    ru.ru_maxrss as u64 * 1024
+    let load = stdout
+        .split("largest load ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no largest load in {stdout}"));
+    (ru.ru_maxrss as u64 * 1024, load)
 }
 
 /// The growth the issue measured (peak RSS rising with the input under a fixed limit)
@@ -170,9 +182,13 @@ fn peak_rss_stays_under_the_limit_and_does_not_grow_with_the_input() {
     let limit = 80u64 << 20;
     let small = sample(d.path(), "s.laz", 400_000, 7);
     let big = sample(d.path(), "b.laz", 1_600_000, 7);
-    let a = translate_rss(&small, &d.path().join("s.copc.laz"), limit, d.path());
-    let b = translate_rss(&big, &d.path().join("b.copc.laz"), limit, d.path());
+    let (a, _) = translate_rss(&small, &d.path().join("s.copc.laz"), limit, d.path());
+    let (b, load) = translate_rss(&big, &d.path().join("b.copc.laz"), limit, d.path());
     let mib = |v: u64| v as f64 / (1 << 20) as f64;
+    // the budget's points: (limit - fixed - the chunks' eighth) / per-point cost; a
+    // load near it is where uncounted memory would push the peak over the limit
+    let budget = (limit - (64 << 20) - limit / 8) / (REC7 + 8 + 20 + REC7 / 4) as u64;
+    assert!(load > budget / 2 && load <= budget, "largest load {load} points, budget {budget}");
     assert!(a <= limit && b <= limit, "peak RSS {:.1} and {:.1} MiB over the {} MiB limit", mib(a), mib(b), limit >> 20);
     // 4x the points may cost a little more (the block index, the chunk list), not 4x
     assert!(b <= a + (12 << 20), "peak RSS grew from {:.1} to {:.1} MiB with 4x the points", mib(a), mib(b));

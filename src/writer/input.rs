@@ -307,8 +307,8 @@ impl InputFile {
 
     /// Streams every point record (input layout) in file order, in batches of about
     /// `batch_points` records. LAZ chunks of a batch are decoded in parallel on the
-    /// current rayon pool.
-    pub fn read_records(&self, batch_points: usize, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    /// current rayon pool, the next batch while `f` takes the current one.
+    pub fn read_records(&self, batch_points: usize, mut f: impl FnMut(&[u8]) -> Result<()> + Send) -> Result<()> {
         let rl = self.header.point_record_length as usize;
         let batch_points = batch_points.max(1);
         match &self.storage {
@@ -366,10 +366,11 @@ impl InputFile {
                 Ok(())
             }
             Storage::Laz { vlr, layered, chunks } => {
-                let mut i = 0;
                 let threads = rayon::current_num_threads().max(1);
+                // groups: enough chunks to keep every thread busy and about one batch of points
+                let mut groups = Vec::new();
+                let mut i = 0;
                 while i < chunks.len() {
-                    // a group: enough chunks to keep every thread busy and about one batch of points
                     let mut j = i;
                     let mut pts = 0u64;
                     while j < chunks.len() && (j - i < threads || pts < batch_points as u64) {
@@ -379,12 +380,16 @@ impl InputFile {
                             break;
                         }
                     }
-                    let group = &chunks[i..j];
-                    // one read_ranges call per group: a remote source fetches the
-                    // group's adjacent chunks in one request (or a few, in parallel)
+                    groups.push(i..j);
+                    i = j;
+                }
+                // one read_ranges call per group: a remote source fetches the group's
+                // adjacent chunks in one request (or a few, in parallel)
+                let decode = |g: &std::ops::Range<usize>| -> Result<Vec<Result<Vec<u8>>>> {
+                    let group = &chunks[g.clone()];
                     let ranges: Vec<_> = group.iter().map(|c| c.offset..c.offset + c.bytes).collect();
                     let data = self.source.read_ranges(&ranges)?;
-                    let decoded: Vec<Result<Vec<u8>>> = group
+                    Ok(group
                         .par_iter()
                         .zip(data.par_iter())
                         .map(|(c, data)| {
@@ -396,11 +401,19 @@ impl InputFile {
                                 )
                             })
                         })
-                        .collect();
-                    for d in decoded {
-                        f(&d?)?;
-                    }
-                    i = j;
+                        .collect())
+                };
+                // the next group decodes on the other threads while `f` (serial: convert,
+                // bin, spill) takes the current one here; groups reach `f` in file order
+                let mut current = groups.first().map(decode).transpose()?.unwrap_or_default();
+                for k in 0..groups.len() {
+                    let batch = std::mem::take(&mut current);
+                    let (r, next) = rayon::join(
+                        || batch.into_iter().try_for_each(|d| f(&d?)),
+                        || groups.get(k + 1).map(decode).transpose(),
+                    );
+                    r?;
+                    current = next?.unwrap_or_default();
                 }
                 Ok(())
             }

@@ -186,6 +186,9 @@ pub struct TranslateSummary {
     /// Points read back and written again because one bin held more than the memory
     /// budget (0 unless the points are far denser in places than on average).
     pub restreamed_points: u64,
+    /// Points of the largest subtree the spilled build loaded at once (0 when
+    /// nothing spilled): what the memory limit let one load hold.
+    pub largest_load: u64,
     /// Per phase, in the order of [`PHASES`]: wall, CPU and bytes.
     pub phases: [PhaseStats; 4],
     pub warnings: Vec<String>,
@@ -909,7 +912,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         meter: &meter,
         name: out_name.clone(),
     };
-    let (mut peak_temp, mut temp_read, mut restreamed) = (0, 0, 0);
+    let (mut peak_temp, mut temp_read, mut restreamed, mut largest_load) = (0, 0, 0, 0);
     match bins.as_mut() {
         None => {
             if !mem.is_empty() {
@@ -926,6 +929,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             peak_temp = b.peak_disk_bytes;
             temp_read = b.read_bytes;
             restreamed = b.restreamed;
+            largest_load = b.largest_take;
         }
     }
     drop(bins);
@@ -1030,6 +1034,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         peak_temp_bytes: peak_temp,
         temp_compression: opts.temp_compression,
         restreamed_points: restreamed,
+        largest_load,
         phases: [read_phase, build_phase, encode_phase, assemble_phase],
         warnings: plan.warnings,
         seconds: [

@@ -203,6 +203,10 @@ impl PointBuf {
     /// Concatenates buffers; returns the combined buffer and each part's indices.
     pub fn concat(parts: Vec<PointBuf>, rec_len: usize) -> (PointBuf, Vec<Vec<u32>>) {
         let mut out = PointBuf::new(rec_len);
+        // exact sizes: growth by doubling could hold twice the points the budget counts
+        let n: usize = parts.iter().map(PointBuf::len).sum();
+        out.recs.reserve_exact(n * rec_len);
+        out.seqs.reserve_exact(n);
         let mut lists = Vec::with_capacity(parts.len());
         for p in parts {
             let start = out.len() as u32;

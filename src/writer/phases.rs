@@ -27,6 +27,10 @@ pub struct PhaseStats {
     /// Bytes out: read: spilled bytes written; build: 0; encode: the LAZ chunks;
     /// assemble: the output file.
     pub bytes_out: u64,
+    /// The process's peak resident memory so far, in bytes, read when the phase
+    /// ends (Linux VmHWM; 0 elsewhere): the first phase that shows the final peak
+    /// is the one that reached it.
+    pub peak_rss: u64,
 }
 
 /// CPU seconds (user + system) of the whole process so far.
@@ -41,6 +45,16 @@ pub fn process_cpu() -> f64 {
         }
     }
     0.0
+}
+
+/// The process's peak resident set so far (VmHWM of /proc/self/status), 0 when unknown.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// CPU nanoseconds of the calling thread so far.
@@ -103,6 +117,7 @@ impl Clock {
             cpu: (process_cpu() - self.cpu).max(0.0),
             bytes_in,
             bytes_out,
+            peak_rss: peak_rss(),
         }
     }
 }
@@ -116,6 +131,7 @@ pub fn split_encode(build: PhaseStats, meter: &EncodeMeter, threads: usize) -> (
         cpu,
         bytes_in: meter.bytes_in.load(Ordering::Relaxed),
         bytes_out: meter.bytes_out.load(Ordering::Relaxed),
+        peak_rss: build.peak_rss,
     };
     let rest = PhaseStats {
         wall: build.wall - wall,

@@ -127,6 +127,8 @@ pub struct Bins {
     pub read_bytes: u64,
     /// Points read back and written again to split a bin over the budget.
     pub restreamed: u64,
+    /// Points of the largest subtree [`Bins::take`] loaded at once.
+    pub largest_take: u64,
     /// False once the file system refused to punch a hole (space then comes back
     /// only when the file is removed).
     punch: bool,
@@ -176,6 +178,7 @@ impl Bins {
             written_bytes: 0,
             read_bytes: 0,
             restreamed: 0,
+            largest_take: 0,
             punch: true,
         })
     }
@@ -225,6 +228,13 @@ impl Bins {
         }
     }
 
+    /// Counts what the pending buffers hold by their capacity (growth by doubling
+    /// may reserve up to twice what they hold), so a flush comes before memory
+    /// exceeds `flush_at`.
+    fn note_buffered(&mut self) {
+        self.buffered = self.pending.iter().map(|p| p.recs.capacity() + p.seqs.capacity()).sum();
+    }
+
     /// Adds records (`rec_len` each) whose sequence numbers start at `first_seq`.
     pub fn add(&mut self, recs: &[u8], first_seq: u64) -> Result<()> {
         let rl = self.rec_len;
@@ -244,7 +254,7 @@ impl Bins {
             p.recs.extend_from_slice(r);
             p.seqs.extend_from_slice(&(first_seq + i as u64).to_le_bytes());
         }
-        self.buffered += recs.len() / rl * (rl + 8);
+        self.note_buffered();
         if self.buffered >= self.flush_at {
             self.flush()?;
         }
@@ -261,7 +271,7 @@ impl Bins {
             p.recs.extend_from_slice(r);
             p.seqs.extend_from_slice(&s.to_le_bytes());
         }
-        self.buffered += seqs.len() * (rl + 8);
+        self.note_buffered();
         if self.buffered >= self.flush_at {
             self.flush()?;
         }
@@ -282,13 +292,23 @@ impl Bins {
         let codec = self.codec;
         let items = self.vlr.items().clone();
         let rl = self.rec_len;
-        let encoded: Vec<(VoxelKey, u32, std::io::Result<Vec<u8>>)> = pending
-            .into_par_iter()
-            .map(|p| {
-                let n = (p.seqs.len() / 8) as u32;
-                (p.key, n, encode(codec, &items, rl, p.recs, p.seqs))
+        // blocks of at most BLOCK_BYTES: the encode copies and the decode scratch of
+        // every thread stay small whatever one bin gathered
+        let per_block = (BLOCK_BYTES / (rl + 8)).max(1);
+        let pieces: Vec<(VoxelKey, &[u8], &[u8])> = pending
+            .iter()
+            .flat_map(|p| {
+                p.recs
+                    .chunks(per_block * rl)
+                    .zip(p.seqs.chunks(per_block * 8))
+                    .map(move |(r, s)| (p.key, r, s))
             })
             .collect();
+        let encoded: Vec<(VoxelKey, u32, std::io::Result<Vec<u8>>)> = pieces
+            .into_par_iter()
+            .map(|(key, r, s)| (key, (s.len() / 8) as u32, encode(codec, &items, rl, r, s)))
+            .collect();
+        drop(pending);
         for (key, points, data) in encoded {
             let data = data.map_err(|e| self.io(&format!("encoding spilled points of node {key}"), e))?;
             if data.len() > u32::MAX as usize {
@@ -346,6 +366,7 @@ impl Bins {
         // file order: the reads run forward through the file
         blocks.sort_unstable_by_key(|b| b.offset);
         let n: usize = blocks.iter().map(|b| b.points as usize).sum();
+        self.largest_take = self.largest_take.max(n as u64);
         let rl = self.rec_len;
         let mut out = PointBuf::new(rl);
         out.recs = vec![0u8; n * rl];
@@ -457,6 +478,10 @@ impl Bins {
     }
 }
 
+/// Largest block (plain records and sequence numbers) a flush writes: a bin's
+/// pending points beyond it go into several blocks.
+const BLOCK_BYTES: usize = 4 << 20;
+
 /// Rows per tile of the byte transposition (a tile of records stays in L1).
 const TILE: usize = 64;
 
@@ -511,14 +536,11 @@ fn shuffled(rl: usize, recs: &[u8], seqs: &[u8]) -> Vec<u8> {
 /// Encodes one block: records then little-endian sequence numbers (raw, or
 /// [`shuffled`] then compressed; LAZ: one chunk of records with the sequence
 /// number as 8 extra bytes).
-fn encode(codec: TempCompression, items: &[laz::LazItem], rl: usize, mut recs: Vec<u8>, seqs: Vec<u8>) -> std::io::Result<Vec<u8>> {
+fn encode(codec: TempCompression, items: &[laz::LazItem], rl: usize, recs: &[u8], seqs: &[u8]) -> std::io::Result<Vec<u8>> {
     match codec {
-        TempCompression::None => {
-            recs.extend_from_slice(&seqs);
-            Ok(recs)
-        }
-        TempCompression::Lz4 => Ok(lz4_flex::block::compress(&shuffled(rl, &recs, &seqs))),
-        TempCompression::Zstd => zstd::bulk::compress(&shuffled(rl, &recs, &seqs), 1),
+        TempCompression::None => Ok([recs, seqs].concat()),
+        TempCompression::Lz4 => Ok(lz4_flex::block::compress(&shuffled(rl, recs, seqs))),
+        TempCompression::Zstd => zstd::bulk::compress(&shuffled(rl, recs, seqs), 1),
         TempCompression::Laz => {
             let mut items_buf = Vec::with_capacity(recs.len() + seqs.len());
             for (r, s) in recs.chunks_exact(rl).zip(seqs.chunks_exact(8)) {
@@ -784,6 +806,26 @@ mod tests {
         }
         assert_eq!(sizes[0], 20_000 * 38);
         assert!(sizes[1..].iter().all(|&s| s < sizes[0] / 2), "{sizes:?}");
+    }
+
+    #[test]
+    fn a_bin_larger_than_a_block_is_written_as_several_blocks() {
+        let n = 2 * BLOCK_BYTES / 38 + 100;
+        let mut recs = Vec::with_capacity(n * 30);
+        for i in 0..n as i32 {
+            recs.extend(rec(i % 100, (i / 100) % 100, 50));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut bins = Bins::new(dir.path(), TempCompression::Lz4, 6, 0, 30, geo(), 0, 1 << 30).unwrap();
+        bins.add(&recs, 0).unwrap();
+        bins.flush().unwrap();
+        let blocks = &bins.bins[&VoxelKey::ROOT].blocks;
+        assert_eq!(blocks.len(), 3);
+        assert!(blocks.iter().all(|b| b.points as usize * 38 <= BLOCK_BYTES));
+        let all = bins.take(VoxelKey::ROOT).unwrap();
+        assert!(all.seqs.iter().copied().eq(0..n as u64));
+        assert_eq!(all.recs, recs);
+        assert_eq!(bins.largest_take, n as u64);
     }
 
     #[test]

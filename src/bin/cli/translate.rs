@@ -111,13 +111,13 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         s.points as f64 / secs.max(1e-9),
         out_bytes,
         out_bytes as f64 / (s.points.max(1)) as f64,
-        if s.spilled { format!(", spilled up to {} temp bytes", s.peak_temp_bytes) } else { String::new() }
+        if s.spilled { format!(", spilled up to {} temp bytes, largest load {} points", s.peak_temp_bytes, s.largest_load) } else { String::new() }
     );
     if a.progress {
         for (name, p) in writer::PHASES.iter().zip(&s.phases) {
             println!(
-                "  {name:9} {:7.2} s wall {:7.2} s CPU  {} bytes in, {} bytes out",
-                p.wall, p.cpu, p.bytes_in, p.bytes_out
+                "  {name:9} {:7.2} s wall {:7.2} s CPU  {} bytes in, {} bytes out, peak RSS {:.0} MiB so far",
+                p.wall, p.cpu, p.bytes_in, p.bytes_out, p.peak_rss as f64 / (1u64 << 20) as f64
             );
         }
     }
