@@ -54,7 +54,7 @@ pub(crate) trait RequestSigner: Send + Sync {
 
 /// Settings of an [`HttpSource`]. Start from `HttpOptions::default()` and set the
 /// fields you need (`HttpOptions { max_retries: 3, ..Default::default() }`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpOptions {
     /// Headers sent with every request, e.g. `("Authorization", "Bearer ...")`.
     /// (`Range` is set by the source; do not pass it here.)
@@ -110,6 +110,27 @@ impl Default for HttpOptions {
             backoff_base: Duration::from_millis(100),
             store: Default::default(),
         }
+    }
+}
+
+// By hand: header values are often credentials ("Authorization: Bearer ..."), so a
+// debug print shows only the header names.
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpOptions")
+            .field("headers (values hidden)", &names)
+            .field("max_retries", &self.max_retries)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("concurrency", &self.concurrency)
+            .field("merge_gap", &self.merge_gap)
+            .field("max_request", &self.max_request)
+            .field("first_read", &self.first_read)
+            .field("user_agent", &self.user_agent)
+            .field("backoff_base", &self.backoff_base)
+            .field("store", &self.store)
+            .finish()
     }
 }
 
@@ -639,6 +660,14 @@ fn random_unit() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_header_values() {
+        let o = HttpOptions::default().with_header("Authorization", "Bearer s3cr3t-token");
+        let shown = format!("{o:?}");
+        assert!(shown.contains("Authorization"), "{shown}");
+        assert!(!shown.contains("s3cr3t-token"), "{shown}");
+    }
 
     #[test]
     fn plan_merges_near_and_splits_long() {
