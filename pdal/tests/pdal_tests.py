@@ -626,34 +626,6 @@ def t_http():
     check(p.returncode != 0 and "no-such.copc.laz" in p.stderr, f"missing URL: {p.stderr[-300:]}")
 
 
-def t_s3():
-    """readers.copcrs on an s3:// URL (s3s-fs, SigV4 checked; started by
-    cpp-tests/scripts/with_s3.sh with COPC_S3_FILE in bucket copc-test): the count and
-    statistics of readers.copc on the local file; credentials from AWS_* variables,
-    the endpoint from AWS_ENDPOINT_URL. A missing key is an error naming the URL."""
-    need_data()
-    endpoint = os.environ.get("COPC_TEST_S3_ENDPOINT", "")
-    check(endpoint, "no COPC_TEST_S3_ENDPOINT: run this test through cpp-tests/scripts/with_s3.sh")
-    name = os.environ["COPC_S3_FILE"]
-    tmp_home = tmpdir("s3-home")
-    # no real ~/.aws, no instance metadata: nothing leaves loopback
-    os.environ.update({"AWS_ACCESS_KEY_ID": os.environ["COPC_TEST_S3_KEY"],
-                       "AWS_SECRET_ACCESS_KEY": os.environ["COPC_TEST_S3_SECRET"],
-                       "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true",
-                       "HOME": tmp_home})
-    local = os.path.join(DATA, name)
-    url = "s3://copc-test/" + name
-    got = pdal_info(url, "readers.copcrs", "--summary")["summary"]["num_points"]
-    want = pdal_info(local, "readers.copc", "--summary")["summary"]["num_points"]
-    check(got == want and want > 0, f"{url}: {got} points, local readers.copc {want}")
-    same_stats(stats(url, "readers.copcrs"), stats(local, "readers.copc"), f"{name} over S3")
-    print(f"ok {url}: {got} points")
-    p = run([PDAL, "info", "s3://copc-test/no-such.copc.laz", "--driver", "readers.copcrs"], ok=False)
-    err = p.stderr + p.stdout
-    check(p.returncode != 0 and "s3://copc-test/no-such.copc.laz" in err, f"missing key: {err[-300:]}")
-    check(os.environ["AWS_SECRET_ACCESS_KEY"] not in err, "the secret in an error")
-
-
 def expect_error(args, must_name, what):
     p = run(args, ok=False)
     err = p.stderr + p.stdout
