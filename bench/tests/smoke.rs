@@ -4,19 +4,25 @@
 
 use std::process::Command;
 
-#[test]
-fn bench_command_writes_a_report_on_a_tiny_input() {
+/// Runs copc-bench with `args` in a fresh work folder; returns the report it wrote.
+fn bench(args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("BENCH.md");
+    let out = dir.path().join("REPORT.md");
     let status = Command::new(env!("CARGO_BIN_EXE_copc-bench"))
-        .args(["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--convert-large", "30k", "--work"])
+        .args(args)
+        .arg("--work")
         .arg(dir.path().join("work"))
         .arg("--out")
         .arg(&out)
         .status()
         .unwrap();
-    assert!(status.success());
-    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(status.success(), "copc-bench {args:?} failed");
+    std::fs::read_to_string(&out).unwrap()
+}
+
+#[test]
+fn bench_command_writes_a_report_on_a_tiny_input() {
+    let md = bench(&["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--convert-large", "30k"]);
     for section in ["## Machine", "## Method", "## Targets (issue 7)", "## Results", "## Scaling", "### town-20k-pdrf3", "### town-20k-pdrf7"] {
         assert!(md.contains(section), "no '{section}' in:\n{md}");
     }
@@ -65,17 +71,7 @@ fn bench_command_writes_a_report_on_a_tiny_input() {
 /// each with its timings, or, when PDAL or our plugins are missing, with the reason.
 #[test]
 fn pdal_rows_run_or_say_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("PDAL.md");
-    let status = Command::new(env!("CARGO_BIN_EXE_copc-bench"))
-        .args(["--only-pdal", "--pdal-sizes", "20k", "--runs", "1", "--threads", "2", "--work"])
-        .arg(dir.path().join("work"))
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let md = std::fs::read_to_string(&out).unwrap();
+    let md = bench(&["--only-pdal", "--pdal-sizes", "20k", "--runs", "1", "--threads", "2"]);
     assert!(md.contains("### PDAL plugins (issue 18)"), "{md}");
     let rows = [
         ("pdal translate LAZ → COPC", "writers.copcrs", "writers.copc"),
