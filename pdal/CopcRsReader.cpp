@@ -22,38 +22,6 @@ CREATE_SHARED_STAGE(CopcRsReader, s_info)
 
 std::string CopcRsReader::getName() const { return s_info.name; }
 
-namespace
-{
-// PDAL's standard-mode table (ColumnPointTable) offers only one virtual setField per
-// point and dimension: no bulk write, and no way to learn which table rows a view's
-// points are. Both exist as private members (BasePointTable::getDimension, the
-// address of one value; PointView::tableId). They are named here through an explicit
-// template instantiation, where C++ does not check access (C++17 [temp.explicit]):
-// plain standard C++, and a compile error, not wrong data, if PDAL changes them.
-struct GetDimensionTag
-{
-    using type = char *(BasePointTable::*)(const Dimension::Detail *, PointId);
-    friend type member(GetDimensionTag);
-};
-struct TableIdTag
-{
-    using type = PointId (PointView::*)(PointId);
-    friend type member(TableIdTag);
-};
-template <class Tag, typename Tag::type M>
-struct Expose
-{
-    friend typename Tag::type member(Tag) { return M; }
-};
-template struct Expose<GetDimensionTag, &BasePointTable::getDimension>;
-template struct Expose<TableIdTag, &PointView::tableId>;
-
-// Points per bulk copy: PDAL 2.9.2's tables allocate 16384 (columns) or 65536 (rows)
-// points per block, so a run this short spans at most two blocks, and two ends that
-// sit (n - 1) values apart are one contiguous run (checked before every copy).
-constexpr size_t CopyRun = 4096;
-} // namespace
-
 CopcRsReader::CopcRsReader() = default;
 // The decoding thread uses the iterator and the batches: it stops before they go.
 CopcRsReader::~CopcRsReader()
@@ -669,11 +637,11 @@ void CopcRsReader::copyColumns(PointView& view, PointId first, size_t n)
 {
     BasePointTable& table = view.table();
     PointLayoutPtr layout = table.layout();
-    const auto getDimension = member(GetDimensionTag());
-    const auto tableId = member(TableIdTag());
-    for (size_t p = 0; p < n; p += CopyRun)
+    const auto getDimension = member(copcrs::GetDimensionTag());
+    const auto tableId = member(copcrs::TableIdTag());
+    for (size_t p = 0; p < n; p += copcrs::CopyRun)
     {
-        const size_t len = (std::min)(CopyRun, n - p);
+        const size_t len = (std::min)(copcrs::CopyRun, n - p);
         const PointId t0 = (view.*tableId)(first + p);
         const PointId t1 = (view.*tableId)(first + p + len - 1);
         const size_t k0 = m_next + p;

@@ -392,21 +392,52 @@ void CopcRsWriter::write(const PointViewPtr view)
 {
     if (!m_writer)
         createWriter(view->spatialReference());
-    for (PointId i = 0; i < view->size(); ++i)
+    const PointId n = view->size();
+    for (PointId i = 0; i < n;)
     {
-        unsigned char *row = m_rows.data() + m_have * m_rowSize;
-        // Row tables give the whole row; PDAL's default standard-mode table is
-        // columnar (no rows: nullptr) and gives one field at a time.
-        const char *src = m_rowsMatchTable ? view->getPoint(i) : nullptr;
-        if (src)
-            std::memcpy(row, src, m_rowSize);
+        const size_t len = (std::min)({copcrs::CopyRun, m_batch - m_have, size_t(n - i)});
+        if (m_rowsMatchTable)
+            // row tables give whole rows
+            for (size_t k = 0; k < len; ++k)
+                std::memcpy(m_rows.data() + (m_have + k) * m_rowSize, view->getPoint(i + k),
+                    m_rowSize);
         else
-            for (const OutDim& d : m_dims)
-                view->getField(reinterpret_cast<char *>(row + d.rowOffset), d.id, d.rowType, i);
-        if (++m_have == m_batch)
+            copyRows(*view, i, len);
+        m_have += len;
+        i += len;
+        if (m_have == m_batch)
             flush();
     }
     flush();
+}
+
+// View points first..first+len into staging rows m_have.., a column at a time: PDAL's
+// default standard-mode table is columnar, and where a run of points is one run of
+// table rows each column is read straight from its block (no getField per value).
+void CopcRsWriter::copyRows(PointView& view, PointId first, size_t len)
+{
+    BasePointTable& table = view.table();
+    PointLayoutPtr layout = table.layout();
+    const auto getDimension = member(copcrs::GetDimensionTag());
+    const auto tableId = member(copcrs::TableIdTag());
+    unsigned char *rows = m_rows.data() + m_have * m_rowSize;
+    const PointId t0 = (view.*tableId)(first);
+    const PointId t1 = (view.*tableId)(first + len - 1);
+    const bool run = t1 >= t0 && t1 - t0 == len - 1;
+    for (const OutDim& d : m_dims)
+    {
+        const size_t size = Dimension::size(d.rowType);
+        const Dimension::Detail *detail = layout->dimDetail(d.id);
+        const char *a = run ? (table.*getDimension)(detail, t0) : nullptr;
+        const char *b = a ? (table.*getDimension)(detail, t1) : nullptr;
+        if (a && b == a + (len - 1) * size)
+            for (size_t k = 0; k < len; ++k)
+                std::memcpy(rows + k * m_rowSize + d.rowOffset, a + k * size, size);
+        else
+            for (size_t k = 0; k < len; ++k)
+                view.getField(reinterpret_cast<char *>(rows + k * m_rowSize + d.rowOffset), d.id,
+                    d.rowType, first + k);
+    }
 }
 
 void CopcRsWriter::spatialReferenceChanged(const SpatialReference& srs)

@@ -50,6 +50,7 @@ private:
 
     void createWriter(const SpatialReference& srs);
     void flush();
+    void copyRows(PointView& view, PointId first, size_t len);
     std::string forwarded(const MetadataNode& forward, const std::string& name) const;
 
     // options

@@ -239,6 +239,36 @@ struct RowAccess : pdal::BasePointTable
     }
 };
 
+// PDAL's standard-mode table (ColumnPointTable) offers only one virtual setField/getField
+// per point and dimension: no bulk access, and no way to learn which table rows a view's
+// points are. Both exist as private members (pdal::BasePointTable::getDimension, the
+// address of one value; pdal::PointView::tableId). They are named here through an explicit
+// template instantiation, where C++ does not check access (C++17 [temp.explicit]):
+// plain standard C++, and a compile error, not wrong data, if PDAL changes them.
+struct GetDimensionTag
+{
+    using type = char *(pdal::BasePointTable::*)(const pdal::Dimension::Detail *, pdal::PointId);
+    friend type member(GetDimensionTag);
+};
+struct TableIdTag
+{
+    using type = pdal::PointId (pdal::PointView::*)(pdal::PointId);
+    friend type member(TableIdTag);
+};
+template <class Tag, typename Tag::type M>
+struct Expose
+{
+    friend typename Tag::type member(Tag) { return M; }
+};
+template struct Expose<GetDimensionTag, &pdal::BasePointTable::getDimension>;
+template struct Expose<TableIdTag, &pdal::PointView::tableId>;
+// (Each plugin is one translation unit, so each library holds these instantiations once.)
+
+// Points per bulk copy: PDAL 2.9.2's tables allocate 16384 (columns) or 65536 (rows)
+// points per block, so a run this short spans at most two blocks, and two ends that
+// sit (n - 1) values apart are one contiguous run (checked before every copy).
+constexpr size_t CopyRun = 4096;
+
 // Where each of `dims` sits in the stages' staging rows. Row tables (streaming, and
 // RowPointTable) lay points out as rows with layout->dimOffset() byte offsets, so the
 // staging rows take that layout and whole rows are copied (returns true). PDAL's
