@@ -609,8 +609,11 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    /// (user id, record id, description, payload, extended) of one record.
+    type RawRecord = (String, u16, String, Vec<u8>, bool);
+
     /// The header and (E)VLRs of a COPC file, read with las-rs (not our reader).
-    fn raw_header_and_records(path: &Path) -> (las::raw::Header, Vec<(String, u16, String, Vec<u8>, bool)>) {
+    fn raw_header_and_records(path: &Path) -> (las::raw::Header, Vec<RawRecord>) {
         use std::io::{Read, Seek, SeekFrom};
         let c = |b: &[u8]| String::from_utf8_lossy(b).trim_end_matches('\0').to_string();
         let mut f = std::fs::File::open(path).unwrap();
