@@ -446,9 +446,21 @@ static void test_writer(void) {
     EXPECT(copc_writer_add_points(w, cn, 3, 1), COPC_STATUS_INVALID_ARGUMENT);
     OK(copc_writer_add_points(w, c3, 3, 1));
     OK(copc_writer_add_points(w, c3, 3, 0));
+    const uint8_t payload[4] = {1, 2, 3, 4};
+    EXPECT(copc_writer_add_vlr(NULL, "me", 1, NULL, payload, 4, 0), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, NULL, 1, NULL, payload, 4, 0), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, "me", 1, NULL, NULL, 4, 0), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, "me", 1, NULL, payload, SIZE_MAX, 0), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, "", 1, NULL, payload, 4, 0), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, "a_user_id_of_17_b", 1, NULL, payload, 4, 0), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, "me", 1, "a description longer than 32 bytes", payload, 4, 1),
+           COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_writer_add_vlr(w, "copc", 1, NULL, payload, 4, 0), COPC_STATUS_INVALID_ARGUMENT);
+    OK(copc_writer_add_vlr(w, "me", 1, NULL, NULL, 0, 0));
     OK(copc_writer_close(w));
     EXPECT(copc_writer_close(w), COPC_STATUS_INVALID_STATE);
     EXPECT(copc_writer_add_points(w, c3, 3, 1), COPC_STATUS_INVALID_STATE);
+    EXPECT(copc_writer_add_vlr(w, "me", 2, NULL, payload, 4, 0), COPC_STATUS_INVALID_STATE);
     copc_writer_free(w);
     copc_writer_free(NULL);
     copc_reader *r = NULL;

@@ -1203,6 +1203,7 @@ static int cmp_wpoint(const void *a, const void *b) {
 static double grid(double v) { return floor(v * 100.0 + 0.5); }
 
 static void test_writer_extra_and_positions(void);
+static void test_writer_header_and_vlrs(void);
 
 static int run_writer(void) {
     enum { N = 30000 };
@@ -1335,7 +1336,139 @@ static int run_writer(void) {
     copc_options_free(o);
     if (!getenv("COPC_KEEP_OUTPUT")) remove(path);
     test_writer_extra_and_positions();
+    test_writer_header_and_vlrs();
     return failures;
+}
+
+static uint32_t le_u32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
+static uint16_t le_u16(const uint8_t *b) { return (uint16_t)(b[0] | b[1] << 8); }
+
+/* One VLR or EVLR as found by walking the file's records by hand. */
+typedef struct {
+    char user[17], desc[33];
+    uint16_t record_id;
+    uint64_t len;
+    uint8_t first;
+    int extended;
+} raw_record;
+
+/* Reads the whole file; walks the VLRs (54-byte headers after the header) and the
+ * EVLRs (60-byte headers from the header's EVLR offset) into recs; returns their count. */
+static size_t walk_records(const char *path, uint8_t *hdr, size_t hdr_len, raw_record *recs, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)size);
+    size_t got = b ? fread(b, 1, (size_t)size, f) : 0;
+    fclose(f);
+    size_t n = 0;
+    if (got == (size_t)size && size >= 375) {
+        memcpy(hdr, b, hdr_len);
+        size_t at = le_u16(b + 94);
+        uint32_t nv = le_u32(b + 100);
+        for (uint32_t i = 0; i < nv && n < cap && at + 54 <= (size_t)size; i++) {
+            raw_record *r = &recs[n++];
+            memset(r, 0, sizeof *r);
+            memcpy(r->user, b + at + 2, 16);
+            r->record_id = le_u16(b + at + 18);
+            r->len = le_u16(b + at + 20);
+            memcpy(r->desc, b + at + 22, 32);
+            r->first = r->len && at + 54 < (size_t)size ? b[at + 54] : 0;
+            at += 54 + (size_t)r->len;
+        }
+        uint64_t eat = (uint64_t)le_u32(b + 235) | (uint64_t)le_u32(b + 239) << 32;
+        uint32_t ne = le_u32(b + 243);
+        for (uint32_t i = 0; i < ne && n < cap && eat + 60 <= (uint64_t)size; i++) {
+            raw_record *r = &recs[n++];
+            memset(r, 0, sizeof *r);
+            memcpy(r->user, b + eat + 2, 16);
+            r->record_id = le_u16(b + eat + 18);
+            r->len = (uint64_t)le_u32(b + eat + 20) | (uint64_t)le_u32(b + eat + 24) << 32;
+            memcpy(r->desc, b + eat + 28, 32);
+            r->first = r->len && eat + 60 < (uint64_t)size ? b[eat + 60] : 0;
+            r->extended = 1;
+            eat += 60 + r->len;
+        }
+    }
+    free(b);
+    return n;
+}
+
+/* Header fields set with copc_options_set and records added with copc_writer_add_vlr
+ * are in the file, read from its bytes by hand; bad values and the writer's own records
+ * are refused with a message naming the field. */
+static void test_writer_header_and_vlrs(void) {
+    const char *path = "c_writer_header.copc.laz";
+    remove(path);
+    copc_options *o = NULL;
+    OK(copc_options_new(&o));
+    OK(copc_options_set(o, "filesource_id", "4711"));
+    OK(copc_options_set(o, "global_encoding", "0"));
+    OK(copc_options_set(o, "project_id", "0E5F4C53-2C5D-4D26-9F0B-6A1A1F0B2C3D"));
+    OK(copc_options_set(o, "system_id", "c test system"));
+    OK(copc_options_set(o, "software_id", "c test software"));
+    OK(copc_options_set(o, "creation_doy", "45"));
+    OK(copc_options_set(o, "creation_year", "2019"));
+    CHECK_STATUS(copc_options_set(o, "project_id", "0E5F4C53-2C5D-4D26-9F0B"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(copc_last_error_message(), "project_id") && contains(copc_last_error_message(), "xxxxxxxx-xxxx"));
+    CHECK_STATUS(copc_options_set(o, "system_id", "a system identifier of 33 bytes!!"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(copc_last_error_message(), "system_id") && contains(copc_last_error_message(), "32"));
+    CHECK_STATUS(copc_options_set(o, "creation_doy", "400"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(copc_last_error_message(), "creation_doy"));
+    CHECK_STATUS(copc_options_set(o, "global_encoding", "2"), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(copc_last_error_message(), "global_encoding"));
+    CHECK_STATUS(copc_options_set(o, "filesource_id", "70000"), COPC_STATUS_INVALID_ARGUMENT);
+    copc_writer *w = NULL;
+    OK(copc_writer_create(path, o, &w));
+    copc_options_free(o);
+    REQUIRE(w != NULL);
+    static uint8_t big[70000];
+    memset(big, 7, sizeof big);
+    const uint8_t notes[5] = {'h', 'e', 'l', 'l', 'o'};
+    OK(copc_writer_add_vlr(w, "my_org", 7, "notes", notes, sizeof notes, 0));
+    OK(copc_writer_add_vlr(w, "my_org", 8, "big", big, sizeof big, 1));
+    CHECK_STATUS(copc_writer_add_vlr(w, "LASF_Projection", 2112, "OGC WKT", notes, 5, 0), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(copc_last_error_message(), "LASF_Projection/2112") && contains(copc_last_error_message(), "a_srs"));
+    CHECK_STATUS(copc_writer_add_vlr(w, "LASF_Spec", 4, NULL, notes, 5, 0), COPC_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(copc_last_error_message(), "extra"));
+    double xyz[6] = {1, 2, 3, 4, 5, 6};
+    copc_column cols[] = {{COPC_DIM_X, xyz, 24}, {COPC_DIM_Y, xyz + 1, 24}, {COPC_DIM_Z, xyz + 2, 24}};
+    OK(copc_writer_add_points(w, cols, 3, 2));
+    OK(copc_writer_close(w));
+    CHECK_STATUS(copc_writer_add_vlr(w, "my_org", 9, NULL, notes, 5, 0), COPC_STATUS_INVALID_STATE);
+    copc_writer_free(w);
+
+    uint8_t h[375];
+    raw_record recs[16];
+    size_t n = walk_records(path, h, sizeof h, recs, 16);
+    CHECK(le_u16(h + 4) == 4711);
+    CHECK(le_u16(h + 6) == 0x10); /* GPS bit off as asked, WKT bit always on */
+    const uint8_t guid[16] = {0x0E, 0x5F, 0x4C, 0x53, 0x2C, 0x5D, 0x4D, 0x26,
+                              0x9F, 0x0B, 0x6A, 0x1A, 0x1F, 0x0B, 0x2C, 0x3D};
+    CHECK(memcmp(h + 8, guid, 16) == 0);
+    CHECK(memcmp(h + 26, "c test system", 14) == 0);
+    CHECK(memcmp(h + 58, "c test software", 16) == 0);
+    CHECK(le_u16(h + 90) == 45 && le_u16(h + 92) == 2019);
+    int notes_found = 0, big_found = 0, copc_records = 0;
+    for (size_t i = 0; i < n; i++) {
+        const raw_record *r = &recs[i];
+        if (strcmp(r->user, "my_org") == 0 && r->record_id == 7)
+            notes_found += !r->extended && r->len == 5 && r->first == 'h' && strcmp(r->desc, "notes") == 0;
+        if (strcmp(r->user, "my_org") == 0 && r->record_id == 8)
+            big_found += r->extended && r->len == sizeof big && r->first == 7 && strcmp(r->desc, "big") == 0;
+        copc_records += strcmp(r->user, "copc") == 0;
+    }
+    CHECK(notes_found == 1 && big_found == 1 && copc_records == 2);
+    /* and the library still reads it as COPC */
+    copc_reader *rd = NULL;
+    OK(copc_reader_open(path, NULL, &rd));
+    uint64_t count = 0;
+    OK(copc_reader_count(rd, NULL, &count));
+    CHECK(count == 2);
+    copc_reader_free(rd);
+    if (!getenv("COPC_KEEP_OUTPUT")) remove(path);
 }
 
 /* Extra-bytes dimensions written with copc_writer_add_extra_dim come back with their
@@ -1435,7 +1568,6 @@ static void test_writer_extra_and_positions(void) {
 
 /* ---------------------------------------------------------------- translate */
 
-static uint32_t le_u32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
 
 static int run_translate(void) {
     if (!data_dir()) {

@@ -98,6 +98,8 @@ void basics() {
                                                   {COPC_DIM_BLUE, blue.data() + 2000, 0}, {tag, red.data() + 2000, 0}};
         w.add(3000, rest);
         expect_error([&] { w.add(1, {W::column(COPC_DIM_X, x)}); }, COPC_STATUS_INVALID_ARGUMENT, "no y, z");
+        w.add_vlr("cpp_test", 3, "a note", {1, 2, 3});
+        expect_error([&] { w.add_vlr("copc", 1, "", {}); }, COPC_STATUS_INVALID_ARGUMENT, "the writer's own VLR");
         w.close();
         expect_error([&] { w.close(); }, COPC_STATUS_INVALID_STATE, "close twice");
     }

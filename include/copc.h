@@ -181,6 +181,15 @@ typedef struct copc_node_iter copc_node_iter;
 // * `"max_points_per_node"`: most points in an octree node, >= 1 (default 100000).
 // * `"point_format"`: 6, 7 (RGB) or 8 (RGB, NIR) for `copc_writer_*` (default: from
 //   the columns of the first `copc_writer_add_points`).
+// * Header fields of the output, named as PDAL's writers.las / writers.copc options
+//   (default: the input's when `copc_translate` has one input, else the writer's):
+//   `"filesource_id"` (0-65535), `"global_encoding"` (0, 1, 16 or 17: only bit 0, the
+//   GPS time type, may be chosen; bit 4, WKT, is always set), `"project_id"` (the GUID
+//   as PDAL spells it, `"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"` in hexadecimal digits:
+//   the 16 header bytes in file order), `"system_id"` and `"software_id"` (at most 32
+//   bytes; default system id for `copc_writer_*`: empty, software id: `"copc <version>"`),
+//   `"creation_doy"` (1-366, 0 for not recorded) and `"creation_year"` (0-65535).
+//   VLRs to copy into the file: `copc_writer_add_vlr`.
 // * `"test_panic"`: panics inside the library on purpose, to test that a Rust panic
 //   comes back as `COPC_STATUS_PANIC` and the process goes on. Never use it otherwise.
 //
@@ -643,7 +652,8 @@ const char *copc_version_string(void);
 
 // Starts a COPC file at `path` with `opts` (NULL: defaults; the writing keys of
 // `copc_options` apply: `scale`, `offset`, `a_srs`, `point_format`, `threads`,
-// `memory_limit`, `temp_dir`, `temp_compression`, `max_points_per_node`). On
+// `memory_limit`, `temp_dir`, `temp_compression`, `max_points_per_node` and the
+// header fields `filesource_id` ... `creation_year`). On
 // success `*out` is a writer to close with `copc_writer_close` and free with
 // `copc_writer_free`.
 copc_status copc_writer_create(const char *path,
@@ -663,6 +673,24 @@ copc_status copc_writer_add_extra_dim(struct copc_writer *w,
                                       int32_t value_type,
                                       const char *description,
                                       int32_t *out_dim);
+
+// Adds a record to copy into the file: a VLR, or an EVLR when `extended` is nonzero
+// (a VLR of more than 65535 bytes is written as an EVLR), after the records the
+// writer makes and in the order added; one equal to a record added before is written
+// once. `user_id`: 1-16 bytes; `description`: up to 32 bytes (NULL for none); `data`:
+// `len` bytes (NULL when `len` is 0), copied. Any time before `copc_writer_close`.
+// The writer's own records are refused with `COPC_STATUS_INVALID_ARGUMENT` and the
+// reason in the message: `LASF_Projection` (the CRS comes from the `a_srs` option),
+// `LASF_Spec` 4 (extra bytes: `copc_writer_add_extra_dim`), `LASF_Spec` 100-354 and
+// 65535 (waveform), `copc` and `laszip encoded`. After `copc_writer_close`:
+// `COPC_STATUS_INVALID_STATE`.
+copc_status copc_writer_add_vlr(struct copc_writer *w,
+                                const char *user_id,
+                                uint16_t record_id,
+                                const char *description,
+                                const uint8_t *data,
+                                size_t len,
+                                int32_t extended);
 
 // Adds `count` points from the columns (`copc_column`: standard dimension ids, or
 // `COPC_DIM_EXTRA_BASE + i` for dimensions declared with `copc_writer_add_extra_dim`;

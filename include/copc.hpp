@@ -440,6 +440,13 @@ public:
         detail::check(copc_writer_add_extra_dim(h_.get(), name.c_str(), value_type, description.c_str(), &dim));
         return dim;
     }
+    /* Adds a VLR (an EVLR when `extended`) to copy into the file (copc_writer_add_vlr). */
+    Writer &add_vlr(const std::string &user_id, uint16_t record_id, const std::string &description,
+                    const std::vector<uint8_t> &data, bool extended = false) {
+        detail::check(copc_writer_add_vlr(h_.get(), user_id.c_str(), record_id, description.c_str(),
+                                          data.data(), data.size(), extended ? 1 : 0));
+        return *this;
+    }
     /* Adds `count` points (X, Y, Z required; see copc_writer_add_points). */
     Writer &add(std::size_t count, const std::vector<Column> &columns) {
         std::vector<copc_column> cols(columns.size());

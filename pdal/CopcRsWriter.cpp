@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <set>
 
 namespace pdal
@@ -28,6 +29,14 @@ CopcRsWriter::~CopcRsWriter() = default;
 namespace
 {
 constexpr point_count_t DefaultBatch = 65536;
+
+// The header fields, named as PDAL's writers.las / writers.copc options and the
+// lasforward metadata, which are also the copc_options_set keys.
+const char *const HeaderFields[] = {"filesource_id", "global_encoding", "project_id",
+    "system_id", "software_id", "creation_doy", "creation_year"};
+
+// Global-encoding bits a COPC file may carry: GPS time type (0) and WKT (4, always set).
+constexpr unsigned CopcGlobalEncodingBits = 0x11;
 
 bool isStandard(Dimension::Id id, int format)
 {
@@ -79,6 +88,17 @@ void CopcRsWriter::addArgs(ProgramArgs& args)
     args.add("dataformat_id", "Point format 6, 7 (RGB) or 8 (RGB, NIR) (default: from the "
         "dimensions)", m_pointFormat);
     args.add("batch", "Points handed to the library per call", m_batch, DefaultBatch);
+    static const char *const help[] = {
+        "File source ID number (default: forwarded, else 0)",
+        "Global encoding: 0 or 1 (GPS time type; the WKT bit 16 is always set) "
+            "(default: forwarded, else 1)",
+        "Project ID (GUID) xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (default: forwarded, else 0)",
+        "System ID, up to 32 bytes (default: forwarded, else PDAL)",
+        "Software ID, up to 32 bytes (default: forwarded, else copc <version>)",
+        "Creation day of year, 1-366 (default: forwarded, else today, GMT)",
+        "Creation year (default: forwarded, else this year, GMT)"};
+    for (int i = 0; i < HeaderFieldCount; ++i)
+        m_headerArg[i] = &args.add(HeaderFields[i], help[i], m_header[i]);
 }
 
 void CopcRsWriter::initialize()
@@ -113,6 +133,20 @@ void CopcRsWriter::initialize()
     for (const std::string& name : m_forward)
         if (!known.count(name))
             throwError("'" + f + "': option 'forward': unknown field '" + name + "'");
+
+    // Header field values are checked now (by the library), before any point is read.
+    copc_options *raw = nullptr;
+    if (copc_options_new(&raw) != COPC_STATUS_OK)
+        throwError("'" + f + "': cannot create options");
+    copcrs::OptionsPtr probe(raw);
+    for (int i = 0; i < HeaderFieldCount; ++i)
+        if (m_headerArg[i]->set())
+        {
+            copc_status st = copc_options_set(probe.get(), HeaderFields[i], m_header[i].c_str());
+            if (st != COPC_STATUS_OK)
+                throwError("'" + f + "': option '" + HeaderFields[i] + "' = '" + m_header[i] +
+                    "' is not accepted: " + copcrs::describe(st));
+        }
 
     m_extraSpecs.clear();
     bool all = m_extraDims.empty();
@@ -208,24 +242,137 @@ void CopcRsWriter::prepared(PointTableRef table)
     }
 }
 
-std::string CopcRsWriter::forwarded(const MetadataNode& forward, const std::string& name) const
+bool CopcRsWriter::wantsForward(const std::string& name) const
 {
     auto wanted = [&](const std::string& group) {
         return std::find(m_forward.begin(), m_forward.end(), group) != m_forward.end();
     };
     const bool isScale = name.rfind("scale_", 0) == 0;
     const bool isOffset = name.rfind("offset_", 0) == 0;
-    if (!(wanted(name) || wanted("all") || (isScale && wanted("scale")) ||
-            (isOffset && wanted("offset"))))
-        return "";
+    const bool isHeader = std::find(std::begin(HeaderFields), std::end(HeaderFields), name) !=
+        std::end(HeaderFields);
+    return wanted(name) || wanted("all") || (isScale && wanted("scale")) ||
+        (isOffset && wanted("offset")) || (isHeader && wanted("header"));
+}
+
+// The input's value of a header field when `forward` asks for it and the inputs agree
+// on it (as writers.copc takes it); false otherwise (an empty string is a value).
+bool CopcRsWriter::forwardedValue(const MetadataNode& forward, const std::string& name,
+    std::string& value) const
+{
+    if (!wantsForward(name))
+        return false;
     if (forward.findChild(name + "INVALID").valid())
     {
         log()->get(LogLevel::Info) << getName() << ": the inputs disagree on " << name <<
             ", not forwarded" << std::endl;
-        return "";
+        return false;
     }
     MetadataNode n = forward.findChild(name);
-    return n.valid() ? n.value() : "";
+    if (!n.valid())
+        return false;
+    value = n.value();
+    return true;
+}
+
+std::string CopcRsWriter::forwarded(const MetadataNode& forward, const std::string& name) const
+{
+    std::string v;
+    return forwardedValue(forward, name, v) ? v : std::string();
+}
+
+// Each header field from its option, else from the input (forward), else the default
+// of PDAL's writers (system id PDAL, created today); the software id defaults to the
+// library's ("copc <version>").
+void CopcRsWriter::resolveHeaderFields(const MetadataNode& forward)
+{
+    std::time_t now = std::time(nullptr);
+    std::tm gmt {};
+    const bool haveDate = gmtime_r(&now, &gmt) != nullptr;
+    m_headerOpts.clear();
+    for (int i = 0; i < HeaderFieldCount; ++i)
+    {
+        const std::string name = HeaderFields[i];
+        std::string value;
+        bool fwd = false;
+        if (m_headerArg[i]->set())
+            value = m_header[i];
+        else if ((fwd = forwardedValue(forward, name, value)))
+        {
+            if (name == "global_encoding")
+            {
+                unsigned long g = 0;
+                try
+                {
+                    g = std::stoul(value);
+                }
+                catch (...)
+                {
+                    log()->get(LogLevel::Warning) << getName() << ": forwarded global_encoding '"
+                        << value << "' is not a number, not forwarded" << std::endl;
+                    continue;
+                }
+                if (g & ~CopcGlobalEncodingBits)
+                    log()->get(LogLevel::Info) << getName() << ": global_encoding " << g <<
+                        " forwarded as " << (g & CopcGlobalEncodingBits) << " (a COPC file "
+                        "keeps only the GPS time bit and the WKT bit)" << std::endl;
+                value = std::to_string(g & CopcGlobalEncodingBits);
+            }
+        }
+        else if (name == "system_id")
+            value = "PDAL";
+        else if (name == "creation_doy" && haveDate)
+            value = std::to_string(gmt.tm_yday + 1);
+        else if (name == "creation_year" && haveDate)
+            value = std::to_string(gmt.tm_year + 1900);
+        else
+            continue;
+        m_headerOpts.push_back(HeaderOpt {name, value, fwd});
+    }
+    for (const std::string& name : m_forward)
+        if (name == "major_version" || name == "minor_version")
+            log()->get(LogLevel::Info) << getName() << ": " << name << " is not forwarded "
+                "(COPC files are LAS 1.4)" << std::endl;
+}
+
+// The VLRs of the reader's lasforward metadata (vlr_N nodes: user_id, record_id,
+// description, base64 data) when forward asks for them. The readers leave out the
+// CRS, LAZ and most LASF_Spec records; the library refuses the others it writes
+// itself (COPC, extra bytes), which are then left out with a message.
+void CopcRsWriter::collectForwardVlrs(const MetadataNode& forward)
+{
+    m_forwardVlrs.clear();
+    const bool wanted = std::find(m_forward.begin(), m_forward.end(), "vlr") != m_forward.end() ||
+        std::find(m_forward.begin(), m_forward.end(), "all") != m_forward.end();
+    if (!wanted)
+        return;
+    for (const MetadataNode& n : forward.children())
+    {
+        if (n.name().rfind("vlr_", 0) != 0)
+            continue;
+        MetadataNode user = n.findChild("user_id");
+        MetadataNode record = n.findChild("record_id");
+        if (!user.valid() || !record.valid())
+            continue;
+        ForwardVlr v;
+        v.userId = user.value();
+        try
+        {
+            unsigned long id = std::stoul(record.value());
+            if (id > 65535)
+                throw std::out_of_range("record_id");
+            v.recordId = (uint16_t)id;
+        }
+        catch (...)
+        {
+            log()->get(LogLevel::Warning) << getName() << ": forwarded VLR " << v.userId <<
+                " has record_id '" << record.value() << "', not forwarded" << std::endl;
+            continue;
+        }
+        v.description = n.findChild("description").value();
+        v.data = Utils::base64_decode(n.findChild("data").value());
+        m_forwardVlrs.push_back(std::move(v));
+    }
 }
 
 void CopcRsWriter::ready(PointTableRef table)
@@ -278,24 +425,8 @@ void CopcRsWriter::ready(PointTableRef table)
         log()->get(LogLevel::Info) << getName() << ": offset known for only some axes, "
             "using the library's (centre of the first points)" << std::endl;
 
-    if (m_forwardSet)
-    {
-        static const char *const header[] = {"filesource_id", "global_encoding", "project_id",
-            "system_id", "software_id", "creation_doy", "creation_year", "major_version",
-            "minor_version"};
-        for (const std::string& name : m_forward)
-            for (const char *h : header)
-                if (name == h || name == "header" || name == "all")
-                {
-                    log()->get(LogLevel::Warning) << getName() << ": forward of header field '"
-                        << h << "' is not supported by the copc writer" << std::endl;
-                    break;
-                }
-        for (const std::string& name : m_forward)
-            if (name == "vlr" || name == "all")
-                log()->get(LogLevel::Warning) << getName() << ": VLRs are not forwarded "
-                    "(the copc C writer has no VLR call)" << std::endl;
-    }
+    resolveHeaderFields(forward);
+    collectForwardVlrs(forward);
 }
 
 void CopcRsWriter::createWriter(const SpatialReference& srs)
@@ -325,6 +456,19 @@ void CopcRsWriter::createWriter(const SpatialReference& srs)
         set("scale", m_scaleOpt, "scale_x/y/z");
     if (!m_offsetOpt.empty())
         set("offset", m_offsetOpt, "offset_x/y/z");
+    for (const HeaderOpt& h : m_headerOpts)
+    {
+        if (!h.forwarded)
+        {
+            set(h.key.c_str(), h.value, h.key.c_str());
+            continue;
+        }
+        // a value of the input the file cannot hold is left out, as writers.copc does
+        copc_status st = copc_options_set(opts.get(), h.key.c_str(), h.value.c_str());
+        if (st != COPC_STATUS_OK)
+            log()->get(LogLevel::Warning) << getName() << ": forwarded " << h.key << " '" <<
+                h.value << "' not used: " << copcrs::describe(st) << std::endl;
+    }
     if (!m_aSrs.empty())
         set("a_srs", m_aSrs, "a_srs");
     else if (!srs.empty())
@@ -339,6 +483,17 @@ void CopcRsWriter::createWriter(const SpatialReference& srs)
     if (s != COPC_STATUS_OK)
         throwError("'" + f + "': cannot create the COPC file: " + copcrs::describe(s));
     m_writer.reset(w);
+    for (const ForwardVlr& v : m_forwardVlrs)
+    {
+        s = copc_writer_add_vlr(m_writer.get(), v.userId.c_str(), v.recordId,
+            v.description.c_str(), v.data.data(), v.data.size(), 0);
+        if (s == COPC_STATUS_INVALID_ARGUMENT)
+            log()->get(LogLevel::Info) << getName() << ": VLR " << v.userId << "/" <<
+                v.recordId << " not forwarded: " << copc_last_error_message() << std::endl;
+        else if (s != COPC_STATUS_OK)
+            throwError("'" + f + "': cannot forward VLR " + v.userId + "/" +
+                std::to_string(v.recordId) + ": " + copcrs::describe(s));
+    }
     for (OutDim& d : m_dims)
     {
         if (d.copcDim >= 0)

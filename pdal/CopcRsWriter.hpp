@@ -48,10 +48,24 @@ private:
     void spatialReferenceChanged(const SpatialReference& srs) override;
     void done(PointTableRef table) override;
 
+    // A VLR from the reader's lasforward metadata, for copc_writer_add_vlr.
+    struct ForwardVlr
+    {
+        std::string userId;
+        uint16_t recordId;
+        std::string description;
+        std::vector<uint8_t> data;
+    };
+
     void createWriter(const SpatialReference& srs);
     void flush();
     void copyRows(PointView& view, PointId first, size_t len);
+    bool wantsForward(const std::string& name) const;
+    bool forwardedValue(const MetadataNode& forward, const std::string& name,
+        std::string& value) const;
     std::string forwarded(const MetadataNode& forward, const std::string& name) const;
+    void resolveHeaderFields(const MetadataNode& forward);
+    void collectForwardVlrs(const MetadataNode& forward);
 
     // options
     std::vector<std::string> m_forward;
@@ -66,6 +80,22 @@ private:
     int m_maxPointsPerNode = 0;
     int m_pointFormat = 0;
     point_count_t m_batch = 0;
+    // header fields (HeaderFieldCount: filesource_id ... creation_year), as given; the
+    // Arg says whether the option was given at all (an empty system_id is a value)
+    static constexpr int HeaderFieldCount = 7;
+    std::string m_header[HeaderFieldCount];
+    Arg *m_headerArg[HeaderFieldCount] = {};
+
+    // copc_options_set key/value pairs of the header fields, from the options, else
+    // the input (forward), else PDAL's writers' defaults
+    struct HeaderOpt
+    {
+        std::string key;
+        std::string value;
+        bool forwarded;
+    };
+    std::vector<HeaderOpt> m_headerOpts;
+    std::vector<ForwardVlr> m_forwardVlrs;
 
     int m_format = 6;
     std::vector<ExtraSpec> m_extraSpecs;

@@ -1055,8 +1055,21 @@ fn binary_and_zstandard_datasets_convert() {
             // X, Y, Z are doubles: quantize them back onto the source's grid
             o.scale = Some(src.scale);
             o.offset = Some(OffsetOption::Value(src.offset));
+            // header fields and a user VLR given to the repacker reach the file
+            o.header.file_source_id = Some(77);
+            o.header.system_identifier = Some("ept test".into());
+            o.header.creation_year = Some(2020);
+            o.vlrs.push(copc::writer::UserVlr::new("ept_test", 5, "note", b"xyz".to_vec()));
         }
         let s = translate_ept(&w.dir.join("ept.json").display().to_string(), &out, &o).unwrap();
+        if name == "zstd-float" {
+            let b = std::fs::read(&out).unwrap();
+            assert_eq!(u16::from_le_bytes([b[4], b[5]]), 77, "file source id");
+            assert_eq!(&b[26..35], b"ept test\0", "system identifier");
+            assert_eq!(u16::from_le_bytes([b[92], b[93]]), 2020, "creation year");
+            let note = vlr_bytes("ept_test", 5, "note", b"xyz");
+            assert!(b.windows(note.len()).any(|w| w == note.as_slice()), "the user VLR, as written by hand here");
+        }
         assert_eq!((s.copied, s.reencoded), (0, w.expected.len() as u64), "{name}");
         assert_eq!(s.empty_nodes, 1);
         let r = check_output(&out, &w.hierarchy, &w.expected, w.rec_len);

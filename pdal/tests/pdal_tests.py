@@ -726,6 +726,107 @@ def t_malformed():
     run([PDAL, "info", good, "--driver", "readers.copc", "--summary"])
 
 
+# ---------------------------------------------------------------- header fields, VLRs
+
+HEADER_FIELDS = ("filesource_id", "global_encoding", "project_id", "system_id", "software_id",
+                 "creation_doy", "creation_year")
+
+
+def forwardable(v):
+    """A VLR PDAL's readers put into lasforward (io/private/las/Utils.cpp, addVlrMetadata):
+    not the CRS, LAZ, liblas or COPC records, of LASF_Spec only 0 and 3."""
+    user, rid = v.get("user_id"), int(v.get("record_id", -1))
+    if user in ("LASF_Projection", "laszip encoded", "liblas", "copc"):
+        return False
+    return user != "LASF_Spec" or rid in (0, 3)
+
+
+def las_header(path, reader):
+    """(header fields, sorted forwardable VLRs as (user_id, record_id, description, base64
+    data)) as PDAL's own reader shows them in `pdal info --metadata`."""
+    j = pdal_info(path, reader, "--metadata")["metadata"]
+    fields = {k: j.get(k) for k in HEADER_FIELDS}
+    vlrs = sorted((v["user_id"], int(v["record_id"]), v.get("description", ""), v.get("data", ""))
+                  for k, v in j.items() if k.startswith("vlr_") and isinstance(v, dict) and forwardable(v))
+    return fields, vlrs
+
+
+def t_forward():
+    """forward=all keeps the input's file source id, GUID, system/software id, creation
+    date, GPS bit and user VLRs (as PDAL's readers.las / readers.copc show them, read back
+    with readers.copc); options set them and win over forward; bad values are PDAL
+    errors naming the option."""
+    need_data()
+    import datetime
+    d = tmpdir("forward")
+    w = ["--writer", "writers.copcrs"]
+
+    def translate(inp, out, *opts, reader=None):
+        args = [PDAL, "translate", inp, out] + w + list(opts)
+        if reader:
+            args += ["--reader", reader]
+        run(args)
+        return las_header(out, "readers.copc")
+
+    # LAS 1.4 with eight LeicaGeo VLRs (one of 20480 bytes) and GPS bit; LAS 1.2 with a GUID
+    for name, reader in (("lasr_las14_pdrf6.laz", "readers.las"), ("pdal_perm_1.2_2.las", "readers.las")):
+        inp = os.path.join(DATA, name)
+        want, want_vlrs = las_header(inp, reader)
+        got, got_vlrs = translate(inp, os.path.join(d, name + ".copc.laz"), "--writers.copcrs.forward=all")
+        for k in HEADER_FIELDS:
+            w_val = want[k]
+            if k == "global_encoding":
+                w_val = (int(w_val or 0) & 0x11) | 16  # COPC: WKT bit set, GPS bit kept
+                check(int(got[k]) == w_val, f"{name}: {k} {got[k]} vs {w_val}")
+                continue
+            check(str(got[k]) == str(w_val), f"{name}: {k} {got[k]!r} vs the input's {w_val!r}")
+        check(got_vlrs == want_vlrs,
+              f"{name}: VLRs {[v[:3] for v in got_vlrs]} vs the input's {[v[:3] for v in want_vlrs]}")
+        print(f"ok forward=all {name}: {len(got_vlrs)} VLRs, project_id {got['project_id']}")
+    check(any(v[0] == "LeicaGeo" for v in las_header(os.path.join(d, "lasr_las14_pdrf6.laz.copc.laz"),
+                                                       "readers.copc")[1]), "no LeicaGeo VLR forwarded")
+
+    # options win over forward; without forward: PDAL's writers' defaults, no VLRs
+    inp = os.path.join(DATA, "lasr_las14_pdrf6.laz")
+    guid = "0E5F4C53-2C5D-4D26-9F0B-6A1A1F0B2C3D"
+    set_opts = {"filesource_id": "4711", "global_encoding": "0", "project_id": guid,
+                "system_id": "copcrs test", "software_id": "copcrs test software",
+                "creation_doy": "45", "creation_year": "2019"}
+    opt_out = os.path.join(d, "options.copc.laz")
+    got, got_vlrs = translate(inp, opt_out, "--writers.copcrs.forward=all",
+                              *[f"--writers.copcrs.{k}={v}" for k, v in set_opts.items()])
+    want = dict(set_opts, global_encoding="16")
+    for k in HEADER_FIELDS:
+        check(str(got[k]) == want[k], f"options: {k} {got[k]!r} vs {want[k]!r}")
+    check(any(v[0] == "LeicaGeo" for v in got_vlrs), "options + forward=all: VLRs not forwarded")
+    got, got_vlrs = translate(inp, os.path.join(d, "default.copc.laz"))
+    today = datetime.datetime.now(datetime.timezone.utc)
+    check(got["system_id"] == "PDAL" and int(got["filesource_id"]) == 0, f"defaults: {got}")
+    check(int(got["creation_year"]) == today.year and int(got["creation_doy"]) == today.timetuple().tm_yday,
+          f"default creation date {got['creation_doy']}/{got['creation_year']}, not today")
+    check(got["project_id"] == "00000000-0000-0000-0000-000000000000", f"default GUID {got['project_id']}")
+    check(not got_vlrs, f"VLRs written without forward: {[v[:3] for v in got_vlrs]}")
+    # forward from readers.copcrs (our reader: no GUID in its metadata) and readers.copc
+    for reader in ("readers.copcrs", "readers.copc"):
+        got, got_vlrs = translate(opt_out, os.path.join(d, f"again_{reader}.copc.laz"),
+                                  "--writers.copcrs.forward=header,vlr", reader=reader)
+        for k in HEADER_FIELDS:
+            if k == "project_id" and reader == "readers.copcrs":
+                continue
+            check(str(got[k]) == want[k], f"forward from {reader}: {k} {got[k]!r} vs {want[k]!r}")
+        check(any(v[0] == "LeicaGeo" for v in got_vlrs), f"forward from {reader}: VLRs lost")
+        print(f"ok forward=header,vlr from {reader}")
+
+    # bad values: PDAL errors naming the option, nothing written
+    bad_out = os.path.join(d, "bad.copc.laz")
+    base = [PDAL, "translate", inp, bad_out] + w
+    expect_error(base + ["--writers.copcrs.project_id=0E5F4C53-2C5D-4D26-9F0B"], "project_id", "bad GUID")
+    expect_error(base + ["--writers.copcrs.system_id=" + "x" * 33], "system_id", "system_id of 33 bytes")
+    expect_error(base + ["--writers.copcrs.creation_doy=367"], "creation_doy", "creation_doy 367")
+    expect_error(base + ["--writers.copcrs.global_encoding=2"], "global_encoding", "global_encoding 2")
+    check(not os.path.exists(bad_out), "a refused option left a file")
+
+
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
 
 if __name__ == "__main__":

@@ -340,6 +340,7 @@ fn check_cancel(opts: &WriterOptions) -> Result<()> {
 
 fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary> {
     let t0 = Instant::now();
+    crate::writer::header::check_options(&opts.header, &opts.vlrs)?;
     // an unwritable target fails before anything is read
     let out_file = crate::writer::temp::OutputFile::create(output)?;
     let mut warnings = Vec::new();
@@ -579,7 +580,7 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
     }
 
     // --- the file
-    let spec = FileSpec {
+    let mut spec = FileSpec {
         format: target.format,
         record_length: target.rec_len as u16,
         extra_bytes_len: target.extra_len as u16,
@@ -605,6 +606,8 @@ fn run(location: &str, output: &Path, opts: &WriterOptions) -> Result<EptSummary
         evlrs,
         page_policy: opts.hierarchy_pages,
     };
+    opts.header.apply(&mut spec);
+    crate::writer::header::add_user_vlrs(&mut spec, &opts.vlrs);
     let (nodes, pages) = write_file(out_file, &spec, store)?;
     if let Some(p) = &opts.progress {
         p(&Progress::Done {

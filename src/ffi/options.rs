@@ -46,6 +46,15 @@ use std::time::Duration;
 /// * `"max_points_per_node"`: most points in an octree node, >= 1 (default 100000).
 /// * `"point_format"`: 6, 7 (RGB) or 8 (RGB, NIR) for `copc_writer_*` (default: from
 ///   the columns of the first `copc_writer_add_points`).
+/// * Header fields of the output, named as PDAL's writers.las / writers.copc options
+///   (default: the input's when `copc_translate` has one input, else the writer's):
+///   `"filesource_id"` (0-65535), `"global_encoding"` (0, 1, 16 or 17: only bit 0, the
+///   GPS time type, may be chosen; bit 4, WKT, is always set), `"project_id"` (the GUID
+///   as PDAL spells it, `"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"` in hexadecimal digits:
+///   the 16 header bytes in file order), `"system_id"` and `"software_id"` (at most 32
+///   bytes; default system id for `copc_writer_*`: empty, software id: `"copc <version>"`),
+///   `"creation_doy"` (1-366, 0 for not recorded) and `"creation_year"` (0-65535).
+///   VLRs to copy into the file: `copc_writer_add_vlr`.
 /// * `"test_panic"`: panics inside the library on purpose, to test that a Rust panic
 ///   comes back as `COPC_STATUS_PANIC` and the process goes on. Never use it otherwise.
 ///
@@ -174,6 +183,9 @@ impl copc_options {
                     )));
                 }
             },
+            k if crate::writer::header::FIELD_NAMES.contains(&k) => {
+                self.writer.header.set(k, value)?;
+            }
             "test_panic" => panic!("test_panic option set: a deliberate panic to test the C boundary"),
             _ => {
                 return Err(Failure::invalid(format!(
@@ -182,7 +194,8 @@ impl copc_options {
                      s3_session_token, s3_profile, s3_region, s3_endpoint, s3_path_style, s3_anonymous, \
                      azure_account, azure_key, azure_sas, azure_connection_string, azure_endpoint, \
                      azure_anonymous, memory_limit, temp_dir, temp_compression, scale, offset, a_srs, \
-                     max_points_per_node, point_format)"
+                     max_points_per_node, point_format, filesource_id, global_encoding, project_id, \
+                     system_id, software_id, creation_doy, creation_year)"
                 )));
             }
         }

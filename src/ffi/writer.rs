@@ -7,7 +7,7 @@ use super::{
     COPC_STATUS_INVALID_STATE, Failure, borrow_mut, c_str, copc_status, free_box, guard, guard_value, into_raw, out_ptr,
 };
 use crate::Dimension;
-use crate::writer::{PointColumn, PointWriter, translate};
+use crate::writer::{PointColumn, PointWriter, UserVlr, translate};
 use std::ffi::c_char;
 
 /// A COPC file being written from points. The library builds the octree: add points
@@ -24,7 +24,8 @@ pub struct copc_writer {
 
 /// Starts a COPC file at `path` with `opts` (NULL: defaults; the writing keys of
 /// `copc_options` apply: `scale`, `offset`, `a_srs`, `point_format`, `threads`,
-/// `memory_limit`, `temp_dir`, `temp_compression`, `max_points_per_node`). On
+/// `memory_limit`, `temp_dir`, `temp_compression`, `max_points_per_node` and the
+/// header fields `filesource_id` ... `creation_year`). On
 /// success `*out` is a writer to close with `copc_writer_close` and free with
 /// `copc_writer_free`.
 #[unsafe(no_mangle)]
@@ -80,6 +81,53 @@ pub unsafe extern "C" fn copc_writer_add_extra_dim(
             .ok_or_else(|| Failure::invalid(format!("value_type {value_type} is not a copc_type (1-10)")))?;
         let dim = writer.add_extra_dim(name, data_type, description)?;
         unsafe { *out_dim = dim.id() as i32 };
+        Ok(())
+    })
+}
+
+/// Adds a record to copy into the file: a VLR, or an EVLR when `extended` is nonzero
+/// (a VLR of more than 65535 bytes is written as an EVLR), after the records the
+/// writer makes and in the order added; one equal to a record added before is written
+/// once. `user_id`: 1-16 bytes; `description`: up to 32 bytes (NULL for none); `data`:
+/// `len` bytes (NULL when `len` is 0), copied. Any time before `copc_writer_close`.
+/// The writer's own records are refused with `COPC_STATUS_INVALID_ARGUMENT` and the
+/// reason in the message: `LASF_Projection` (the CRS comes from the `a_srs` option),
+/// `LASF_Spec` 4 (extra bytes: `copc_writer_add_extra_dim`), `LASF_Spec` 100-354 and
+/// 65535 (waveform), `copc` and `laszip encoded`. After `copc_writer_close`:
+/// `COPC_STATUS_INVALID_STATE`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copc_writer_add_vlr(
+    w: *mut copc_writer,
+    user_id: *const c_char,
+    record_id: u16,
+    description: *const c_char,
+    data: *const u8,
+    len: usize,
+    extended: i32,
+) -> copc_status {
+    guard("copc_writer_add_vlr", || {
+        let w = unsafe { borrow_mut(w, "w")? };
+        let user_id = unsafe { c_str(user_id, "user_id")? };
+        let description = if description.is_null() { "" } else { unsafe { c_str(description, "description")? } };
+        if data.is_null() && len > 0 {
+            return Err(Failure::null("data"));
+        }
+        if len > isize::MAX as usize {
+            return Err(Failure::invalid(format!("len {len} is larger than any buffer")));
+        }
+        let writer = w
+            .writer
+            .as_mut()
+            .ok_or_else(|| Failure::new(COPC_STATUS_INVALID_STATE, "the writer is closed"))?;
+        // SAFETY: the caller's buffer holds `len` bytes (documented).
+        let bytes = if len == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(data, len) }.to_vec() };
+        writer.add_vlr(UserVlr {
+            user_id: user_id.to_string(),
+            record_id,
+            description: description.to_string(),
+            data: bytes,
+            extended: extended != 0,
+        })?;
         Ok(())
     })
 }

@@ -39,6 +39,7 @@
 pub mod convert;
 pub mod crs;
 pub mod file;
+pub mod header;
 pub mod input;
 pub mod las_out;
 pub mod octree;
@@ -60,6 +61,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use file::PagePolicy as HierarchyPages;
+pub use header::{HeaderOverrides, UserVlr, format_guid, parse_guid, writer_owned};
 pub use phases::{PHASES, PhaseStats};
 pub use spill::TempCompression;
 pub use points::{PointColumn, PointWriter};
@@ -123,6 +125,12 @@ pub struct WriterOptions {
     /// How inputs given as URLs (`http(s)://`, `s3://`, `az://`, ...) are read: the
     /// reader's HTTP and object-store settings ([`crate::open_source`]).
     pub http: HttpOptions,
+    /// Header fields set by the caller (file source id, GUID, system and software
+    /// identifiers, creation date, GPS time bit), replacing the inputs' ([`header`]).
+    pub header: HeaderOverrides,
+    /// VLRs and EVLRs copied into the output after the ones forwarded from the inputs;
+    /// the records the writer makes itself are refused ([`writer_owned`]).
+    pub vlrs: Vec<UserVlr>,
 }
 
 impl Default for WriterOptions {
@@ -140,6 +148,8 @@ impl Default for WriterOptions {
             hierarchy_pages: PagePolicy::default(),
             cancel: None,
             http: HttpOptions::default(),
+            header: HeaderOverrides::default(),
+            vlrs: Vec::new(),
         }
     }
 }
@@ -159,6 +169,15 @@ impl std::fmt::Debug for WriterOptions {
             .field("hierarchy_pages", &self.hierarchy_pages)
             .field("cancel", &self.cancel.is_some())
             .field("http", &self.http)
+            .field("header", &self.header)
+            .field(
+                "vlrs",
+                &self
+                    .vlrs
+                    .iter()
+                    .map(|v| format!("{}/{} ({} bytes)", v.user_id, v.record_id, v.data.len()))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -705,6 +724,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     if opts.max_points_per_node == 0 || opts.max_points_per_node > i32::MAX as usize {
         return Err(Error::invalid("--max-points-per-node must be between 1 and 2147483647"));
     }
+    header::check_options(&opts.header, &opts.vlrs)?;
     let out_name = output.display().to_string();
     for i in inputs {
         if let (Ok(a), Ok(b)) = (std::fs::canonicalize(i), std::fs::canonicalize(output)) {
@@ -970,7 +990,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             }
         }
     }
-    let spec = FileSpec {
+    let mut spec = FileSpec {
         format: plan.format,
         record_length: plan.rec_len as u16,
         extra_bytes_len: plan.extra_len as u16,
@@ -1007,6 +1027,8 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         evlrs,
         page_policy: opts.hierarchy_pages,
     };
+    opts.header.apply(&mut spec);
+    header::add_user_vlrs(&mut spec, &opts.vlrs);
     check_cancel(&opts.cancel)?;
     if let Some(p) = &progress {
         p(&Progress::Phase { name: "assemble", done: 0, total: store.nodes() as u64 });

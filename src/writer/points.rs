@@ -25,7 +25,7 @@
 
 use super::las_out::{LasOut, LasOutSpec};
 use super::temp::{SpillDir, sweep_stale_spill_dirs};
-use super::{OffsetOption, TranslateSummary, WriterOptions, translate};
+use super::{OffsetOption, TranslateSummary, UserVlr, WriterOptions, translate};
 use crate::error::{Error, Result};
 use crate::format::Dimension;
 use crate::format::extra_bytes::DESCRIPTOR_SIZE;
@@ -98,7 +98,9 @@ impl PointWriter {
                 )));
             }
         }
-        // a target that cannot be written fails here, not after every point was added
+        // bad header fields or VLRs, and a target that cannot be written, fail here, not
+        // after every point was added
+        super::header::check_options(&opts.header, &opts.vlrs)?;
         super::temp::check_target(&output)?;
         let dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
         if !dir.is_dir() {
@@ -155,6 +157,15 @@ impl PointWriter {
         let at = self.extras.iter().map(|e| e.size).sum();
         self.extras.push(ExtraDecl { name: name.to_string(), description: description.to_string(), data_type, size, at });
         Ok(Dimension::ExtraRaw((self.extras.len() - 1) as u16))
+    }
+
+    /// Adds a VLR (or EVLR) to copy into the file (any time before `finish`); refused
+    /// when it is one the writer makes itself ([`super::writer_owned`]) or a length does
+    /// not fit. A record equal to one added before is written once.
+    pub fn add_vlr(&mut self, vlr: UserVlr) -> Result<()> {
+        vlr.check().map_err(|e| Error::invalid(format!("{}: {}", self.name(), e.detail())))?;
+        self.opts.vlrs.push(vlr);
+        Ok(())
     }
 
     /// Bytes the extra dimensions add to each record.
@@ -597,4 +608,120 @@ mod tests {
         assert_eq!(r.header().point_count, 0);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
+
+    /// (user id, record id, description, payload, extended) of one record.
+    type RawRecord = (String, u16, String, Vec<u8>, bool);
+
+    /// The header and (E)VLRs of a COPC file, read with las-rs (not our reader).
+    fn raw_header_and_records(path: &Path) -> (las::raw::Header, Vec<RawRecord>) {
+        use std::io::{Read, Seek, SeekFrom};
+        let c = |b: &[u8]| String::from_utf8_lossy(b).trim_end_matches('\0').to_string();
+        let mut f = std::fs::File::open(path).unwrap();
+        let h = las::raw::Header::read_from(&mut f).unwrap();
+        let mut out = Vec::new();
+        f.seek(SeekFrom::Start(u64::from(h.header_size))).unwrap();
+        for _ in 0..h.number_of_variable_length_records {
+            let v = las::raw::Vlr::read_from(&mut f, false).unwrap();
+            out.push((c(&v.user_id), v.record_id, c(&v.description), v.data, false));
+        }
+        let evlr = h.evlr.unwrap();
+        f.seek(SeekFrom::Start(evlr.start_of_first_evlr)).unwrap();
+        for _ in 0..evlr.number_of_evlrs {
+            let v = las::raw::Vlr::read_from(&mut f, true).unwrap();
+            out.push((c(&v.user_id), v.record_id, c(&v.description), v.data, true));
+        }
+        let mut rest = Vec::new();
+        f.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "bytes after the last EVLR");
+        (h, out)
+    }
+
+    fn three_points(w: &mut PointWriter) {
+        let xyz: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let col = |dim, at| PointColumn { dim, data: &xyz[at..], stride: 24 };
+        w.add(2, &[col(Dimension::X, 0), col(Dimension::Y, 8), col(Dimension::Z, 16)]).unwrap();
+    }
+
+    #[test]
+    fn header_overrides_and_user_vlrs_reach_the_file_and_are_forwarded_by_translate() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.copc.laz");
+        let guid = super::super::parse_guid("0E5F4C53-2C5D-4D26-9F0B-6A1A1F0B2C3D").unwrap();
+        let opts = WriterOptions {
+            header: super::super::HeaderOverrides {
+                file_source_id: Some(4711),
+                global_encoding: Some(0),
+                guid: Some(guid),
+                system_identifier: Some("test system".into()),
+                generating_software: Some("test software".into()),
+                creation_day: Some(45),
+                creation_year: Some(2019),
+            },
+            vlrs: vec![UserVlr::new("my_org", 7, "notes", b"hello".to_vec())],
+            ..Default::default()
+        };
+        let mut w = PointWriter::create(&a, opts, None).unwrap();
+        let big = UserVlr { extended: true, ..UserVlr::new("my_org", 8, "big", vec![9u8; 70_000]) };
+        w.add_vlr(big.clone()).unwrap();
+        w.add_vlr(UserVlr::new("my_org", 7, "notes", b"hello".to_vec())).unwrap(); // a duplicate: once
+        let e = w.add_vlr(UserVlr::new("LASF_Projection", 2112, "", vec![0])).unwrap_err().to_string();
+        assert!(e.contains("a.copc.laz") && e.contains("LASF_Projection/2112") && e.contains("a_srs"), "{e}");
+        three_points(&mut w);
+        w.finish().unwrap();
+        let (h, recs) = raw_header_and_records(&a);
+        assert_eq!(h.file_source_id, 4711);
+        assert_eq!(h.global_encoding, 0x10, "GPS bit cleared by global_encoding 0, WKT bit kept");
+        assert_eq!(h.guid, guid);
+        assert_eq!(&h.system_identifier[..12], b"test system\0");
+        assert_eq!(&h.generating_software[..14], b"test software\0");
+        assert_eq!((h.file_creation_day_of_year, h.file_creation_year), (45, 2019));
+        let users: Vec<_> = recs.iter().filter(|r| r.0 == "my_org").collect();
+        assert_eq!(users.len(), 2, "{recs:?}");
+        assert_eq!((users[0].1, users[0].2.as_str(), &users[0].3[..], users[0].4), (7, "notes", &b"hello"[..], false));
+        assert_eq!((users[1].1, users[1].3.len(), users[1].4), (8, 70_000, true));
+        assert!(Reader::open(&a).is_ok(), "still a valid COPC file");
+
+        // translate keeps one input's fields and records; options replace them
+        let b = dir.path().join("b.copc.laz");
+        translate(&[&a], &b, &WriterOptions::default()).unwrap();
+        let (hb, recs_b) = raw_header_and_records(&b);
+        assert_eq!((hb.file_source_id, hb.guid, hb.system_identifier), (4711, guid, h.system_identifier));
+        assert_eq!((hb.file_creation_day_of_year, hb.file_creation_year), (45, 2019));
+        assert_eq!(recs_b.iter().filter(|r| r.0 == "my_org").count(), 2);
+        let c = dir.path().join("c.copc.laz");
+        let o = WriterOptions {
+            header: super::super::HeaderOverrides {
+                file_source_id: Some(1),
+                global_encoding: Some(17),
+                creation_year: Some(2024),
+                ..Default::default()
+            },
+            vlrs: vec![UserVlr::new("other", 1, "", vec![1, 2, 3])],
+            ..Default::default()
+        };
+        translate(&[&a], &c, &o).unwrap();
+        let (hc, recs_c) = raw_header_and_records(&c);
+        assert_eq!((hc.file_source_id, hc.global_encoding, hc.guid), (1, 0x11, guid));
+        assert_eq!((hc.file_creation_day_of_year, hc.file_creation_year), (45, 2024));
+        assert!(recs_c.iter().any(|r| r.0 == "other" && r.3 == [1, 2, 3]));
+        assert_eq!(recs_c.iter().filter(|r| r.0 == "copc").count(), 2, "one info VLR, one hierarchy EVLR");
+    }
+
+    #[test]
+    fn bad_header_fields_fail_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("x.copc.laz");
+        let opts = WriterOptions {
+            header: super::super::HeaderOverrides { system_identifier: Some("s".repeat(40)), ..Default::default() },
+            ..Default::default()
+        };
+        let e = PointWriter::create(&out, opts.clone(), None).err().unwrap().to_string();
+        assert!(e.contains("system_id") && e.contains("40 bytes"), "{e}");
+        let e = translate(&[dir.path().join("in.las")], &out, &opts).unwrap_err().to_string();
+        assert!(e.contains("system_id"), "checked before the input is opened: {e}");
+        let opts = WriterOptions { vlrs: vec![UserVlr::new("copc", 1, "", vec![])], ..Default::default() };
+        assert!(PointWriter::create(&out, opts, None).err().unwrap().to_string().contains("copc/1"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
 }
