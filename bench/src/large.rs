@@ -41,9 +41,15 @@ fn tools(ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool
 
 /// Runs the rows at `points` points: towns of PDRF 3 and 7, and `real` tiled.
 pub fn run(ctx: &Ctx, points: u64, real: Option<&Path>) -> Result<Vec<LargeResult>, String> {
-    let mut list = vec![inputs::town(&ctx.work, points, 3)?, inputs::town(&ctx.work, points, 7)?];
-    if let Some(src) = real {
-        list.push(inputs::tiled(&ctx.work, src, points)?);
+    let mut list = Vec::new();
+    for which in &ctx.args.large_inputs {
+        match (which.as_str(), real) {
+            ("town3", _) => list.push(inputs::town(&ctx.work, points, 3)?),
+            ("town7", _) => list.push(inputs::town(&ctx.work, points, 7)?),
+            ("real", Some(src)) => list.push(inputs::tiled(&ctx.work, src, points)?),
+            ("real", None) => {}
+            (other, _) => return Err(format!("--large-inputs: unknown input {other:?} (expected town3, town7 or real)")),
+        }
     }
     let mut results = Vec::new();
     for input in list {

@@ -93,6 +93,10 @@ pub struct Args {
     /// Our --temp-compression codecs in the large rows.
     #[arg(long, value_delimiter = ',', default_value = "none,lz4,zstd,laz")]
     large_codecs: Vec<String>,
+    /// Inputs of the large rows: town3 (PDRF 3), town7 (PDRF 7), real (the shared
+    /// file tiled); e.g. one PDRF for a 1 B run that must fit a session.
+    #[arg(long, value_delimiter = ',', default_value = "town3,town7,real")]
+    large_inputs: Vec<String>,
     /// Skip the PDAL plugin rows (issue 18; part of every run otherwise).
     #[arg(long)]
     no_pdal: bool,
