@@ -243,6 +243,14 @@ impl reqsign_core::HttpSend for TokenUriSend {
     }
 }
 
+/// reqsign's message and its context ("oauth_status: 400", "oauth_error: invalid_grant").
+fn reqsign_detail(e: &reqsign_core::Error) -> String {
+    match e.context() {
+        [] => e.to_string(),
+        context => format!("{e} ({})", context.join(", ")),
+    }
+}
+
 struct GcsSigner {
     bucket: String,
     object: String,
@@ -261,17 +269,21 @@ impl RequestSigner for GcsSigner {
     fn sign(&self, request: &mut ureq::http::request::Parts) -> std::result::Result<(), String> {
         let Some(signer) = &self.signer else { return Ok(()) };
         // reqsign's messages name the provider and what failed, never the key or token.
-        block_on(signer.sign(request, None)).map_err(|e| match &self.creds {
-            Creds::File { path, origin, kind, .. } => format!(
-                "cannot get a Google access token for {} with the {kind} credentials in {path} (from {origin}): {e}",
-                self.url()
-            ),
-            _ => format!(
-                "no Google Cloud credentials found for {}; looked in {LOOKED}, and the metadata server gave no \
-                 token ({e}). Set GOOGLE_APPLICATION_CREDENTIALS to a key file, or GS_NO_SIGN_REQUEST=YES for a \
-                 public bucket",
-                self.url()
-            ),
+        block_on(signer.sign(request, None)).map_err(|e| {
+            let e = reqsign_detail(&e);
+            match &self.creds {
+                Creds::File { path, origin, kind, .. } => format!(
+                    "cannot get a Google access token for {} with the {kind} credentials in {path} (from \
+                     {origin}): {e}",
+                    self.url()
+                ),
+                _ => format!(
+                    "no Google Cloud credentials found for {}; looked in {LOOKED}, and the metadata server gave \
+                     no token ({e}). Set GOOGLE_APPLICATION_CREDENTIALS to a key file, or GS_NO_SIGN_REQUEST=YES \
+                     for a public bucket",
+                    self.url()
+                ),
+            }
         })
     }
 
