@@ -156,7 +156,7 @@ typedef struct copc_node_iter copc_node_iter;
 // * `"http_timeout_ms"`: limit for one HTTP request in milliseconds, > 0 (default 60000).
 // * `"http_connect_timeout_ms"`: limit for connecting, in milliseconds, > 0 (default 10000).
 // * `"requests"`: HTTP requests in flight at once, >= 1 (default 10).
-// * Object stores (`s3://`, `az://`; each overrides the environment variable named):
+// * Object stores (`s3://`, `az://`, `gs://`; each overrides the environment variable named):
 //   `"s3_access_key_id"` (AWS_ACCESS_KEY_ID), `"s3_secret_access_key"`
 //   (AWS_SECRET_ACCESS_KEY), `"s3_session_token"` (AWS_SESSION_TOKEN), `"s3_profile"`
 //   (AWS_PROFILE), `"s3_region"` (AWS_REGION), `"s3_endpoint"` (AWS_ENDPOINT_URL, e.g.
@@ -164,7 +164,10 @@ typedef struct copc_node_iter copc_node_iter;
 //   AWS_VIRTUAL_HOSTING, AWS_NO_SIGN_REQUEST), `"azure_account"`
 //   (AZURE_STORAGE_ACCOUNT_NAME), `"azure_key"` (AZURE_STORAGE_ACCOUNT_KEY),
 //   `"azure_sas"` (AZURE_STORAGE_SAS_TOKEN), `"azure_connection_string"`
-//   (AZURE_STORAGE_CONNECTION_STRING), `"azure_endpoint"`, `"azure_anonymous"`.
+//   (AZURE_STORAGE_CONNECTION_STRING), `"azure_endpoint"`, `"azure_anonymous"`,
+//   `"gs_credentials"` (GOOGLE_APPLICATION_CREDENTIALS: a service-account or
+//   authorized-user JSON file), `"gs_endpoint"` (STORAGE_EMULATOR_HOST, CPL_GS_ENDPOINT),
+//   `"gs_anonymous"` (GS_NO_SIGN_REQUEST).
 //   Secret values never appear in messages.
 //
 // Writing (the options of `copc translate`):
@@ -719,7 +722,7 @@ void copc_writer_free(struct copc_writer *w);
 // Converts LAS/LAZ files (LAS 1.0-1.4, point formats 0-10; several are merged) into
 // one COPC file at `output`, with the writing keys of `opts` (NULL: defaults), as
 // `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths or URLs
-// (`http(s)://`, `s3://`, `az://`; read by range with the reading keys of `opts`).
+// (`http(s)://`, `s3://`, `az://`, `gs://`; read by range with the reading keys of `opts`).
 // A single input named `ept.json` (a path or a URL) is an EPT dataset, repacked node
 // for node without rebuilding its octree.
 // Thread safety: may be called from several threads at once (for different outputs).

@@ -176,11 +176,11 @@ enum Base {
     },
 }
 
-/// A URL (http, https, or an object store's s3://, az://, azure://): files of the
+/// A URL (http, https, or an object store's s3://, az://, azure://, gs://): files of the
 /// dataset are named by appending to its prefix, and read through `open_source`.
 fn is_url(s: &str) -> bool {
     let l = s.get(..8).unwrap_or(s).to_ascii_lowercase();
-    ["http://", "https://", "s3://", "az://", "azure://"].iter().any(|p| l.starts_with(p))
+    ["http://", "https://", "s3://", "az://", "azure://", "gs://"].iter().any(|p| l.starts_with(p))
 }
 
 /// True when `location` names an EPT dataset: a file (or URL) named `ept.json`.

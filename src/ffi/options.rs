@@ -21,7 +21,7 @@ use std::time::Duration;
 /// * `"http_timeout_ms"`: limit for one HTTP request in milliseconds, > 0 (default 60000).
 /// * `"http_connect_timeout_ms"`: limit for connecting, in milliseconds, > 0 (default 10000).
 /// * `"requests"`: HTTP requests in flight at once, >= 1 (default 10).
-/// * Object stores (`s3://`, `az://`; each overrides the environment variable named):
+/// * Object stores (`s3://`, `az://`, `gs://`; each overrides the environment variable named):
 ///   `"s3_access_key_id"` (AWS_ACCESS_KEY_ID), `"s3_secret_access_key"`
 ///   (AWS_SECRET_ACCESS_KEY), `"s3_session_token"` (AWS_SESSION_TOKEN), `"s3_profile"`
 ///   (AWS_PROFILE), `"s3_region"` (AWS_REGION), `"s3_endpoint"` (AWS_ENDPOINT_URL, e.g.
@@ -29,7 +29,10 @@ use std::time::Duration;
 ///   AWS_VIRTUAL_HOSTING, AWS_NO_SIGN_REQUEST), `"azure_account"`
 ///   (AZURE_STORAGE_ACCOUNT_NAME), `"azure_key"` (AZURE_STORAGE_ACCOUNT_KEY),
 ///   `"azure_sas"` (AZURE_STORAGE_SAS_TOKEN), `"azure_connection_string"`
-///   (AZURE_STORAGE_CONNECTION_STRING), `"azure_endpoint"`, `"azure_anonymous"`.
+///   (AZURE_STORAGE_CONNECTION_STRING), `"azure_endpoint"`, `"azure_anonymous"`,
+///   `"gs_credentials"` (GOOGLE_APPLICATION_CREDENTIALS: a service-account or
+///   authorized-user JSON file), `"gs_endpoint"` (STORAGE_EMULATOR_HOST, CPL_GS_ENDPOINT),
+///   `"gs_anonymous"` (GS_NO_SIGN_REQUEST).
 ///   Secret values never appear in messages.
 ///
 /// Writing (the options of `copc translate`):
@@ -150,6 +153,16 @@ impl copc_options {
                 http.store.azure_endpoint = text(key, value)?;
             }
             "azure_anonymous" => http.store.azure_anonymous = Some(yes_no(key, value)?),
+            "gs_credentials" => http.store.gs_credentials = text(key, value)?,
+            "gs_endpoint" => {
+                if !value.starts_with("http://") && !value.starts_with("https://") {
+                    return Err(Failure::invalid(format!(
+                        "option gs_endpoint: '{value}' is not an http:// or https:// URL"
+                    )));
+                }
+                http.store.gs_endpoint = text(key, value)?;
+            }
+            "gs_anonymous" => http.store.gs_anonymous = Some(yes_no(key, value)?),
             "memory_limit" => self.writer.memory_limit = Some(parse_size(value)?),
             "temp_dir" => {
                 if value.is_empty() {
@@ -193,9 +206,9 @@ impl copc_options {
                      http_connect_timeout_ms, requests, s3_access_key_id, s3_secret_access_key, \
                      s3_session_token, s3_profile, s3_region, s3_endpoint, s3_path_style, s3_anonymous, \
                      azure_account, azure_key, azure_sas, azure_connection_string, azure_endpoint, \
-                     azure_anonymous, memory_limit, temp_dir, temp_compression, scale, offset, a_srs, \
-                     max_points_per_node, point_format, filesource_id, global_encoding, project_id, \
-                     system_id, software_id, creation_doy, creation_year)"
+                     azure_anonymous, gs_credentials, gs_endpoint, gs_anonymous, memory_limit, temp_dir, \
+                     temp_compression, scale, offset, a_srs, max_points_per_node, point_format, filesource_id, \
+                     global_encoding, project_id, system_id, software_id, creation_doy, creation_year)"
                 )));
             }
         }
@@ -209,7 +222,7 @@ impl copc_options {
 /// `o` is NULL or a live `copc_options`.
 pub(crate) unsafe fn writer_options(o: *const copc_options) -> (WriterOptions, Option<u8>) {
     unsafe { o.as_ref() }
-        // URL inputs are read with the reading keys (http_*, requests, s3_*, azure_*)
+        // URL inputs are read with the reading keys (http_*, requests, s3_*, azure_*, gs_*)
         .map(|o| (WriterOptions { http: o.reader.http.clone(), ..o.writer.clone() }, o.point_format))
         .unwrap_or_default()
 }

@@ -233,7 +233,7 @@ pub unsafe extern "C" fn copc_writer_free(w: *mut copc_writer) {
 /// Converts LAS/LAZ files (LAS 1.0-1.4, point formats 0-10; several are merged) into
 /// one COPC file at `output`, with the writing keys of `opts` (NULL: defaults), as
 /// `copc translate` does. `inputs` holds `n_inputs` (>= 1) paths or URLs
-/// (`http(s)://`, `s3://`, `az://`; read by range with the reading keys of `opts`).
+/// (`http(s)://`, `s3://`, `az://`, `gs://`; read by range with the reading keys of `opts`).
 /// A single input named `ept.json` (a path or a URL) is an EPT dataset, repacked node
 /// for node without rebuilding its octree.
 /// Thread safety: may be called from several threads at once (for different outputs).

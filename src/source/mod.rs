@@ -79,7 +79,7 @@ pub trait ByteSource: Send + Sync {
 
 /// Opens `location`: an object in a store (`s3://BUCKET/KEY`, `az://CONTAINER/BLOB`,
 /// `azure://...`, an Azure `https://ACCOUNT.blob.core.windows.net/...` URL when Azure
-/// credentials are set) through the HTTP engine with the store's signing, an
+/// credentials are set, `gs://BUCKET/OBJECT`) through the HTTP engine with the store's signing, an
 /// `http://` or `https://` URL as an [`HttpSource`] with `http`'s settings, anything
 /// else as a local file path ([`FileSource`]).
 pub fn open_source(location: &str, http: &HttpOptions) -> Result<Arc<dyn ByteSource>> {

@@ -1,6 +1,6 @@
 //! Object-store emulators on 127.0.0.1 for the object_store_* tests: s3s-fs (an S3
-//! server that verifies SigV4) and Azurite (Azure Blob). `scripts/test` installs
-//! both under target/tools; a missing emulator is a test failure that says what to
+//! server that verifies SigV4), Azurite (Azure Blob) and gcp-storage-emulator
+//! (Google Cloud Storage). `scripts/test` installs them under target/tools; a missing emulator is a test failure that says what to
 //! install, never a skip.
 #![allow(dead_code)]
 
@@ -159,14 +159,61 @@ pub fn azurite() -> Emulator {
     Emulator { child, port, _dir: dir }
 }
 
+/// gcp-storage-emulator's Python (a venv under target/tools made by scripts/test).
+fn gcs_emulator_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("COPC_GCS_EMULATOR_PYTHON") {
+        return p.into();
+    }
+    let local = tools_dir().join("gcp-storage-emulator/bin/python3");
+    if local.exists() {
+        return local;
+    }
+    panic!(
+        "the Google Cloud Storage emulator is not installed: run scripts/test (it installs it), or \
+         `python3 -m venv target/tools/gcp-storage-emulator && target/tools/gcp-storage-emulator/bin/pip install \
+         gcp-storage-emulator==2026.7.19`, or set COPC_GCS_EMULATOR_PYTHON to a Python that imports gcp_storage_emulator"
+    );
+}
+
+/// gcp-storage-emulator on a free loopback port, in memory, with bucket BUCKET
+/// holding `files` from `data` (uploaded with its XML API PUT). It checks no tokens:
+/// the gs:// tests see what we send through the fault proxy.
+pub fn gcs(data: &Path, files: &[&str]) -> Emulator {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut child = Command::new(gcs_emulator_python())
+        .args(["-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--in-memory", "--default-bucket", BUCKET])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start gcp-storage-emulator: {e}"));
+    wait_for_port(port, &mut child, "gcp-storage-emulator");
+    let emulator = Emulator { child, port, _dir: dir };
+    for f in files {
+        gcs_put(&emulator, f, std::fs::read(data.join(f)).unwrap_or_else(|e| panic!("read {f}: {e}")));
+    }
+    emulator
+}
+
+/// Uploads `body` as object `name` of BUCKET.
+pub fn gcs_put(emulator: &Emulator, name: &str, body: Vec<u8>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let url = format!("{}/{BUCKET}/{name}", emulator.endpoint());
+    let answer = agent.put(&url).header("Content-Type", "application/octet-stream").send(&body[..]).unwrap();
+    assert!(answer.status().is_success(), "PUT {url}: {}", answer.status());
+}
+
 // --- the copc CLI against a store, shared by the object_store_* tests ---
 
 /// `copc ARGS` with only the environment given (plus PATH, and HOME in an empty
-/// folder so no real ~/.aws is read; instance metadata off: nothing leaves loopback).
+/// folder so no real ~/.aws or gcloud file is read; instance metadata off (AWS and
+/// GCE; a test may set NO_GCE_CHECK=false again): nothing leaves loopback).
 pub fn copc(args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_copc"));
     cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    cmd.env("HOME", home).env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.env("HOME", home).env("AWS_EC2_METADATA_DISABLED", "true").env("NO_GCE_CHECK", "true");
     for (k, v) in env {
         cmd.env(k, v);
     }

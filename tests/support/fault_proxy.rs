@@ -30,6 +30,8 @@ struct Shared {
     requests: AtomicU64,
     /// Bytes of response bodies passed to the client.
     bytes: AtomicU64,
+    /// The Authorization header of each request ("" when it had none), in order.
+    authorizations: Mutex<Vec<String>>,
     stop: AtomicBool,
 }
 
@@ -48,6 +50,7 @@ impl Proxy {
             faults: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            authorizations: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
         let s = shared.clone();
@@ -82,9 +85,15 @@ impl Proxy {
         self.shared.bytes.load(Ordering::Relaxed)
     }
 
+    /// The Authorization header of every request since the last reset ("" for none).
+    pub fn authorizations(&self) -> Vec<String> {
+        self.shared.authorizations.lock().unwrap().clone()
+    }
+
     pub fn reset(&self) {
         self.shared.requests.store(0, Ordering::Relaxed);
         self.shared.bytes.store(0, Ordering::Relaxed);
+        self.shared.authorizations.lock().unwrap().clear();
     }
 }
 
@@ -125,6 +134,7 @@ fn serve(client: TcpStream, s: &Shared) {
     let mut client = client;
     while let Some(request) = read_head(&mut reader) {
         s.requests.fetch_add(1, Ordering::Relaxed);
+        s.authorizations.lock().unwrap().push(header(&request, "authorization").unwrap_or_default());
         let is_head = request.starts_with(b"HEAD ");
         let fault = {
             let mut f = s.faults.lock().unwrap();

@@ -59,7 +59,7 @@ pub struct SourceArgs {
     /// Profile of ~/.aws/credentials and ~/.aws/config for s3:// sources (overrides AWS_PROFILE).
     #[arg(long, value_name = "NAME")]
     pub s3_profile: Option<String>,
-    /// Unsigned requests to public buckets and containers (as AWS_NO_SIGN_REQUEST=YES). Keys and tokens are read from the environment only, never from the command line.
+    /// Unsigned requests to public buckets and containers (as AWS_NO_SIGN_REQUEST=YES, GS_NO_SIGN_REQUEST=YES). Keys and tokens are read from the environment only, never from the command line.
     #[arg(long)]
     pub no_sign_request: bool,
     /// Azure storage account for az:// sources (overrides AZURE_STORAGE_ACCOUNT_NAME).
@@ -68,6 +68,12 @@ pub struct SourceArgs {
     /// Azure blob endpoint, e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite.
     #[arg(long, value_name = "URL")]
     pub azure_endpoint: Option<String>,
+    /// Google credentials file (service-account or authorized-user JSON) for gs:// sources (overrides GOOGLE_APPLICATION_CREDENTIALS).
+    #[arg(long, value_name = "FILE")]
+    pub gs_credentials: Option<String>,
+    /// Google Cloud Storage endpoint for gs:// sources, e.g. http://127.0.0.1:9023 for an emulator (overrides STORAGE_EMULATOR_HOST, CPL_GS_ENDPOINT).
+    #[arg(long, value_name = "URL")]
+    pub gs_endpoint: Option<String>,
 }
 
 impl SourceArgs {
@@ -86,9 +92,12 @@ impl SourceArgs {
         store.s3_profile = self.s3_profile.clone();
         store.azure_account = self.azure_account.clone();
         store.azure_endpoint = self.azure_endpoint.clone();
+        store.gs_credentials = self.gs_credentials.clone();
+        store.gs_endpoint = self.gs_endpoint.clone();
         if self.no_sign_request {
             store.s3_anonymous = Some(true);
             store.azure_anonymous = Some(true);
+            store.gs_anonymous = Some(true);
         }
         Ok(opts)
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-/// Convert LAS/LAZ files (1.0-1.4, point formats 0-10; local, http(s)://, s3://,
+/// Convert LAS/LAZ files (1.0-1.4, point formats 0-10; local, http(s)://, s3://, gs://,
 /// az://) into one COPC file, or an EPT dataset (its ept.json, local or a URL) node
 /// for node, without rebuilding its octree.
 ///
@@ -16,7 +16,7 @@ use std::time::Instant;
 #[derive(clap::Args)]
 #[command(about = "Convert LAS/LAZ files (or an EPT dataset) to one COPC file", after_help = "Examples:\n  copc translate input.laz output.copc.laz --progress\n  copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610\n  copc translate dataset/ept.json output.copc.laz\n  copc translate s3://bucket/input.laz output.copc.laz --s3-region eu-west-1")]
 pub struct TranslateArgs {
-    /// Input LAS/LAZ files (paths, http(s):// or s3://, az:// URLs), then the output COPC file (last).
+    /// Input LAS/LAZ files (paths, http(s):// or s3://, az://, gs:// URLs), then the output COPC file (last).
     #[arg(required = true, num_args = 2.., value_name = "INPUT... OUTPUT")]
     paths: Vec<String>,
     /// --threads, and how URL inputs are read (--header, --requests, the store options).

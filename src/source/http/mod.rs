@@ -90,7 +90,7 @@ pub struct HttpOptions {
     /// Wait before the first retry; it doubles on each further retry (times a random
     /// factor in 0.5..1, at most 10 s). Default 100 ms.
     pub backoff_base: Duration,
-    /// Credentials and endpoints for `s3://` and `az://` sources (see [`StoreOptions`];
+    /// Credentials and endpoints for `s3://`, `az://` and `gs://` sources (see [`StoreOptions`];
     /// unset fields come from the environment).
     pub store: crate::source::StoreOptions,
 }

@@ -1,5 +1,6 @@
-//! Object stores: `s3://bucket/key` and `az://container/blob` (also `azure://`, and
-//! `https://ACCOUNT.blob.core.windows.net/...` when an Azure key or SAS is set).
+//! Object stores: `s3://bucket/key`, `az://container/blob` (also `azure://`, and
+//! `https://ACCOUNT.blob.core.windows.net/...` when an Azure key or SAS is set) and
+//! `gs://bucket/object` (Google Cloud Storage).
 //!
 //! An object store is not a second HTTP client: the object's HTTPS address goes to
 //! the one request engine ([`super::HttpSource`]: planning, merging, concurrency,
@@ -11,6 +12,7 @@
 //! own tools read (README, "Object stores").
 
 mod azure;
+mod gcs;
 mod s3;
 
 use super::HttpSource;
@@ -58,6 +60,17 @@ pub struct StoreOptions {
     pub azure_endpoint: Option<String>,
     /// Unsigned requests, for public containers (`AZURE_NO_SIGN_REQUEST=YES`).
     pub azure_anonymous: Option<bool>,
+    /// Google credentials file: a service-account key or authorized-user JSON
+    /// (`GOOGLE_APPLICATION_CREDENTIALS`; else gcloud's application default
+    /// credentials, else the GCE metadata server).
+    pub gs_credentials: Option<String>,
+    /// Google Cloud Storage endpoint (XML API), e.g. `http://127.0.0.1:9023` for an
+    /// emulator (`STORAGE_EMULATOR_HOST`, `CPL_GS_ENDPOINT`; default
+    /// `https://storage.googleapis.com`).
+    pub gs_endpoint: Option<String>,
+    /// Unsigned requests, for public buckets (`GS_NO_SIGN_REQUEST=YES`; the default
+    /// when the endpoint comes from `STORAGE_EMULATOR_HOST`).
+    pub gs_anonymous: Option<bool>,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -78,6 +91,9 @@ impl std::fmt::Debug for StoreOptions {
             .field("azure_connection_string", &secret(&self.azure_connection_string))
             .field("azure_endpoint", &self.azure_endpoint)
             .field("azure_anonymous", &self.azure_anonymous)
+            .field("gs_credentials", &self.gs_credentials)
+            .field("gs_endpoint", &self.gs_endpoint)
+            .field("gs_anonymous", &self.gs_anonymous)
             .finish()
     }
 }
@@ -90,6 +106,7 @@ pub(crate) fn is_store_url(location: &str, opts: &StoreOptions) -> bool {
 enum Kind<'a> {
     S3 { bucket: &'a str, key: &'a str },
     Azure { account: Option<&'a str>, container: &'a str, blob: &'a str },
+    Gcs { bucket: &'a str, object: &'a str },
 }
 
 fn store_kind<'a>(location: &'a str, opts: &StoreOptions) -> Option<Kind<'a>> {
@@ -103,6 +120,10 @@ fn store_kind<'a>(location: &'a str, opts: &StoreOptions) -> Option<Kind<'a>> {
         "az" | "azure" => {
             let (container, blob) = split(rest);
             Some(Kind::Azure { account: None, container, blob })
+        }
+        "gs" => {
+            let (bucket, object) = split(rest);
+            Some(Kind::Gcs { bucket, object })
         }
         "https" | "http" => {
             // https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB, signed only when
@@ -120,12 +141,13 @@ fn store_kind<'a>(location: &'a str, opts: &StoreOptions) -> Option<Kind<'a>> {
     }
 }
 
-/// Opens an object named by an `s3://`, `az://`, `azure://` (or Azure https) URL.
+/// Opens an object named by an `s3://`, `az://`, `azure://` (or Azure https) or `gs://` URL.
 pub(crate) fn open(location: &str, http: &HttpOptions) -> Result<HttpSource> {
     let env = OsEnvLookup;
     match store_kind(location, &http.store) {
         Some(Kind::S3 { bucket, key }) => s3::open(location, bucket, key, http, &env),
         Some(Kind::Azure { account, container, blob }) => azure::open(location, account, container, blob, http, &env),
+        Some(Kind::Gcs { bucket, object }) => gcs::open(location, bucket, object, http, &env),
         None => Err(Error::InvalidArgument(format!("{location}: not an object store URL"))),
     }
 }
@@ -289,7 +311,9 @@ mod tests {
             Some(Kind::Azure { account: None, container: "c", blob: "d/e.laz" })
         ));
         assert!(matches!(store_kind("azure://c/e", &none), Some(Kind::Azure { .. })));
-        for plain in ["http://h/a.laz", "/data/s3://x", "a.laz", "gs:/b/k"] {
+        assert!(matches!(store_kind("gs://b/d/e.laz", &none), Some(Kind::Gcs { bucket: "b", object: "d/e.laz" })));
+        assert!(matches!(store_kind("GS://b", &none), Some(Kind::Gcs { bucket: "b", object: "" })));
+        for plain in ["http://h/a.laz", "/data/s3://x", "a.laz", "gs:/b/k", "gcs://b/k", "/data/gs://b/k"] {
             assert!(store_kind(plain, &none).is_none(), "{plain}");
         }
         let keyed = StoreOptions { azure_key: Some("a2V5".into()), ..Default::default() };
@@ -322,9 +346,12 @@ mod tests {
             s3_secret_access_key: Some("TOPSECRET".into()),
             azure_key: Some("AZSECRET".into()),
             azure_sas: Some("sig=SASSECRET".into()),
+            gs_credentials: Some("/keys/sa.json".into()),
             ..Default::default()
         };
         let text = format!("{o:?}");
         assert!(!text.contains("SECRET"), "{text}");
+        // a path to a key file is not a secret, and says which file is used
+        assert!(text.contains("/keys/sa.json"), "{text}");
     }
 }
