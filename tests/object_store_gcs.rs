@@ -15,8 +15,8 @@ mod fault_proxy;
 #[path = "support/http_server.rs"]
 mod http_server;
 
-use copc::{Bounds, HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
-use emulators::{BUCKET, FILES, copc, count, info, queries, stdout};
+use copc::{HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
+use emulators::{middle_box, BUCKET, FILES, copc, count, info, queries, stdout};
 use fault_proxy::Proxy;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -216,13 +216,6 @@ fn signed_options(s: &Setup) -> ReaderOptions {
         },
         ..Default::default()
     }
-}
-
-/// The middle quarter of a file's bounds.
-fn middle_box(r: &Reader) -> Bounds {
-    let (min, max) = (r.header().min, r.header().max);
-    let (w, h) = (max[0] - min[0], max[1] - min[1]);
-    Bounds::xy(min[0] + w / 4.0, min[1] + h / 4.0, max[0] - w / 4.0, max[1] - h / 4.0)
 }
 
 #[test]

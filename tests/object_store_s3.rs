@@ -12,8 +12,8 @@ mod http_server;
 
 use copc::writer::WriterOptions;
 use copc::writer::input::{InputFile, Storage};
-use copc::{Bounds, HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
-use emulators::{ACCESS_KEY, BUCKET, EPT_DATASET, FILES, SECRET_KEY, TRANSLATE_INPUTS, copc, count, info, queries, stdout};
+use copc::{HttpOptions, Query, Reader, ReaderOptions, StoreOptions};
+use emulators::{middle_box, ACCESS_KEY, BUCKET, EPT_DATASET, FILES, SECRET_KEY, TRANSLATE_INPUTS, copc, count, info, queries, stdout};
 use fault_proxy::{Fault, Proxy};
 use std::path::Path;
 use std::time::Duration;
@@ -62,13 +62,6 @@ fn s3_options(endpoint: &str, key: &str, secret: &str) -> ReaderOptions {
         },
         ..Default::default()
     }
-}
-
-/// The middle quarter of a file's bounds.
-fn middle_box(r: &Reader) -> Bounds {
-    let (min, max) = (r.header().min, r.header().max);
-    let (w, h) = (max[0] - min[0], max[1] - min[1]);
-    Bounds::xy(min[0] + w / 4.0, min[1] + h / 4.0, max[0] - w / 4.0, max[1] - h / 4.0)
 }
 
 /// X, Y, Z of every point of a query, in order.

@@ -302,3 +302,10 @@ pub fn translate_fails(remote: &str, args: &[&str], env: &[(&str, &str)], home: 
     assert!(left.is_empty(), "translate {remote} failed but left {left:?} ({err})");
     err
 }
+
+/// The middle quarter of a file's bounds (the box query the cloud tests compare).
+pub fn middle_box(r: &copc::Reader) -> copc::Bounds {
+    let (min, max) = (r.header().min, r.header().max);
+    let (w, h) = (max[0] - min[0], max[1] - min[1]);
+    copc::Bounds::xy(min[0] + w / 4.0, min[1] + h / 4.0, max[0] - w / 4.0, max[1] - h / 4.0)
+}
