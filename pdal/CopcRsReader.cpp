@@ -635,30 +635,15 @@ void CopcRsReader::setFields(PointView& view, PointId id, size_t k)
 // column at a time, straight into the table's column blocks where they are one run.
 void CopcRsReader::copyColumns(PointView& view, PointId first, size_t n)
 {
-    BasePointTable& table = view.table();
-    PointLayoutPtr layout = table.layout();
-    const auto getDimension = member(copcrs::GetDimensionTag());
-    const auto tableId = member(copcrs::TableIdTag());
     for (size_t p = 0; p < n; p += copcrs::CopyRun)
     {
         const size_t len = (std::min)(copcrs::CopyRun, n - p);
-        const PointId t0 = (view.*tableId)(first + p);
-        const PointId t1 = (view.*tableId)(first + p + len - 1);
         const size_t k0 = m_next + p;
-        if (t1 < t0 || t1 - t0 != len - 1)
-        {
-            for (size_t k = 0; k < len; ++k)
-                setFields(view, first + p + k, k0 + k);
-            continue;
-        }
         for (const Dim& d : m_dims)
         {
             const size_t size = d.stageStride;
             const unsigned char *src = m_cur->stage.data() + d.stageOffset + k0 * size;
-            const Dimension::Detail *detail = layout->dimDetail(d.id);
-            char *a = (table.*getDimension)(detail, t0);
-            char *b = (table.*getDimension)(detail, t1);
-            if (a && b == a + (len - 1) * size)
+            if (char *a = copcrs::columnRun(view, d.id, first + p, len, size))
                 std::memcpy(a, src, len * size);
             else
                 for (size_t k = 0; k < len; ++k)

@@ -571,21 +571,11 @@ void CopcRsWriter::write(const PointViewPtr view)
 // table rows each column is read straight from its block (no getField per value).
 void CopcRsWriter::copyRows(PointView& view, PointId first, size_t len)
 {
-    BasePointTable& table = view.table();
-    PointLayoutPtr layout = table.layout();
-    const auto getDimension = member(copcrs::GetDimensionTag());
-    const auto tableId = member(copcrs::TableIdTag());
     unsigned char *rows = m_rows.data() + m_have * m_rowSize;
-    const PointId t0 = (view.*tableId)(first);
-    const PointId t1 = (view.*tableId)(first + len - 1);
-    const bool run = t1 >= t0 && t1 - t0 == len - 1;
     for (const OutDim& d : m_dims)
     {
         const size_t size = Dimension::size(d.rowType);
-        const Dimension::Detail *detail = layout->dimDetail(d.id);
-        const char *a = run ? (table.*getDimension)(detail, t0) : nullptr;
-        const char *b = a ? (table.*getDimension)(detail, t1) : nullptr;
-        if (a && b == a + (len - 1) * size)
+        if (const char *a = copcrs::columnRun(view, d.id, first, len, size))
             for (size_t k = 0; k < len; ++k)
                 std::memcpy(rows + k * m_rowSize + d.rowOffset, a + k * size, size);
         else

@@ -264,6 +264,25 @@ template struct Expose<GetDimensionTag, &pdal::BasePointTable::getDimension>;
 template struct Expose<TableIdTag, &pdal::PointView::tableId>;
 // (Each plugin is one translation unit, so each library holds these instantiations once.)
 
+// Where view points first..first+len-1 of dimension `id` (values of `size` bytes) sit as
+// one contiguous run of the table's memory, or nullptr (then go value by value): the
+// points must be consecutive table rows, and both ends of the column `len - 1` values apart.
+inline char *columnRun(pdal::PointView& view, pdal::Dimension::Id id, pdal::PointId first,
+    size_t len, size_t size)
+{
+    pdal::BasePointTable& table = view.table();
+    const auto getDimension = member(GetDimensionTag());
+    const auto tableId = member(TableIdTag());
+    const pdal::PointId t0 = (view.*tableId)(first);
+    const pdal::PointId t1 = (view.*tableId)(first + len - 1);
+    if (t1 < t0 || t1 - t0 != len - 1)
+        return nullptr;
+    const pdal::Dimension::Detail *detail = table.layout()->dimDetail(id);
+    char *a = (table.*getDimension)(detail, t0);
+    char *b = (table.*getDimension)(detail, t1);
+    return a && b == a + (len - 1) * size ? a : nullptr;
+}
+
 // Points per bulk copy: PDAL 2.9.2's tables allocate 16384 (columns) or 65536 (rows)
 // points per block, so a run this short spans at most two blocks, and two ends that
 // sit (n - 1) values apart are one contiguous run (checked before every copy).
