@@ -389,6 +389,7 @@ void CopcRsWriter::ready(PointTableRef table)
         OutDim& d = m_dims[i];
         d.rowType = layout->dimType(d.id);
         d.rowOffset = offsets[i];
+        d.asIs = !d.xform && d.rowType == copcrs::pdalType(d.copcType);
         d.column.assign(m_batch * Dimension::size(copcrs::pdalType(d.copcType)), 0);
     }
     m_rows.assign(m_batch * m_rowSize, 0);
@@ -510,6 +511,34 @@ void CopcRsWriter::createWriter(const SpatialReference& srs)
     }
 }
 
+// Converts n values of `src` into the dimension's column buffer; a value that does not
+// fit fails the pipeline naming the point and the dimension.
+void CopcRsWriter::convertColumn(OutDim& d, const copcrs::Strided& src, size_t n)
+{
+    const Dimension::Type out = copcrs::pdalType(d.copcType);
+    copcrs::Strided dst {out, d.column.data(), Dimension::size(out)};
+    size_t bad = 0;
+    if (copcrs::convert(src, dst, n, d.xform, 1.0 / copcrs::ScanAngleStep, 0.0, &bad))
+        return;
+    double v = 0;
+    copcrs::Strided one {Dimension::Type::Double, reinterpret_cast<unsigned char *>(&v), sizeof v};
+    copcrs::convert(copcrs::Strided {d.rowType, src.data + bad * src.stride, src.stride}, one, 1);
+    throwError("'" + filename() + "': point " + std::to_string(m_written + bad) + ": " + d.name +
+        " = " + Utils::toString(v) + " does not fit " + Dimension::interpretationName(out) +
+        (d.xform ? " (0.006-degree steps)" : ""));
+}
+
+void CopcRsWriter::addPoints(const std::vector<copc_column>& cols, size_t n)
+{
+    copc_status s = copc_writer_add_points(m_writer.get(), cols.data(), cols.size(), n);
+    if (s != COPC_STATUS_OK)
+        throwError("'" + filename() + "': cannot add points " + std::to_string(m_written) +
+            ".." + std::to_string(m_written + n) + ": " + copcrs::describe(s));
+    m_written += n;
+}
+
+// The staging rows to the library: columns in the library's type are passed strided in
+// place, the others converted first.
 void CopcRsWriter::flush()
 {
     if (!m_have)
@@ -518,28 +547,16 @@ void CopcRsWriter::flush()
     cols.reserve(m_dims.size());
     for (OutDim& d : m_dims)
     {
-        const Dimension::Type out = copcrs::pdalType(d.copcType);
-        copcrs::Strided src {d.rowType, m_rows.data() + d.rowOffset, m_rowSize};
-        copcrs::Strided dst {out, d.column.data(), Dimension::size(out)};
-        size_t bad = 0;
-        if (!copcrs::convert(src, dst, m_have, d.xform, 1.0 / copcrs::ScanAngleStep, 0.0, &bad))
+        unsigned char *at = m_rows.data() + d.rowOffset;
+        if (d.asIs)
         {
-            double v = 0;
-            copcrs::Strided one {Dimension::Type::Double,
-                reinterpret_cast<unsigned char *>(&v), sizeof v};
-            copcrs::convert(copcrs::Strided {d.rowType, src.data + bad * m_rowSize, m_rowSize},
-                one, 1);
-            throwError("'" + filename() + "': point " + std::to_string(m_written + bad) +
-                ": " + d.name + " = " + Utils::toString(v) + " does not fit " +
-                Dimension::interpretationName(out) + (d.xform ? " (0.006-degree steps)" : ""));
+            cols.push_back(copc_column {d.copcDim, at, m_rowSize});
+            continue;
         }
+        convertColumn(d, copcrs::Strided {d.rowType, at, m_rowSize}, m_have);
         cols.push_back(copc_column {d.copcDim, d.column.data(), 0});
     }
-    copc_status s = copc_writer_add_points(m_writer.get(), cols.data(), cols.size(), m_have);
-    if (s != COPC_STATUS_OK)
-        throwError("'" + filename() + "': cannot add points " + std::to_string(m_written) +
-            ".." + std::to_string(m_written + m_have) + ": " + copcrs::describe(s));
-    m_written += m_have;
+    addPoints(cols, m_have);
     m_have = 0;
 }
 
@@ -547,42 +564,63 @@ void CopcRsWriter::write(const PointViewPtr view)
 {
     if (!m_writer)
         createWriter(view->spatialReference());
+    flush();
     const PointId n = view->size();
     for (PointId i = 0; i < n;)
     {
-        const size_t len = (std::min)({copcrs::CopyRun, m_batch - m_have, size_t(n - i)});
+        const size_t len = (std::min)({copcrs::CopyRun, size_t(m_batch), size_t(n - i)});
         if (m_rowsMatchTable)
+        {
             // row tables give whole rows
             for (size_t k = 0; k < len; ++k)
-                std::memcpy(m_rows.data() + (m_have + k) * m_rowSize, view->getPoint(i + k),
-                    m_rowSize);
-        else
-            copyRows(*view, i, len);
-        m_have += len;
-        i += len;
-        if (m_have == m_batch)
+                std::memcpy(m_rows.data() + k * m_rowSize, view->getPoint(i + k), m_rowSize);
+            m_have = len;
             flush();
+        }
+        else
+            addRun(*view, i, len);
+        i += len;
     }
-    flush();
 }
 
-// View points first..first+len into staging rows m_have.., a column at a time: PDAL's
-// default standard-mode table is columnar, and where a run of points is one run of
-// table rows each column is read straight from its block (no getField per value).
-void CopcRsWriter::copyRows(PointView& view, PointId first, size_t len)
+// View points first..first+len of PDAL's columnar standard-mode table, without staging
+// rows: a column that is one run of table memory in the library's type goes to the
+// library as it is (most LAS dimensions: no copy at all); the others are read from their
+// run, or value by value where the run is split, and converted.
+void CopcRsWriter::addRun(PointView& view, PointId first, size_t len)
 {
-    unsigned char *rows = m_rows.data() + m_have * m_rowSize;
-    for (const OutDim& d : m_dims)
+    std::vector<copc_column> cols;
+    cols.reserve(m_dims.size());
+    const bool rows = copcrs::consecutiveRows(view, first, len);
+    for (OutDim& d : m_dims)
     {
         const size_t size = Dimension::size(d.rowType);
-        if (const char *a = copcrs::columnRun(view, d.id, first, len, size))
+        auto *run = !rows ? nullptr
+            : reinterpret_cast<unsigned char *>(copcrs::columnRun(view, d.id, first, len, size));
+        if (run && d.asIs)
+        {
+            cols.push_back(copc_column {d.copcDim, run, 0});
+            continue;
+        }
+        if (!run && d.asIs)
+        {
             for (size_t k = 0; k < len; ++k)
-                std::memcpy(rows + k * m_rowSize + d.rowOffset, a + k * size, size);
-        else
-            for (size_t k = 0; k < len; ++k)
-                view.getField(reinterpret_cast<char *>(rows + k * m_rowSize + d.rowOffset), d.id,
+                view.getField(reinterpret_cast<char *>(d.column.data() + k * size), d.id,
                     d.rowType, first + k);
+            cols.push_back(copc_column {d.copcDim, d.column.data(), 0});
+            continue;
+        }
+        if (!run)
+        {
+            // packed into the staging buffer, which holds m_batch rows of at least this size
+            run = m_rows.data();
+            for (size_t k = 0; k < len; ++k)
+                view.getField(reinterpret_cast<char *>(run + k * size), d.id, d.rowType, first + k);
+        }
+        convertColumn(d, copcrs::Strided {d.rowType, run, size}, len);
+        cols.push_back(copc_column {d.copcDim, d.column.data(), 0});
     }
+    addPoints(cols, len);
 }
 
 void CopcRsWriter::spatialReferenceChanged(const SpatialReference& srs)

@@ -21,7 +21,7 @@ public:
     std::string getName() const override;
 
 private:
-    // One column handed to copc_writer_add_points, converted from PDAL's rows.
+    // One column handed to copc_writer_add_points: PDAL's memory as it is, or converted.
     struct OutDim
     {
         std::string name;
@@ -31,6 +31,7 @@ private:
         int32_t copcDim;   // standard id, or the id copc_writer_add_extra_dim gave
         int32_t copcType;
         bool xform = false; // ScanAngleRank degrees -> 0.006-degree steps
+        bool asIs = false;  // PDAL's type is the library's: handed over without a copy
         std::vector<unsigned char> column;
     };
     struct ExtraSpec
@@ -59,7 +60,9 @@ private:
 
     void createWriter(const SpatialReference& srs);
     void flush();
-    void copyRows(PointView& view, PointId first, size_t len);
+    void addRun(PointView& view, PointId first, size_t len);
+    void convertColumn(OutDim& d, const copcrs::Strided& src, size_t n);
+    void addPoints(const std::vector<copc_column>& cols, size_t n);
     bool wantsForward(const std::string& name) const;
     bool forwardedValue(const MetadataNode& forward, const std::string& name,
         std::string& value) const;

@@ -283,6 +283,19 @@ inline char *columnRun(pdal::PointView& view, pdal::Dimension::Id id, pdal::Poin
     return a && b == a + (len - 1) * size ? a : nullptr;
 }
 
+// Whether view points first..first+len-1 are consecutive table rows, every one checked
+// (columnRun looks at the two ends only: enough for the points a reader appends, not for
+// a sorted or filtered view whose ends line up by chance).
+inline bool consecutiveRows(pdal::PointView& view, pdal::PointId first, size_t len)
+{
+    const auto tableId = member(TableIdTag());
+    const pdal::PointId t0 = (view.*tableId)(first);
+    for (size_t k = 1; k < len; ++k)
+        if ((view.*tableId)(first + k) != t0 + k)
+            return false;
+    return true;
+}
+
 // Points per bulk copy: PDAL 2.9.2's tables allocate 16384 (columns) or 65536 (rows)
 // points per block, so a run this short spans at most two blocks, and two ends that
 // sit (n - 1) values apart are one contiguous run (checked before every copy).
