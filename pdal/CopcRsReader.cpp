@@ -639,11 +639,13 @@ void CopcRsReader::copyColumns(PointView& view, PointId first, size_t n)
     {
         const size_t len = (std::min)(copcrs::CopyRun, n - p);
         const size_t k0 = m_next + p;
+        PointId row = 0;
+        const bool rows = copcrs::consecutiveRows(view, first + p, len, &row);
         for (const Dim& d : m_dims)
         {
             const size_t size = d.stageStride;
             const unsigned char *src = m_cur->stage.data() + d.stageOffset + k0 * size;
-            if (char *a = copcrs::columnRun(view, d.id, first + p, len, size))
+            if (char *a = rows ? copcrs::columnRun(view.table(), d.id, row, len, size) : nullptr)
                 std::memcpy(a, src, len * size);
             else
                 for (size_t k = 0; k < len; ++k)

@@ -591,12 +591,13 @@ void CopcRsWriter::addRun(PointView& view, PointId first, size_t len)
 {
     std::vector<copc_column> cols;
     cols.reserve(m_dims.size());
-    const bool rows = copcrs::consecutiveRows(view, first, len);
+    PointId row = 0;
+    const bool rows = copcrs::consecutiveRows(view, first, len, &row);
     for (OutDim& d : m_dims)
     {
         const size_t size = Dimension::size(d.rowType);
         auto *run = !rows ? nullptr
-            : reinterpret_cast<unsigned char *>(copcrs::columnRun(view, d.id, first, len, size));
+            : reinterpret_cast<unsigned char *>(copcrs::columnRun(view.table(), d.id, row, len, size));
         if (run && d.asIs)
         {
             cols.push_back(copc_column {d.copcDim, run, 0});

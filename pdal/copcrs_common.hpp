@@ -264,36 +264,31 @@ template struct Expose<GetDimensionTag, &pdal::BasePointTable::getDimension>;
 template struct Expose<TableIdTag, &pdal::PointView::tableId>;
 // (Each plugin is one translation unit, so each library holds these instantiations once.)
 
-// Where view points first..first+len-1 of dimension `id` (values of `size` bytes) sit as
-// one contiguous run of the table's memory, or nullptr (then go value by value): the
-// points must be consecutive table rows, and both ends of the column `len - 1` values apart.
-inline char *columnRun(pdal::PointView& view, pdal::Dimension::Id id, pdal::PointId first,
-    size_t len, size_t size)
-{
-    pdal::BasePointTable& table = view.table();
-    const auto getDimension = member(GetDimensionTag());
-    const auto tableId = member(TableIdTag());
-    const pdal::PointId t0 = (view.*tableId)(first);
-    const pdal::PointId t1 = (view.*tableId)(first + len - 1);
-    if (t1 < t0 || t1 - t0 != len - 1)
-        return nullptr;
-    const pdal::Dimension::Detail *detail = table.layout()->dimDetail(id);
-    char *a = (table.*getDimension)(detail, t0);
-    char *b = (table.*getDimension)(detail, t1);
-    return a && b == a + (len - 1) * size ? a : nullptr;
-}
-
-// Whether view points first..first+len-1 are consecutive table rows, every one checked
-// (columnRun looks at the two ends only: enough for the points a reader appends, not for
-// a sorted or filtered view whose ends line up by chance).
-inline bool consecutiveRows(pdal::PointView& view, pdal::PointId first, size_t len)
+// Whether view points first..first+len-1 are consecutive table rows, every one checked (a
+// sorted or filtered view can have two ends that line up by chance); *row is the first.
+inline bool consecutiveRows(pdal::PointView& view, pdal::PointId first, size_t len,
+    pdal::PointId *row)
 {
     const auto tableId = member(TableIdTag());
     const pdal::PointId t0 = (view.*tableId)(first);
     for (size_t k = 1; k < len; ++k)
         if ((view.*tableId)(first + k) != t0 + k)
             return false;
+    *row = t0;
     return true;
+}
+
+// Where table rows row..row+len-1 of dimension `id` (values of `size` bytes) sit as one
+// contiguous run of the table's memory (both ends `len - 1` values apart), or nullptr
+// (then go value by value). The rows come from consecutiveRows.
+inline char *columnRun(pdal::BasePointTable& table, pdal::Dimension::Id id, pdal::PointId row,
+    size_t len, size_t size)
+{
+    const auto getDimension = member(GetDimensionTag());
+    const pdal::Dimension::Detail *detail = table.layout()->dimDetail(id);
+    char *a = (table.*getDimension)(detail, row);
+    char *b = (table.*getDimension)(detail, row + len - 1);
+    return a && b == a + (len - 1) * size ? a : nullptr;
 }
 
 // Points per bulk copy: PDAL 2.9.2's tables allocate 16384 (columns) or 65536 (rows)
