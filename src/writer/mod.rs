@@ -431,10 +431,10 @@ impl Stats {
     }
 }
 
-/// Records a COPC file must not carry over from its inputs.
+/// Records a COPC file must not carry over from its inputs: the ones the writer makes
+/// itself, and an EPT dataset's `entwine` records (a caller may still add those).
 fn is_dropped_record(user: &str, id: u16) -> bool {
-    matches!(user, "LASF_Projection" | "laszip encoded" | "copc" | "entwine")
-        || (user == "LASF_Spec" && (id == 4 || (100..=354).contains(&id) || id == 65535))
+    writer_owned(user, id).is_some() || user == "entwine"
 }
 
 struct Plan {
