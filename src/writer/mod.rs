@@ -437,17 +437,18 @@ fn is_dropped_record(user: &str, id: u16) -> bool {
     writer_owned(user, id).is_some() || user == "entwine"
 }
 
-struct Plan {
-    format: u8,
-    rec_len: usize,
-    extra_len: usize,
-    scale: [f64; 3],
-    offset: [f64; 3],
-    wkt: Option<String>,
-    warnings: Vec<String>,
+/// The output's point format, record layout, quantization and CRS.
+pub(crate) struct Plan {
+    pub(crate) format: u8,
+    pub(crate) rec_len: usize,
+    pub(crate) extra_len: usize,
+    pub(crate) scale: [f64; 3],
+    pub(crate) offset: [f64; 3],
+    pub(crate) wkt: Option<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
-fn warn(opts: &WriterOptions, warnings: &mut Vec<String>, msg: String) {
+pub(crate) fn warn(opts: &WriterOptions, warnings: &mut Vec<String>, msg: String) {
     if let Some(p) = &opts.progress {
         p(&Progress::Warning(msg.clone()));
     }
@@ -736,7 +737,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     // the output first: a target that cannot be written fails before any point is read
     let out_file = temp::OutputFile::create(output)?;
     let files = inputs.iter().map(|i| open_input(i, &opts.http)).collect::<Result<Vec<_>>>()?;
-    let mut plan = plan(&files, opts)?;
+    let plan = plan(&files, opts)?;
     let total: u64 = files.iter().map(|f| f.point_count()).sum();
     let progress = opts.progress.clone();
 
@@ -744,7 +745,6 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
     let budget = MemoryBudget::new(limit, plan.rec_len, opts.max_points_per_node)?;
     let budget_points = budget.points;
-    let chunk_mem = budget.chunk_mem as usize;
     let spill = total > budget_points;
     let temp_dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     // spill folders of writers that were killed
@@ -762,29 +762,11 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
 
     // provisional cube from the headers
     let (hmin, hmax) = header_bounds(&files);
-    let provisional = match (hmin, hmax) {
-        (Some(a), Some(b)) => {
-            // the header bounds at the output quantization
-            let q = |v: f64, x: usize| ((v - plan.offset[x]) / plan.scale[x]).round() * plan.scale[x] + plan.offset[x];
-            Some(Geometry::cube_for(
-                [q(a[0], 0), q(a[1], 1), q(a[2], 2)],
-                [q(b[0], 0), q(b[1], 1), q(b[2], 2)],
-                plan.scale,
-            ))
-        }
-        _ => None,
-    };
-    let prov_geo = Geometry::new(
-        provisional.unwrap_or(Cube {
-            center: plan.offset,
-            halfsize: 1.0,
-        }),
-        plan.scale,
-        plan.offset,
-    );
+    let provisional = provisional_cube(&plan, hmin, hmax);
+    let prov_geo = provisional_geometry(&plan, provisional);
 
     // --- read pass
-    let t0 = std::time::Instant::now();
+    let started = std::time::Instant::now();
     let read_clock = phases::Clock::start();
     if let Some(p) = &progress {
         p(&Progress::Phase { name: "read", done: 0, total });
@@ -857,6 +839,140 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     for f in &files {
         f.source.check_unchanged()?;
     }
+    let held = match bins {
+        Some(b) => Held::Spilled(Box::new(b)),
+        None => Held::Memory(mem),
+    };
+    let origin = Origin::of_inputs(&files, plan.extra_len);
+    let input_bytes: u64 = files.iter().map(|f| f.source.len()).sum();
+    let ingested = Ingested { plan, stats, provisional, held, started, read_clock, input_bytes };
+    build_and_write(out_file, output, opts, ingested, &budget, origin)
+}
+
+/// The octree cube the inputs' header bounds give at the output's quantization.
+pub(crate) fn provisional_cube(plan: &Plan, hmin: Option<[f64; 3]>, hmax: Option<[f64; 3]>) -> Option<Cube> {
+    let (a, b) = (hmin?, hmax?);
+    let q = |v: f64, x: usize| ((v - plan.offset[x]) / plan.scale[x]).round() * plan.scale[x] + plan.offset[x];
+    Some(Geometry::cube_for(
+        [q(a[0], 0), q(a[1], 1), q(a[2], 2)],
+        [q(b[0], 0), q(b[1], 1), q(b[2], 2)],
+        plan.scale,
+    ))
+}
+
+/// Where the read pass bins points: the provisional cube, else a unit cube at the offset.
+fn provisional_geometry(plan: &Plan, provisional: Option<Cube>) -> Geometry {
+    let cube = provisional.unwrap_or(Cube {
+        center: plan.offset,
+        halfsize: 1.0,
+    });
+    Geometry::new(cube, plan.scale, plan.offset)
+}
+
+/// The points after the read pass: all in memory, or binned into the spill file.
+pub(crate) enum Held {
+    Memory(PointBuf),
+    Spilled(Box<Bins>),
+}
+
+/// What the read pass hands to the build: every point (format 6-8 records at the
+/// plan's quantization), their statistics, and what the read cost.
+pub(crate) struct Ingested {
+    pub(crate) plan: Plan,
+    pub(crate) stats: Stats,
+    /// The cube from the inputs' header bounds, when they have any.
+    pub(crate) provisional: Option<Cube>,
+    pub(crate) held: Held,
+    pub(crate) started: std::time::Instant,
+    pub(crate) read_clock: phases::Clock,
+    pub(crate) input_bytes: u64,
+}
+
+/// A VLR or EVLR copied into the output: user id, record id, description, payload.
+pub(crate) type CopiedRecord = (String, u16, String, Vec<u8>);
+
+/// What the output's header and records take from the inputs, besides the points.
+pub(crate) struct Origin {
+    pub(crate) gps_bit: bool,
+    pub(crate) file_source_id: u16,
+    pub(crate) guid: [u8; 16],
+    pub(crate) system_identifier: String,
+    pub(crate) creation_day: u16,
+    pub(crate) creation_year: u16,
+    pub(crate) extra_bytes_vlr: Option<Vec<u8>>,
+    pub(crate) vlrs: Vec<CopiedRecord>,
+    pub(crate) evlrs: Vec<CopiedRecord>,
+}
+
+impl Origin {
+    /// The first input's header fields (the common file source id, "MERGE" and no
+    /// GUID for several inputs), its extra-bytes descriptors and every input's
+    /// records except the ones the writer makes itself.
+    fn of_inputs(files: &[InputFile], extra_len: usize) -> Origin {
+        let first = &files[0];
+        let single = files.len() == 1;
+        let described: usize = first.extra_bytes.iter().map(|e| e.size()).sum();
+        let extra_bytes_vlr = match (&first.extra_bytes_vlr, extra_len) {
+            (Some(v), n) if described < n => {
+                // descriptors that cover only part of the extra bytes: keep them as they
+                // are and describe the rest as undocumented bytes
+                let mut v = v.clone();
+                v.extend(undocumented_extra_bytes(n - described));
+                Some(v)
+            }
+            (Some(v), _) => Some(v.clone()),
+            (None, 0) => None,
+            (None, n) => Some(undocumented_extra_bytes(n)),
+        };
+        let mut vlrs: Vec<CopiedRecord> = Vec::new();
+        let mut evlrs: Vec<CopiedRecord> = Vec::new();
+        for f in files {
+            for v in f.vlrs.iter().chain(f.evlrs.iter()) {
+                if is_dropped_record(&v.user_id, v.record_id) {
+                    continue;
+                }
+                let Some(data) = &v.data else { continue };
+                let item = (v.user_id.clone(), v.record_id, v.description.clone(), data.clone());
+                let list = if v.extended { &mut evlrs } else { &mut vlrs };
+                if !list.contains(&item) {
+                    list.push(item);
+                }
+            }
+        }
+        let same_source = files.iter().all(|f| f.header.raw.file_source_id == first.header.raw.file_source_id);
+        Origin {
+            gps_bit: first.header.global_encoding() & 1 != 0,
+            file_source_id: if same_source { first.header.raw.file_source_id } else { 0 },
+            guid: if single { first.header.raw.guid } else { [0; 16] },
+            system_identifier: if single { first.header.system_identifier() } else { "MERGE".into() },
+            creation_day: first.header.raw.file_creation_day_of_year,
+            creation_year: first.header.raw.file_creation_year,
+            extra_bytes_vlr,
+            vlrs,
+            evlrs,
+        }
+    }
+}
+
+/// The second half of a translation, for every way points come in (LAS/LAZ inputs,
+/// [`PointWriter`] batches): the cube, the octree build and encode, and the file.
+pub(crate) fn build_and_write(
+    out_file: temp::OutputFile,
+    output: &Path,
+    opts: &WriterOptions,
+    ingested: Ingested,
+    budget: &MemoryBudget,
+    origin: Origin,
+) -> Result<TranslateSummary> {
+    let Ingested { mut plan, stats, provisional, held, started: t0, read_clock, input_bytes } = ingested;
+    let out_name = output.display().to_string();
+    let progress = opts.progress.clone();
+    let temp_dir = opts.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let prov_geo = provisional_geometry(&plan, provisional);
+    let (spill, mut bins, mem) = match held {
+        Held::Memory(m) => (false, None, m),
+        Held::Spilled(b) => (true, Some(*b), PointBuf::new(plan.rec_len)),
+    };
 
     // --- the cube: the headers' when it holds every point, else the points' own
     let (emin, emax) = stats.world(plan.scale, plan.offset);
@@ -899,7 +1015,6 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         bins = Some(if b.geometry() != geo { b.rebin(geo)? } else { b });
     }
 
-    let input_bytes: u64 = files.iter().map(|f| f.source.len()).sum();
     let read_phase = read_clock.stop(input_bytes, bins.as_ref().map_or(0, |b| b.written_bytes));
 
     // --- build
@@ -912,7 +1027,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let items = laz::LazItemRecordBuilder::default_for_point_format_id(plan.format, plan.extra_len as u16)
         .map_err(|e| Error::invalid(format!("laz items: {e}")))?;
     std::fs::create_dir_all(&temp_dir).ok();
-    let store = ChunkStore::new(chunk_mem, &temp_dir);
+    let store = ChunkStore::new(budget.chunk_mem as usize, &temp_dir);
     let counter = Counter {
         store: &store,
         nodes: AtomicU64::new(0),
@@ -942,7 +1057,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
             drop(mem);
         }
         Some(b) => {
-            let root = build_spilled(&builder, b, &store, VoxelKey::ROOT, &budget, 0)?;
+            let root = build_spilled(&builder, b, &store, VoxelKey::ROOT, budget, 0)?;
             b.note_other_temp(store.file_bytes());
             let all: Vec<u32> = (0..root.len() as u32).collect();
             builder.emit(VoxelKey::ROOT, &root, all)?;
@@ -960,36 +1075,6 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     // --- file
     let t2 = std::time::Instant::now();
     let assemble_clock = phases::Clock::start();
-    let first = &files[0];
-    let single = files.len() == 1;
-    let described: usize = first.extra_bytes.iter().map(|e| e.size()).sum();
-    let eb_vlr = match (&first.extra_bytes_vlr, plan.extra_len) {
-        (Some(v), n) if described < n => {
-            // descriptors that cover only part of the extra bytes: keep them as they
-            // are and describe the rest as undocumented bytes
-            let mut v = v.clone();
-            v.extend(undocumented_extra_bytes(n - described));
-            Some(v)
-        }
-        (Some(v), _) => Some(v.clone()),
-        (None, 0) => None,
-        (None, n) => Some(undocumented_extra_bytes(n)),
-    };
-    let mut vlrs: Vec<(String, u16, String, Vec<u8>)> = Vec::new();
-    let mut evlrs: Vec<(String, u16, String, Vec<u8>)> = Vec::new();
-    for f in &files {
-        for v in f.vlrs.iter().chain(f.evlrs.iter()) {
-            if is_dropped_record(&v.user_id, v.record_id) {
-                continue;
-            }
-            let Some(data) = &v.data else { continue };
-            let item = (v.user_id.clone(), v.record_id, v.description.clone(), data.clone());
-            let list = if v.extended { &mut evlrs } else { &mut vlrs };
-            if !list.contains(&item) {
-                list.push(item);
-            }
-        }
-    }
     let mut spec = FileSpec {
         format: plan.format,
         record_length: plan.rec_len as u16,
@@ -1003,28 +1088,17 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         gps_range: stats.gps_range(),
         cube: geo.cube,
         spacing: geo.spacing(),
-        global_encoding_gps_bit: first.header.global_encoding() & 1 != 0,
-        file_source_id: if files
-            .iter()
-            .all(|f| f.header.raw.file_source_id == first.header.raw.file_source_id)
-        {
-            first.header.raw.file_source_id
-        } else {
-            0
-        },
-        guid: if single { first.header.raw.guid } else { [0; 16] },
-        system_identifier: if single {
-            first.header.system_identifier()
-        } else {
-            "MERGE".into()
-        },
+        global_encoding_gps_bit: origin.gps_bit,
+        file_source_id: origin.file_source_id,
+        guid: origin.guid,
+        system_identifier: origin.system_identifier,
         generating_software: format!("copc {}", env!("CARGO_PKG_VERSION")),
-        creation_day: first.header.raw.file_creation_day_of_year,
-        creation_year: first.header.raw.file_creation_year,
+        creation_day: origin.creation_day,
+        creation_year: origin.creation_year,
         wkt: plan.wkt.clone(),
-        extra_bytes_vlr: eb_vlr,
-        vlrs,
-        evlrs,
+        extra_bytes_vlr: origin.extra_bytes_vlr,
+        vlrs: origin.vlrs,
+        evlrs: origin.evlrs,
         page_policy: opts.hierarchy_pages,
     };
     opts.header.apply(&mut spec);
@@ -1098,7 +1172,7 @@ fn undocumented_extra_bytes(n: usize) -> Vec<u8> {
 pub(crate) struct MemoryBudget {
     per_point: u64,
     /// Points that may be in memory at once.
-    points: u64,
+    pub(crate) points: u64,
     chunk_mem: u64,
     flush_at: u64,
 }
@@ -1108,7 +1182,7 @@ pub(crate) struct MemoryBudget {
 pub const FIXED_MEMORY: u64 = 64 << 20;
 
 impl MemoryBudget {
-    fn new(limit: u64, rec_len: usize, max_points_per_node: usize) -> Result<MemoryBudget> {
+    pub(crate) fn new(limit: u64, rec_len: usize, max_points_per_node: usize) -> Result<MemoryBudget> {
         let per_point = (rec_len + 8 + 20 + rec_len / 4) as u64;
         let floor = memory_floor(rec_len, max_points_per_node);
         if limit < floor {

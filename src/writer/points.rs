@@ -16,17 +16,21 @@
 //! # Ok::<(), copc::Error>(())
 //! ```
 //!
-//! The records go to an uncompressed LAS 1.4 file (formats 6-8, through
-//! [`LasOut`]) in a locked spill folder under `temp_dir` (else the system's temp
-//! folder, as for `translate`'s spill files); `finish` builds the COPC file from it
-//! with [`translate`] (same options, same octree) and removes it. Dropping the writer
-//! without `finish` leaves nothing behind, and the folder of a killed writer is swept
-//! by the next writer that uses the same temp folder.
+//! While the points fit the memory budget (`memory_limit`, as for `translate`), the
+//! records (formats 6-8) are kept in memory and `finish` builds the octree from them
+//! directly. Beyond it, they go to an uncompressed LAS 1.4 file (through [`LasOut`])
+//! in a locked spill folder under `temp_dir` (else the system's temp folder, as for
+//! `translate`'s spill files), and `finish` builds the COPC file from it with
+//! [`translate`] (same options, same octree) and removes it. Both ways give the same
+//! bytes. Dropping the writer without `finish` leaves nothing behind, and the folder
+//! of a killed writer is swept by the next writer that uses the same temp folder.
 
+use super::convert::{Converter, Requantize};
 use super::las_out::{LasOut, LasOutSpec};
-use super::temp::{SpillDir, sweep_stale_spill_dirs};
-use super::{OffsetOption, TranslateSummary, UserVlr, WriterOptions, translate};
-use crate::error::{Error, Result};
+use super::octree::PointBuf;
+use super::temp::{OutputFile, SpillDir, sweep_stale_spill_dirs};
+use super::{Held, Ingested, MemoryBudget, OffsetOption, Origin, Plan, Stats, TranslateSummary, UserVlr, WriterOptions, translate};
+use crate::error::{Error, Location, Result};
 use crate::format::Dimension;
 use crate::format::extra_bytes::DESCRIPTOR_SIZE;
 use crate::format::point::{PointLayout, Transform, read_column};
@@ -54,12 +58,24 @@ pub struct PointWriter {
     transform: Option<Transform>,
     /// The points file, in `_spill`.
     temp: PathBuf,
+    /// The points while they fit the memory budget (None before the first points and
+    /// once they went to `las`).
+    mem: Option<InMemory>,
+    /// Points the budget lets `mem` hold (known at the first points: it depends on the
+    /// record length).
+    budget_points: Option<u64>,
     las: Option<LasOut>,
     /// Declared after `las`, so the folder goes after the points file is closed.
     _spill: SpillDir,
     points: u64,
     /// Extra-bytes dimensions declared with `add_extra_dim`, in record order.
     extras: Vec<ExtraDecl>,
+}
+
+/// Records kept in memory, with what the header needs from them.
+struct InMemory {
+    buf: PointBuf,
+    stats: Stats,
 }
 
 /// An extra-bytes dimension the points will carry: one scalar of LAS data type
@@ -121,6 +137,8 @@ impl PointWriter {
             format: point_format,
             transform: None,
             temp,
+            mem: None,
+            budget_points: None,
             las: None,
             _spill: spill,
             points: 0,
@@ -135,7 +153,7 @@ impl PointWriter {
     /// extra-bytes VLR that describes it.
     pub fn add_extra_dim(&mut self, name: &str, data_type: u8, description: &str) -> Result<Dimension> {
         let fail = |m: String| Error::invalid(format!("{}: extra dimension '{name}': {m}", self.name()));
-        if self.points > 0 || self.las.is_some() {
+        if self.points > 0 || self.las.is_some() || self.mem.is_some() {
             return Err(fail("extra dimensions must be declared before the first points".into()));
         }
         let size = scalar_size(data_type);
@@ -295,27 +313,26 @@ impl PointWriter {
             }
         };
         let rl = layout.record_length;
-        let mut records = vec![0u8; n * rl];
-        for r in records.chunks_exact_mut(rl) {
-            r[14] = 0x11; // return 1 of 1
-        }
-        for c in columns {
-            let size = self.column_size(c.dim).unwrap_or(0);
-            let stride = if c.stride == 0 { size } else { c.stride };
-            if let Dimension::ExtraRaw(k) = c.dim {
-                // Native order in the caller's buffer, little-endian in the record.
-                let at = layout.extra_start + self.extras[usize::from(k)].at;
-                for (i, r) in records.chunks_exact_mut(rl).enumerate() {
-                    let dst = &mut r[at..at + size];
-                    dst.copy_from_slice(&c.data[i * stride..i * stride + size]);
-                    if cfg!(target_endian = "big") {
-                        dst.reverse();
-                    }
-                }
-                continue;
+        let budget_points = *self.budget_points.get_or_insert_with(|| {
+            // a limit below the floor keeps nothing in memory: translate says why at finish
+            let limit = self.opts.memory_limit.unwrap_or_else(super::default_memory_limit);
+            MemoryBudget::new(limit, rl, self.opts.max_points_per_node).map_or(0, |b| b.points)
+        });
+        if self.las.is_none() && self.points + n as u64 <= budget_points {
+            let mem = self.mem.get_or_insert_with(|| InMemory { buf: PointBuf::new(rl), stats: Stats::new() });
+            let start = mem.buf.recs.len();
+            mem.buf.recs.resize(start + n * rl, 0);
+            if let Err(e) = fill_records(&self.extras, &layout, &transform, &mut mem.buf.recs[start..], columns) {
+                mem.buf.recs.truncate(start);
+                return Err(fail(e));
             }
-            read_column(&layout, &transform, &mut records, c.dim, c.data, stride).map_err(fail)?;
+            mem.stats.add(&mem.buf.recs[start..], rl);
+            mem.buf.seqs.extend(self.points..self.points + n as u64);
+            self.points += n as u64;
+            return Ok(());
         }
+        let mut records = vec![0u8; n * rl];
+        fill_records(&self.extras, &layout, &transform, &mut records, columns).map_err(fail)?;
         if self.las.is_none() {
             let spec = LasOutSpec {
                 format,
@@ -327,7 +344,12 @@ impl PointWriter {
                 extra_bytes_vlr: self.extra_bytes_vlr(),
                 compressed: false,
             };
-            self.las = Some(LasOut::create(&self.temp, spec)?);
+            let mut las = LasOut::create(&self.temp, spec)?;
+            // the points so far no longer fit the budget: they go first
+            if let Some(mem) = self.mem.take() {
+                las.write(&mem.buf.recs)?;
+            }
+            self.las = Some(las);
         }
         if let Some(las) = self.las.as_mut() {
             las.write(&records)?;
@@ -335,6 +357,39 @@ impl PointWriter {
         self.points += n as u64;
         Ok(())
     }
+}
+
+/// Writes `columns` into whole records of `layout` (`records` holds a whole number of
+/// them; absent dimensions are 0, return 1 of 1).
+fn fill_records(extras: &[ExtraDecl], layout: &PointLayout, transform: &Transform, records: &mut [u8], columns: &[PointColumn<'_>]) -> std::result::Result<(), String> {
+    let rl = layout.record_length;
+    for r in records.chunks_exact_mut(rl) {
+        r[14] = 0x11; // return 1 of 1
+    }
+    for c in columns {
+            let size = match c.dim {
+                Dimension::ExtraRaw(i) => extras.get(usize::from(i)).map_or(0, |e| e.size),
+                d => d.dim_type().size(),
+            };
+            let stride = if c.stride == 0 { size } else { c.stride };
+            if let Dimension::ExtraRaw(k) = c.dim {
+                // Native order in the caller's buffer, little-endian in the record.
+                let at = layout.extra_start + extras[usize::from(k)].at;
+                for (i, r) in records.chunks_exact_mut(rl).enumerate() {
+                    let dst = &mut r[at..at + size];
+                    dst.copy_from_slice(&c.data[i * stride..i * stride + size]);
+                    if cfg!(target_endian = "big") {
+                        dst.reverse();
+                    }
+                }
+                continue;
+            }
+        read_column(layout, transform, records, c.dim, c.data, stride)?;
+    }
+    Ok(())
+}
+
+impl PointWriter {
 
     /// Scale from the options (else the default), offset from the options (else the
     /// first batch's centre, rounded to 1000 scale steps).
@@ -370,6 +425,14 @@ impl PointWriter {
     /// Builds the COPC file from the points added (an empty file when there are none)
     /// and removes the temporary file.
     pub fn finish(mut self) -> Result<TranslateSummary> {
+        if let Some(mem) = self.mem.take() {
+            let threads = self.opts.threads.unwrap_or(0);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| Error::invalid(format!("cannot start {threads} threads: {e}")))?;
+            return pool.install(|| self.finish_in_memory(mem));
+        }
         if self.las.is_none() {
             // No points: an empty points file of the asked (or smallest) format.
             let format = self.format.unwrap_or(6);
@@ -398,6 +461,82 @@ impl PointWriter {
         let result = translate(&[&self.temp], &self.output, &self.opts);
         let _ = std::fs::remove_file(&self.temp);
         result
+    }
+}
+
+impl PointWriter {
+    /// `finish` for points that fit in memory: the build `translate` would do on the
+    /// points file, the same decisions from the same numbers, without the file.
+    fn finish_in_memory(&self, mem: InMemory) -> Result<TranslateSummary> {
+        let opts = &self.opts;
+        if opts.max_points_per_node == 0 || opts.max_points_per_node > i32::MAX as usize {
+            return Err(Error::invalid("--max-points-per-node must be between 1 and 2147483647"));
+        }
+        let read_clock = super::phases::Clock::start();
+        let started = std::time::Instant::now();
+        let (Some(format), Some(t)) = (self.format, self.transform) else {
+            return Err(Error::invalid(format!("{}: internal error: points without a format", self.name())));
+        };
+        let out_file = OutputFile::create(&self.output)?;
+        let InMemory { mut buf, mut stats } = mem;
+        let rec_len = buf.rec_len;
+        // what the points file's header would say: its bounds, and "auto" offsets from them
+        let (hmin, hmax) = stats.world(t.scale, t.offset);
+        let offset = match opts.offset {
+            Some(OffsetOption::Auto) => {
+                let mut o = [0.0; 3];
+                for a in 0..3 {
+                    let unit = t.scale[a] * 1000.0;
+                    o[a] = (((hmin[a] + hmax[a]) * 0.5) / unit).round() * unit;
+                }
+                o
+            }
+            _ => t.offset,
+        };
+        let mut warnings = Vec::new();
+        let wkt = match &opts.a_srs {
+            Some(a) => Some(super::crs::parse_a_srs(a)?),
+            None => {
+                super::warn(opts, &mut warnings, format!("{}: no CRS; the output has no CRS either, which `copc validate --strict` and other validators flag (give one with a_srs: WKT|EPSG:n)", self.name()));
+                None
+            }
+        };
+        let plan = Plan { format, rec_len, extra_len: self.extra_len(), scale: t.scale, offset, wkt, warnings };
+        if let Some(rq) = Requantize::new(t.scale, t.offset, plan.scale, plan.offset) {
+            // the whole data's centre differs from the first batch's: the points move to it
+            let conv = Converter::new(PointLayout::new(format, rec_len), Some(rq));
+            let mut moved = Vec::with_capacity(buf.recs.len());
+            conv.convert(&buf.recs, &mut moved).map_err(|o| {
+                Error::format(
+                    &self.name(),
+                    Location::Source,
+                    format!(
+                        "point {}: {} = {} does not fit a 32-bit integer at scale {} and offset {}: use a larger scale",
+                        o.record, ["X", "Y", "Z"][o.axis], o.value, plan.scale[o.axis], plan.offset[o.axis]
+                    ),
+                )
+            })?;
+            buf.recs = moved;
+            stats = Stats::new();
+            stats.add(&buf.recs, rec_len);
+        }
+        let provisional = super::provisional_cube(&plan, Some(hmin), Some(hmax));
+        let limit = opts.memory_limit.unwrap_or_else(super::default_memory_limit);
+        let budget = MemoryBudget::new(limit, rec_len, opts.max_points_per_node)?;
+        let origin = Origin {
+            gps_bit: true,
+            file_source_id: 0,
+            guid: [0; 16],
+            system_identifier: String::new(),
+            creation_day: 0,
+            creation_year: 0,
+            extra_bytes_vlr: self.extra_bytes_vlr(),
+            vlrs: Vec::new(),
+            evlrs: Vec::new(),
+        };
+        let input_bytes = buf.recs.len() as u64;
+        let ingested = Ingested { plan, stats, provisional, held: Held::Memory(buf), started, read_clock, input_bytes };
+        super::build_and_write(out_file, &self.output, opts, ingested, &budget, origin)
     }
 }
 
@@ -596,6 +735,68 @@ mod tests {
             0,
             "dropping without finish leaves nothing"
         );
+    }
+
+    /// The same points through memory (they fit the budget) and through the points
+    /// file and `translate` (a limit they do not fit, so it spills too): the same bytes,
+    /// with the offset from the first batch or "auto" (from all the points), extra
+    /// dimensions and a CRS.
+    #[test]
+    fn in_memory_and_points_file_give_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 60_000usize;
+        // the first batch sits in one corner, so "auto" moves the offset at finish
+        let xyz: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let f = i as f64;
+                let spread = if i < 5_000 { 20.0 } else { 900.0 };
+                [500_000.0 + (f * 7.31) % spread, 4_000_000.0 + (f * 3.77) % spread, 100.0 + (f * 1.13) % 50.0]
+            })
+            .collect();
+        let flat = bytes(&xyz, |v| v.to_ne_bytes().to_vec());
+        let gps = bytes(&(0..n).map(|i| (i / 7) as f64).collect::<Vec<_>>(), |v| v.to_ne_bytes().to_vec());
+        let amp: Vec<u8> = bytes(&(0..n).map(|i| (i % 1000) as u16).collect::<Vec<_>>(), |v| v.to_ne_bytes().to_vec());
+        let write = |name: &str, offset: Option<OffsetOption>, limit: u64| {
+            let out = dir.path().join(name);
+            let opts = WriterOptions {
+                max_points_per_node: 1000,
+                threads: Some(2),
+                memory_limit: Some(limit),
+                offset,
+                a_srs: Some("EPSG:32610".into()),
+                ..Default::default()
+            };
+            let mut w = PointWriter::create(&out, opts, None).unwrap();
+            let amp_dim = w.add_extra_dim("amplitude", 3, "test").unwrap();
+            for (lo, hi) in [(0, 5_000), (5_000, 31_000), (31_000, n)] {
+                let base = &flat[lo * 24..];
+                let col = |dim, at: usize| PointColumn { dim, data: &base[at..], stride: 24 };
+                w.add(
+                    hi - lo,
+                    &[
+                        col(Dimension::X, 0),
+                        col(Dimension::Y, 8),
+                        col(Dimension::Z, 16),
+                        PointColumn { dim: Dimension::GpsTime, data: &gps[lo * 8..], stride: 0 },
+                        PointColumn { dim: amp_dim, data: &amp[lo * 2..], stride: 0 },
+                    ],
+                )
+                .unwrap();
+            }
+            let summary = w.finish().unwrap();
+            (std::fs::read(&out).unwrap(), summary)
+        };
+        let mut offsets = Vec::new();
+        for offset in [None, Some(OffsetOption::Auto)] {
+            let (a, sa) = write("mem.copc.laz", offset, 1 << 30);
+            let (b, sb) = write("file.copc.laz", offset, 74 << 20);
+            assert!(!sa.spilled && sb.spilled, "one kept in memory, one spilled: {} {}", sa.spilled, sb.spilled);
+            assert_eq!(sa.offset, sb.offset);
+            assert!(sa.nodes > 8, "a tree, not a single node: {}", sa.nodes);
+            assert!(a == b, "offset {offset:?}: {} and {} bytes differ", a.len(), b.len());
+            offsets.push(sa.offset[0]);
+        }
+        assert_eq!(offsets, [500_010.0, 500_450.0], "the first batch's centre, then all the points'");
     }
 
     #[test]
