@@ -141,7 +141,16 @@ impl LasOut {
     }
 
     /// Completes the file: header counts and bounds, fsync, rename into place.
-    pub fn finish(mut self) -> Result<u64> {
+    pub fn finish(self) -> Result<u64> {
+        self.complete(true)
+    }
+
+    /// `finish` without the fsync, for a scratch file this process reads back and removes.
+    pub fn finish_scratch(self) -> Result<u64> {
+        self.complete(false)
+    }
+
+    fn complete(mut self, sync: bool) -> Result<u64> {
         let name = self.name();
         let io = |e: std::io::Error| Error::io(&name, Location::Source, "cannot write", e);
         let mut w = match self.sink.take() {
@@ -157,7 +166,8 @@ impl LasOut {
         w.seek(SeekFrom::Start(0)).map_err(io)?;
         w.write_all(&header).map_err(io)?;
         w.into_inner().map_err(|e| io(e.into_error()))?;
-        self.out.take().ok_or_else(|| Error::invalid(format!("{name}: already finished")))?.commit()?;
+        let out = self.out.take().ok_or_else(|| Error::invalid(format!("{name}: already finished")))?;
+        if sync { out.commit()? } else { out.commit_scratch()? }
         Ok(self.count)
     }
 }

@@ -37,6 +37,9 @@ pub const CELLS: u32 = 1 << CELL_BITS;
 pub const MAX_LEVEL: i32 = (GRID_BITS - CELL_BITS) as i32;
 /// Below this many points a subtree is built on one thread.
 const PARALLEL_MIN: usize = 20_000;
+/// From this many points a node's passes over its points (octants, cells) are split
+/// across threads.
+const PARALLEL_PASS_MIN: usize = 1 << 18;
 
 /// Where points sit in the root cube.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,7 +99,9 @@ impl Geometry {
         for a in 0..3 {
             let v = i32::from_le_bytes([rec[4 * a], rec[4 * a + 1], rec[4 * a + 2], rec[4 * a + 3]]);
             let w = v as f64 * self.scale[a] + self.offset[a];
-            let t = ((w - self.origin[a]) * self.inv).floor();
+            let t = (w - self.origin[a]) * self.inv;
+            // truncation is floor for t > 0 (and a call to libm's floor is 5% of a
+            // build without SSE4.1); NaN and t <= 0 clamp to 0
             g[a] = if t.is_nan() || t <= 0.0 {
                 0
             } else if t >= top {
@@ -262,16 +267,18 @@ impl<'a> Builder<'a> {
         if self.is_leaf(key, idx.len()) {
             return Ok(idx.to_vec());
         }
-        // stable partition by octant
+        // stable partition by octant (the octants of big nodes found on every thread:
+        // the root's pass over all points would otherwise run alone)
+        let octant = |&p: &u32| Geometry::octant(self.geo.grid(buf.rec(p)), key.level) as u8;
+        let octs: Vec<u8> = if idx.len() >= PARALLEL_PASS_MIN {
+            idx.par_iter().with_min_len(PARALLEL_PASS_MIN / 8).map(octant).collect()
+        } else {
+            idx.iter().map(octant).collect()
+        };
         let mut counts = [0usize; 8];
-        let octs: Vec<u8> = idx
-            .iter()
-            .map(|&p| {
-                let o = Geometry::octant(self.geo.grid(buf.rec(p)), key.level);
-                counts[o] += 1;
-                o as u8
-            })
-            .collect();
+        for &o in &octs {
+            counts[o as usize] += 1;
+        }
         let mut starts = [0usize; 8];
         for c in 1..8 {
             starts[c] = starts[c - 1] + counts[c - 1];
@@ -313,12 +320,22 @@ impl<'a> Builder<'a> {
     /// sequence number). Takes one point per sampling cell for `key`, emits the
     /// children with what is left, and returns what `key` keeps.
     pub fn sample_and_emit(&self, key: VoxelKey, buf: &PointBuf, mut lists: Vec<Vec<u32>>) -> Result<Vec<u32>> {
+        // each point's cell, on every thread; then one pass claims cells in order
+        let cell = |&p: &u32| Geometry::cell(self.geo.grid(buf.rec(p)), key.level) as u32;
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let cells: Vec<Vec<u32>> = if total >= PARALLEL_PASS_MIN {
+            lists.par_iter().map(|l| l.par_iter().with_min_len(PARALLEL_PASS_MIN / 8).map(cell).collect()).collect()
+        } else {
+            lists.iter().map(|l| l.iter().map(cell).collect()).collect()
+        };
         let mut claimed = vec![0u64; (1usize << (3 * CELL_BITS)) / 64];
         let mut mine = Vec::new();
-        for list in lists.iter_mut() {
+        for (list, cells) in lists.iter_mut().zip(&cells) {
+            let mut k = 0;
             list.retain(|&p| {
-                let cell = Geometry::cell(self.geo.grid(buf.rec(p)), key.level);
-                let (w, b) = (cell / 64, 1u64 << (cell % 64));
+                let c = cells[k] as usize;
+                k += 1;
+                let (w, b) = (c / 64, 1u64 << (c % 64));
                 if claimed[w] & b == 0 {
                     claimed[w] |= b;
                     mine.push(p);
@@ -328,7 +345,7 @@ impl<'a> Builder<'a> {
                 }
             });
         }
-        drop(claimed);
+        drop((claimed, cells));
         lists
             .into_par_iter()
             .enumerate()
@@ -344,39 +361,42 @@ impl<'a> Builder<'a> {
         if list.is_empty() {
             return Ok(());
         }
+        // (GPS time as an ordered integer, sequence number, point): sorted in one flat
+        // array, so the comparisons never reach into the records
         let g = self.gps_at;
-        let gps = |p: u32| {
-            let r = buf.rec(p);
-            f64::from_le_bytes(r[g..g + 8].try_into().unwrap_or([0; 8]))
-        };
-        list.sort_unstable_by(|&a, &b| gps(a).total_cmp(&gps(b)).then(buf.seqs[a as usize].cmp(&buf.seqs[b as usize])));
+        let mut keyed: Vec<(u64, u64, u32)> = list
+            .iter()
+            .map(|&p| {
+                let r = buf.rec(p);
+                let t = f64::from_le_bytes(r[g..g + 8].try_into().unwrap_or([0; 8]));
+                (total_order_key(t), buf.seqs[p as usize], p)
+            })
+            .collect();
+        keyed.sort_unstable();
         // Runs of equal GPS time go along the Morton curve (the 21 highest grid bits
         // that vary inside the node, per axis); ties stay in sequence order. Only the
         // runs pay for the codes: most files have few equal times, some only zeros.
         let shift = (GRID_BITS as i32 - key.level - 21).max(0) as u32;
-        let mut codes: Vec<(u64, u64, u32)> = Vec::new();
         let mut i = 0;
-        while i < list.len() {
-            let t = gps(list[i]);
+        while i < keyed.len() {
+            let t = keyed[i].0;
             let mut j = i + 1;
-            while j < list.len() && gps(list[j]).total_cmp(&t).is_eq() {
+            while j < keyed.len() && keyed[j].0 == t {
                 j += 1;
             }
             if j - i > 1 {
-                let run = &mut list[i..j];
-                codes.clear();
-                codes.extend(run.iter().map(|&p| {
-                    let code = morton3(self.geo.grid(buf.rec(p)).map(|v| v >> shift));
-                    (code, buf.seqs[p as usize], p)
-                }));
-                codes.sort_unstable();
-                for (slot, c) in run.iter_mut().zip(&codes) {
-                    *slot = c.2;
+                // the code takes the time's place: the run shares one time
+                for k in &mut keyed[i..j] {
+                    k.0 = morton3(self.geo.grid(buf.rec(k.2)).map(|v| v >> shift));
                 }
+                keyed[i..j].sort_unstable();
             }
             i = j;
         }
-        drop(codes);
+        for (slot, k) in list.iter_mut().zip(&keyed) {
+            *slot = k.2;
+        }
+        drop(keyed);
         if list.len() > i32::MAX as usize {
             return Err(Error::format(
                 &self.name,
@@ -439,6 +459,13 @@ pub fn compress_chunk(items: &[laz::LazItem], recs: &[u8]) -> std::io::Result<Ve
     })
 }
 
+/// A key whose integer order is `f64::total_cmp`'s order of the times.
+fn total_order_key(t: f64) -> u64 {
+    let b = t.to_bits();
+    // negative: every bit flipped (larger magnitudes sort first); positive: above them
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
 /// The Morton (Z-order) code of three coordinates of up to 21 bits: their bits
 /// interleaved, x lowest.
 fn morton3(g: [u32; 3]) -> u64 {
@@ -472,6 +499,16 @@ mod tests {
         assert_eq!(morton3([0, 1, 0]), 2);
         assert_eq!(morton3([0, 0, 1]), 4);
         assert_eq!(morton3([0x1f_ffff; 3]), (1u64 << 63) - 1);
+    }
+
+    #[test]
+    fn total_order_key_orders_as_total_cmp() {
+        let v = [f64::NEG_INFINITY, -1e300, -2.5, -0.0, 0.0, 1e-310, 1.0, 2.5e9, f64::INFINITY, f64::NAN, -f64::NAN];
+        for a in v {
+            for b in v {
+                assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
     }
 
     #[test]

@@ -456,7 +456,7 @@ impl PointWriter {
             self.las = Some(LasOut::create(&self.temp, spec)?);
         }
         if let Some(las) = self.las.take() {
-            las.finish()?;
+            las.finish_scratch()?;
         }
         let result = translate(&[&self.temp], &self.output, &self.opts);
         let _ = std::fs::remove_file(&self.temp);

@@ -135,15 +135,29 @@ impl OutputFile {
 
     /// Flushes the data to disk and puts the file at its target (replacing what was
     /// there), then syncs the folder.
-    pub fn commit(mut self) -> Result<()> {
-        self.file.sync_all().map_err(|e| self.io("fsync", e))?;
+    pub fn commit(self) -> Result<()> {
+        self.place(true)
+    }
+
+    /// `commit` without the fsync, for a scratch file that is read back and removed
+    /// by this process (the writer's temporary points file): durability buys nothing.
+    pub fn commit_scratch(self) -> Result<()> {
+        self.place(false)
+    }
+
+    fn place(mut self, sync: bool) -> Result<()> {
+        if sync {
+            self.file.sync_all().map_err(|e| self.io("fsync", e))?;
+        }
         match &self.named {
             Some(p) => std::fs::rename(p, &self.target).map_err(|e| self.io("renaming the finished file into place", e))?,
             None => self.link_into_place()?,
         }
         self.committed = true;
-        if let Ok(d) = File::open(parent_dir(&self.target)) {
-            let _ = d.sync_all();
+        if sync {
+            if let Ok(d) = File::open(parent_dir(&self.target)) {
+                let _ = d.sync_all();
+            }
         }
         Ok(())
     }
