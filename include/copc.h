@@ -174,7 +174,7 @@ typedef struct copc_node_iter copc_node_iter;
 // * `"memory_limit"`: memory for points, e.g. `"512M"`, `"2G"` (default: half the
 //   RAM); beyond it points spill to `temp_dir`.
 // * `"temp_dir"`: folder for spill files and the writer's temporary points file
-//   (default: the system's temp folder for both).
+//   (only for points beyond `memory_limit`; default: the system's temp folder).
 // * `"temp_compression"`: how spilled points are stored: `"none"`, `"lz4"` (default),
 //   `"zstd"` or `"laz"` (less temp disk for more CPU; the output is the same).
 // * `"scale"`: `"X"` or `"X,Y,Z"` (default: the inputs'; for `copc_writer_*` 0.001).
