@@ -19,7 +19,7 @@ pub struct LargeResult {
     pub cells: Vec<Cell>,
 }
 
-/// The tools of the rows: ours with each temp codec, then copc-converter.
+/// The tools of the rows: ours with each temp codec, then copc-converter and untwine.
 fn tools(ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool> {
     let n = ctx.args.threads;
     let mut tools = Vec::new();
@@ -36,6 +36,7 @@ fn tools(ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool
         tools.push(Tool { name, threads: format!("{n} (--threads)"), command: Ok(make), is_ours, is_limit: false });
     }
     tools.extend(ctx.peers.converters(ctx, input, out_for).into_iter().filter(|t| t.name == "copc-converter"));
+    tools.push(ctx.peers.untwine_tool(ctx, input, out_for));
     tools
 }
 

@@ -32,6 +32,9 @@ pub struct Peers {
     pub copc_rs: Result<PathBuf, String>,
     pub converter: Result<PathBuf, String>,
     pub converter_version: String,
+    /// untwine (PDAL's COPC builder), for the large rows: in no package registry, so it
+    /// is found (`COPC_BENCH_UNTWINE`, else `untwine` on PATH), never installed.
+    pub untwine: Result<PathBuf, String>,
 }
 
 pub const LASPY_PIP: [&str; 2] = ["laspy[lazrs]==2.7.0", "lazrs==0.8.2"];
@@ -41,6 +44,15 @@ pub const CONVERTER_VERSION: &str = "0.16.0";
 /// The repository root (this package lives in `bench/`): `.ci/`, `target/`, `bench/peers/`.
 pub fn manifest_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// `COPC_BENCH_UNTWINE`, else `untwine` on PATH, when it answers `--version`.
+fn find_untwine() -> Result<PathBuf, String> {
+    let bin = std::env::var_os("COPC_BENCH_UNTWINE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("untwine"));
+    match Command::new(&bin).arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(bin),
+        _ => Err(format!("not available: {} not found (build it against PDAL, set COPC_BENCH_UNTWINE)", bin.display())),
+    }
 }
 
 pub fn peers_dir() -> PathBuf {
@@ -81,7 +93,7 @@ impl Peers {
         if args.no_peers || args.only_pdal {
             let why = if args.no_peers { "skipped (--no-peers)" } else { "skipped (--only-pdal)" };
             let skip = || Err(why.to_string());
-            return Peers { laspy: skip(), copclib: skip(), copc_rs: Err(why.to_string()), converter: Err(why.to_string()), converter_version: String::new() };
+            return Peers { laspy: skip(), copclib: skip(), copc_rs: Err(why.to_string()), converter: Err(why.to_string()), converter_version: String::new(), untwine: Err(why.to_string()) };
         }
         let install = !args.no_install;
         let laspy = python_module(
@@ -122,7 +134,21 @@ impl Peers {
             Ok(b) => capture(Command::new(b).arg("--version")).unwrap_or_default(),
             Err(_) => String::new(),
         };
-        Peers { laspy, copclib, copc_rs, converter, converter_version }
+        Peers { laspy, copclib, copc_rs, converter, converter_version, untwine: find_untwine() }
+    }
+
+    /// untwine converting `input` (its only memory control is the thread count).
+    pub fn untwine_tool(&self, ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Tool {
+        let n = ctx.args.threads;
+        let command = self.untwine.clone().map(|bin| {
+            let (i, o, t) = (input.to_path_buf(), out_for("untwine"), ctx.work.join("tmp"));
+            Box::new(move || {
+                let mut c = Command::new(&bin);
+                c.arg("--files").arg(&i).arg("--output_dir").arg(&o).args(["--threads", &n.to_string(), "--temp_dir"]).arg(&t);
+                c
+            }) as MakeCommand
+        });
+        Tool { name: "untwine".into(), threads: format!("{n} (--threads)"), command, is_ours: false, is_limit: false }
     }
 
     pub fn converters(&self, ctx: &Ctx, input: &Path, out_for: &dyn Fn(&str) -> PathBuf) -> Vec<Tool> {

@@ -301,11 +301,14 @@ fn machine(ctx: &Ctx, load_before: &str, load_after: &str) -> String {
         Ok(v) => v.clone(),
         Err(e) => e.clone(),
     };
-    let _ = writeln!(o, "- Peers: {}; {}; copc-rs 0.5.0 ({}); copc-converter {}\n", show(&p.laspy), show(&p.copclib), match &p.copc_rs {
+    let _ = writeln!(o, "- Peers: {}; {}; copc-rs 0.5.0 ({}); copc-converter {}; untwine {}\n", show(&p.laspy), show(&p.copclib), match &p.copc_rs {
         Ok(_) => "bench/peers/copc-rs".to_string(),
         Err(e) => e.clone(),
     }, match &p.converter {
         Ok(_) => p.converter_version.clone(),
+        Err(e) => e.clone(),
+    }, match &p.untwine {
+        Ok(b) => b.display().to_string(),
         Err(e) => e.clone(),
     });
     o
