@@ -323,11 +323,7 @@ fn output_wkt(ept: &EptJson, name: &str, opts: &WriterOptions, warnings: &mut Ve
 /// is the dataset's). The output appears only when complete.
 pub fn translate_ept(location: &str, output: impl AsRef<Path>, opts: &WriterOptions) -> Result<EptSummary> {
     let output = output.as_ref();
-    let threads = opts.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::invalid(format!("cannot start {threads} threads: {e}")))?;
+    let pool = opts.worker_pool()?;
     pool.install(|| run(location, output, opts))
 }
 

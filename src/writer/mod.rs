@@ -182,6 +182,26 @@ impl std::fmt::Debug for WriterOptions {
     }
 }
 
+impl WriterOptions {
+    /// The rayon pool of `threads` workers every writer runs in (translate, the EPT
+    /// repacker, [`PointWriter::finish`]).
+    pub(crate) fn worker_pool(&self) -> Result<rayon::ThreadPool> {
+        let threads = self.threads.unwrap_or(0);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::invalid(format!("cannot start {threads} threads: {e}")))
+    }
+
+    /// `max_points_per_node` must fit a COPC entry's i32 point count and not be 0.
+    pub(crate) fn check_max_points_per_node(&self) -> Result<()> {
+        if self.max_points_per_node == 0 || self.max_points_per_node > i32::MAX as usize {
+            return Err(Error::invalid("--max-points-per-node must be between 1 and 2147483647"));
+        }
+        Ok(())
+    }
+}
+
 pub const DEFAULT_MAX_POINTS_PER_NODE: usize = 100_000;
 
 /// What a translation did.
@@ -354,11 +374,7 @@ pub fn translate<P: AsRef<Path>>(
     opts: &WriterOptions,
 ) -> Result<TranslateSummary> {
     let output = output.as_ref();
-    let threads = opts.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::invalid(format!("cannot start {threads} threads: {e}")))?;
+    let pool = opts.worker_pool()?;
     let paths: Vec<PathBuf> = inputs.iter().map(|p| p.as_ref().to_path_buf()).collect();
     pool.install(|| run(&paths, output, opts))
 }
@@ -609,14 +625,10 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
     // data bounds from the headers (checked against the points later)
     let (hmin, hmax) = header_bounds(files);
     let auto = |scale: [f64; 3]| -> [f64; 3] {
-        let mut o = [0.0; 3];
-        if let (Some(mn), Some(mx)) = (hmin, hmax) {
-            for a in 0..3 {
-                let unit = scale[a] * 1000.0;
-                o[a] = (((mn[a] + mx[a]) * 0.5) / unit).round() * unit;
-            }
+        match (hmin, hmax) {
+            (Some(mn), Some(mx)) => auto_offset(mn, mx, scale),
+            _ => [0.0; 3],
         }
-        o
     };
     let fits = |offset: [f64; 3]| -> bool {
         match (hmin, hmax) {
@@ -655,6 +667,16 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
         wkt,
         warnings,
     })
+}
+
+/// `--offset auto`: the centre of the data's bounds, rounded to 1000 scale steps.
+pub(crate) fn auto_offset(min: [f64; 3], max: [f64; 3], scale: [f64; 3]) -> [f64; 3] {
+    let mut o = [0.0; 3];
+    for a in 0..3 {
+        let unit = scale[a] * 1000.0;
+        o[a] = (((min[a] + max[a]) * 0.5) / unit).round() * unit;
+    }
+    o
 }
 
 /// Union of the inputs' header bounds, when they are sane.
@@ -722,9 +744,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     if inputs.is_empty() {
         return Err(Error::invalid("no input files"));
     }
-    if opts.max_points_per_node == 0 || opts.max_points_per_node > i32::MAX as usize {
-        return Err(Error::invalid("--max-points-per-node must be between 1 and 2147483647"));
-    }
+    opts.check_max_points_per_node()?;
     header::check_options(&opts.header, &opts.vlrs)?;
     let out_name = output.display().to_string();
     for i in inputs {

@@ -210,11 +210,7 @@ impl PointWriter {
     /// Bytes per value of a column's dimension (declared extras included; None for
     /// an undeclared extra or the scaled `Extra` form, which cannot be written).
     pub fn column_size(&self, dim: Dimension) -> Option<usize> {
-        match dim {
-            Dimension::ExtraRaw(i) => self.extras.get(usize::from(i)).map(|e| e.size),
-            Dimension::Extra(_) => None,
-            d => Some(d.dim_type().size()),
-        }
+        column_size(&self.extras, dim)
     }
 
     /// Points added so far.
@@ -357,39 +353,6 @@ impl PointWriter {
         self.points += n as u64;
         Ok(())
     }
-}
-
-/// Writes `columns` into whole records of `layout` (`records` holds a whole number of
-/// them; absent dimensions are 0, return 1 of 1).
-fn fill_records(extras: &[ExtraDecl], layout: &PointLayout, transform: &Transform, records: &mut [u8], columns: &[PointColumn<'_>]) -> std::result::Result<(), String> {
-    let rl = layout.record_length;
-    for r in records.chunks_exact_mut(rl) {
-        r[14] = 0x11; // return 1 of 1
-    }
-    for c in columns {
-            let size = match c.dim {
-                Dimension::ExtraRaw(i) => extras.get(usize::from(i)).map_or(0, |e| e.size),
-                d => d.dim_type().size(),
-            };
-            let stride = if c.stride == 0 { size } else { c.stride };
-            if let Dimension::ExtraRaw(k) = c.dim {
-                // Native order in the caller's buffer, little-endian in the record.
-                let at = layout.extra_start + extras[usize::from(k)].at;
-                for (i, r) in records.chunks_exact_mut(rl).enumerate() {
-                    let dst = &mut r[at..at + size];
-                    dst.copy_from_slice(&c.data[i * stride..i * stride + size]);
-                    if cfg!(target_endian = "big") {
-                        dst.reverse();
-                    }
-                }
-                continue;
-            }
-        read_column(layout, transform, records, c.dim, c.data, stride)?;
-    }
-    Ok(())
-}
-
-impl PointWriter {
 
     /// Scale from the options (else the default), offset from the options (else the
     /// first batch's centre, rounded to 1000 scale steps).
@@ -426,12 +389,7 @@ impl PointWriter {
     /// and removes the temporary file.
     pub fn finish(mut self) -> Result<TranslateSummary> {
         if let Some(mem) = self.mem.take() {
-            let threads = self.opts.threads.unwrap_or(0);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| Error::invalid(format!("cannot start {threads} threads: {e}")))?;
-            return pool.install(|| self.finish_in_memory(mem));
+            return self.opts.worker_pool()?.install(|| self.finish_in_memory(mem));
         }
         if self.las.is_none() {
             // No points: an empty points file of the asked (or smallest) format.
@@ -462,16 +420,12 @@ impl PointWriter {
         let _ = std::fs::remove_file(&self.temp);
         result
     }
-}
 
-impl PointWriter {
     /// `finish` for points that fit in memory: the build `translate` would do on the
     /// points file, the same decisions from the same numbers, without the file.
     fn finish_in_memory(&self, mem: InMemory) -> Result<TranslateSummary> {
         let opts = &self.opts;
-        if opts.max_points_per_node == 0 || opts.max_points_per_node > i32::MAX as usize {
-            return Err(Error::invalid("--max-points-per-node must be between 1 and 2147483647"));
-        }
+        opts.check_max_points_per_node()?;
         let read_clock = super::phases::Clock::start();
         let started = std::time::Instant::now();
         let (Some(format), Some(t)) = (self.format, self.transform) else {
@@ -483,14 +437,7 @@ impl PointWriter {
         // what the points file's header would say: its bounds, and "auto" offsets from them
         let (hmin, hmax) = stats.world(t.scale, t.offset);
         let offset = match opts.offset {
-            Some(OffsetOption::Auto) => {
-                let mut o = [0.0; 3];
-                for a in 0..3 {
-                    let unit = t.scale[a] * 1000.0;
-                    o[a] = (((hmin[a] + hmax[a]) * 0.5) / unit).round() * unit;
-                }
-                o
-            }
+            Some(OffsetOption::Auto) => super::auto_offset(hmin, hmax, t.scale),
             _ => t.offset,
         };
         let mut warnings = Vec::new();
@@ -523,6 +470,7 @@ impl PointWriter {
         let provisional = super::provisional_cube(&plan, Some(hmin), Some(hmax));
         let limit = opts.memory_limit.unwrap_or_else(super::default_memory_limit);
         let budget = MemoryBudget::new(limit, rec_len, opts.max_points_per_node)?;
+        // the header fields the points file would carry (LasOut: zeros, GPS bit set)
         let origin = Origin {
             gps_bit: true,
             file_source_id: 0,
@@ -538,6 +486,44 @@ impl PointWriter {
         let ingested = Ingested { plan, stats, provisional, held: Held::Memory(buf), started, read_clock, input_bytes };
         super::build_and_write(out_file, &self.output, opts, ingested, &budget, origin)
     }
+}
+
+
+/// Bytes per value of `dim` given the declared extra dimensions (see
+/// [`PointWriter::column_size`]).
+fn column_size(extras: &[ExtraDecl], dim: Dimension) -> Option<usize> {
+    match dim {
+        Dimension::ExtraRaw(i) => extras.get(usize::from(i)).map(|e| e.size),
+        Dimension::Extra(_) => None,
+        d => Some(d.dim_type().size()),
+    }
+}
+
+/// Writes `columns` into whole records of `layout` (`records` holds a whole number of
+/// them; absent dimensions are 0, return 1 of 1).
+fn fill_records(extras: &[ExtraDecl], layout: &PointLayout, transform: &Transform, records: &mut [u8], columns: &[PointColumn<'_>]) -> std::result::Result<(), String> {
+    let rl = layout.record_length;
+    for r in records.chunks_exact_mut(rl) {
+        r[14] = 0x11; // return 1 of 1
+    }
+    for c in columns {
+        let size = column_size(extras, c.dim).unwrap_or(0);
+        let stride = if c.stride == 0 { size } else { c.stride };
+        if let Dimension::ExtraRaw(k) = c.dim {
+            // Native order in the caller's buffer, little-endian in the record.
+            let at = layout.extra_start + extras[usize::from(k)].at;
+            for (i, r) in records.chunks_exact_mut(rl).enumerate() {
+                let dst = &mut r[at..at + size];
+                dst.copy_from_slice(&c.data[i * stride..i * stride + size]);
+                if cfg!(target_endian = "big") {
+                    dst.reverse();
+                }
+            }
+            continue;
+        }
+        read_column(layout, transform, records, c.dim, c.data, stride)?;
+    }
+    Ok(())
 }
 
 impl Drop for PointWriter {
