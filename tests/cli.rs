@@ -57,6 +57,37 @@ fn info_json_has_the_contract_keys() {
     assert!(h["nodes"].as_u64().unwrap() > m.nodes.len() as u64, "the empty interior node counts");
 }
 
+/// A plain LAS/LAZ file is not an error for `info`: its header, why it is not COPC and
+/// the command that converts it (issue #26). A truncated one stays an error.
+#[test]
+fn info_on_plain_las_and_laz_explains_how_to_convert() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, compressed) in [("plain.las", false), ("plain.laz", true)] {
+        let f = dir.path().join(name);
+        let opts = copc::sample::SampleOptions { points: 2000, format: 3, compressed, ..Default::default() };
+        copc::sample::write_sample(&f, &opts).unwrap();
+        let f = f.to_str().unwrap();
+        let o = copc(&["info", f]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("points          2000") && out.contains("point format 3"), "{out}");
+        assert!(out.contains("not COPC") && out.contains("LAS 1.2 (COPC files are LAS 1.4)"), "{out}");
+        assert!(out.contains(&format!("copc translate {f} OUT.copc.laz")), "{out}");
+        let o = copc(&["info", "--json", f]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["is_copc"], false);
+        assert_eq!(v["point_count"], 2000);
+        assert_eq!(v["compressed"], compressed);
+        assert!(v["convert_with"].as_str().unwrap().starts_with("copc translate "));
+        if !compressed {
+            let bytes = std::fs::read(f).unwrap();
+            let cut = write_mini(dir.path(), "cut.las", &bytes[..bytes.len() - 100]);
+            assert_eq!(copc(&["info", &cut]).status.code(), Some(1), "a truncated LAS file is an error");
+        }
+    }
+}
+
 #[test]
 fn query_count_prints_one_number() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 
 use super::Failure;
 use copc::Reader;
+use copc::reader::LasFile;
 use serde_json::{Value, json};
 
 /// Print a summary of a COPC file (header, CRS, octree, hierarchy).
@@ -22,7 +23,16 @@ pub struct InfoArgs {
 
 pub fn run(a: InfoArgs) -> Result<(), Failure> {
     let fail = |e| Failure::new(&a.source, e);
-    let r = a.src.open(&a.source)?;
+    let source = a.src.open_source(&a.source)?;
+    let r = match Reader::from_source(source.clone(), &a.src.reader_options(&a.source)?) {
+        Ok(r) => r,
+        // A LAS/LAZ file that is not COPC: its header, and how to make it COPC.
+        Err(e) if e.to_string().contains("not a COPC file") => match LasFile::open(source) {
+            Ok(las) if is_whole_plain_las(&las) => return plain_las(&a, &las, &e.detail()),
+            _ => return Err(fail(e)),
+        },
+        Err(e) => return Err(fail(e)),
+    };
     let mut v = info_json(&r).map_err(fail)?;
     let entries = if a.nodes { r.all_entries().map_err(fail)? } else { Vec::new() };
     if a.json {
@@ -113,4 +123,59 @@ fn print_text(r: &Reader, v: &Value) {
 /// The name in a WKT's first quoted string (e.g. "NAD83 / UTM zone 15N").
 fn crs_name(wkt: &str) -> String {
     wkt.split('"').nth(1).unwrap_or(wkt).to_string()
+}
+
+/// A LAS/LAZ file that parses without irregularities, has no COPC records and (when
+/// uncompressed) holds every point record: a damaged COPC file stays an error.
+fn is_whole_plain_las(las: &LasFile) -> bool {
+    let h = &las.header;
+    let copc_like = las.vlrs.iter().any(|v| v.user_id == "copc" || v.user_id == "entwine");
+    let records_end = h.offset_to_point_data().saturating_add(h.point_count.saturating_mul(u64::from(h.point_record_length)));
+    las.warnings.is_empty() && !copc_like && (las.laz_vlr.is_some() || records_end <= las.source.len())
+}
+
+/// `copc info` on a plain LAS/LAZ file: the header summary, then why it is not COPC
+/// and the command that converts it.
+fn plain_las(a: &InfoArgs, las: &LasFile, why: &str) -> Result<(), Failure> {
+    let h = &las.header;
+    let crs = las.crs_wkt().map_err(|e| Failure::new(&a.source, e))?;
+    let convert = format!("copc translate {} OUT.copc.laz", a.source);
+    if a.json {
+        let v = json!({
+            "source": las.name(),
+            "is_copc": false,
+            "not_copc_reason": why,
+            "convert_with": convert,
+            "point_count": h.point_count,
+            "point_format": h.point_format,
+            "point_record_length": h.point_record_length,
+            "las_version": format!("{}.{}", h.version.0, h.version.1),
+            "compressed": las.laz_vlr.is_some(),
+            "scale": h.scale,
+            "offset": h.offset,
+            "bounds": {"min": h.min, "max": h.max},
+            "points_by_return": &h.points_by_return[..],
+            "crs_wkt": crs,
+            "system_identifier": h.system_identifier(),
+            "generating_software": h.generating_software(),
+            "warnings": las.warnings,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        println!("{}", las.name());
+        println!("  points          {}", h.point_count);
+        let kind = if las.laz_vlr.is_some() { "LAZ" } else { "LAS" };
+        println!("  {kind}             {}.{}, point format {}, {} bytes per record", h.version.0, h.version.1, h.point_format, h.point_record_length);
+        println!("  bounds          min {:?}", h.min);
+        println!("                  max {:?}", h.max);
+        println!("  scale / offset  {:?} / {:?}", h.scale, h.offset);
+        println!("  CRS             {}", crs.as_deref().map(crs_name).unwrap_or_else(|| "none (or GeoTIFF keys)".into()));
+        println!("  software        {} / {}", h.system_identifier(), h.generating_software());
+        for w in &las.warnings {
+            println!("  warning         {w}");
+        }
+        println!("  not COPC        {why}");
+        println!("  convert with    {convert}");
+    }
+    Ok(())
 }
