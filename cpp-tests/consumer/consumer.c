@@ -129,6 +129,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "consumer: library and header versions differ\n");
         return 1;
     }
+#ifdef COPC_PACKAGE_VERSION
+    /* built through find_package(Copc): the CMake package names the same version */
+    if (strcmp(copc_version_string(), COPC_PACKAGE_VERSION) != 0) {
+        fprintf(stderr, "consumer: library %s but CMake package %s\n", copc_version_string(), COPC_PACKAGE_VERSION);
+        return 1;
+    }
+#endif
     if (argc > 1 && strcmp(argv[1], "write") == 0) return write_file();
     const char *dir = getenv("COPC_TEST_DATA");
     if (!dir || !*dir) {

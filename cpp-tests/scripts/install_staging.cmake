@@ -10,7 +10,7 @@ set(expected
   "${LIBDIR}/libcopc.so.${VERSION}" "${LIBDIR}/${SONAME}" "${LIBDIR}/libcopc.so" "${LIBDIR}/libcopc.a"
   include/copc.h include/copc.hpp
   "${LIBDIR}/cmake/Copc/CopcConfig.cmake" "${LIBDIR}/cmake/Copc/CopcConfigVersion.cmake"
-  "${LIBDIR}/cmake/Copc/CopcNativeLibs.cmake" "${LIBDIR}/pkgconfig/copc.pc")
+  "${LIBDIR}/cmake/Copc/CopcNativeLibs.cmake" "${LIBDIR}/pkgconfig/copc.pc" bin/copc)
 foreach(f IN LISTS expected)
   if(NOT EXISTS "${STAGE}/${f}")
     message(FATAL_ERROR "not installed: ${f}")
@@ -33,4 +33,11 @@ foreach(f "${LIBDIR}/cmake/Copc/CopcConfig.cmake" "${LIBDIR}/cmake/Copc/CopcNati
 endforeach()
 file(COPY "${STAGE}/" DESTINATION "${MOVED}")
 file(REMOVE_RECURSE "${STAGE}")
+# The installed CLI runs from the moved prefix and names the package's version.
+execute_process(COMMAND "${MOVED}/bin/copc" --version RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+string(STRIP "${out}" out)
+string(FIND "${out}" "copc ${VERSION} " at)
+if(NOT rc EQUAL 0 OR NOT at EQUAL 0)
+  message(FATAL_ERROR "${MOVED}/bin/copc --version gave '${out}' (exit ${rc}), expected 'copc ${VERSION} (laz ...)'")
+endif()
 message(STATUS "installed, checked, and moved to ${MOVED}")
