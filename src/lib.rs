@@ -71,7 +71,16 @@ pub use format::{Bounds, Cube, Dimension, VoxelKey};
 pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Polygon, Query, Reader, ReaderOptions, RecordFormat};
 pub use source::{ByteSource, CallbackSource, FileSource, HttpOptions, HttpSource, MemorySource, SourceStats, StoreOptions, open_source};
 
-// The README's Rust examples compile (`cargo test --doc`), so they cannot rot.
+// The Rust examples of the README and of docs/ compile (`cargo test --doc`), so they
+// cannot rot (scripts/readme-check checks every page with one is listed here).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExamples;
+
+#[cfg(doctest)]
+pub mod docs_examples {
+    #[doc = include_str!("../docs/rust.md")]
+    pub struct Rust;
+    #[doc = include_str!("../docs/writer.md")]
+    pub struct Writer;
+}
