@@ -228,7 +228,7 @@ typedef int32_t copc_type;
 // * `"geometry_name"`: the geometry column's name (default `"geometry"`).
 // * `"node_columns"`: `"yes"` adds `node_level`, `node_x`, `node_y`, `node_z` (int32)
 //   and `point_index` (uint32, the point's position in its node's chunk).
-// * `"point_id"`: the name of an int64 column of stable point ids (the points of the
+// * `"point_id"`: the name of a first, int64 column of stable point ids (the points of the
 //   data nodes before the point's node, in file order, plus `point_index`); `""`
 //   (default): none.
 //

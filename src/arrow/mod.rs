@@ -74,7 +74,7 @@ pub struct ArrowOptions {
     /// The node of each point: `node_level`, `node_x`, `node_y`, `node_z` (int32) and
     /// its position in the node's chunk, `point_index` (uint32).
     pub node_columns: bool,
-    /// A column of this name (int64) with a stable id per point: the points of the data
+    /// A first column of this name (int64) with a stable id per point: the points of the data
     /// nodes before its node (in file order) plus its position in the node, the same
     /// whatever the query (GDAL's FIDs). Loads the whole hierarchy.
     pub point_id: Option<String>,

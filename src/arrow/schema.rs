@@ -298,6 +298,10 @@ pub(crate) fn plan(reader: &Reader, q: &Query, opts: &ArrowOptions) -> Result<Pl
         n
     };
     let mut decode: Vec<Dimension> = Vec::new();
+    // The row id leads, as GDAL's FID column and a data frame's index do.
+    if let Some(n) = &opts.point_id {
+        columns.push(Column { source: Source::PointId, field: Arc::new(Field::new(unique(n.clone()), DataType::Int64, false)) });
+    }
     for (d, name) in dim_columns(format, q, opts)? {
         let name = unique(name.unwrap_or_else(|| default_name(format, d)));
         let field = Field::new(name, dim_type(format, d)?, false).with_metadata(dim_metadata(format, d));
@@ -331,9 +335,6 @@ pub(crate) fn plan(reader: &Reader, q: &Query, opts: &ArrowOptions) -> Result<Pl
         ] {
             columns.push(Column { source: s, field: Arc::new(Field::new(unique(n.into()), t, false)) });
         }
-    }
-    if let Some(n) = &opts.point_id {
-        columns.push(Column { source: Source::PointId, field: Arc::new(Field::new(unique(n.clone()), DataType::Int64, false)) });
     }
     let meta = HashMap::from([("las:point_format".to_string(), format.layout.format.to_string())]);
     let schema = Arc::new(Schema::new_with_metadata(columns.iter().map(|c| c.field.clone()).collect::<Vec<_>>(), meta));
