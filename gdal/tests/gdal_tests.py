@@ -575,6 +575,19 @@ def t_arrow():
         ds = None
 
 
+def t_arrow_doc():
+    """The GDAL Python snippet of docs/arrow.md runs as written, in the data folder."""
+    need_data()
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "arrow.md")
+    with open(doc) as fh:
+        m = re.search(r"^```python\n(.*?)^```$", fh.read(), re.M | re.S)
+    check(m, f"no python block in {doc}")
+    p = subprocess.run([sys.executable, "-c", m.group(1)], cwd=DATA, capture_output=True, text=True)
+    check(p.returncode == 0, f"the snippet fails:\n{p.stderr[-2000:]}")
+    check(re.search(r"^\d+ points in the box$", p.stdout, re.M), f"unexpected output:\n{p.stdout}")
+    print(p.stdout.strip().splitlines()[-1])
+
+
 def t_installed():
     """The plugin built standalone against the installed package (find_package(Copc))
     and the plugin `cmake --install` put in <prefix>/lib/gdalplugins both load."""

@@ -147,3 +147,8 @@ impl Reader {
         Ok(schema::plan(self, q, opts)?.schema.clone())
     }
 }
+
+// docs/arrow.md's Rust example compiles (`cargo test --doc`), so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/arrow.md")]
+pub struct ArrowDocExamples;
