@@ -306,11 +306,14 @@ static void check_early_release(const char *path) {
 struct mem {
     unsigned char *data;
     size_t len;
+    /* Reads past this offset fail (a file cut short while being read); 0: none. */
+    size_t cut;
 };
 
 static int mem_read(void *user, uint64_t offset, uint8_t *buf, size_t len) {
     struct mem *m = (struct mem *)user;
     if (offset + len > m->len) return 1;
+    if (m->cut != 0 && offset + len > m->cut) return 9;
     memcpy(buf, m->data + offset, len);
     return 0;
 }
@@ -349,6 +352,7 @@ static void check_failing_source(const char *path) {
     m.data = malloc(m.len);
     REQUIRE(m.data != NULL && fread(m.data, 1, m.len, f) == m.len);
     fclose(f);
+    m.cut = 0;
     i = n / 2;
     memset(m.data + nodes[i].offset, 0, (size_t)nodes[i].byte_size);
     snprintf(key, sizeof key, "node %d-%d-%d-%d", nodes[i].key.level, nodes[i].key.x, nodes[i].key.y, nodes[i].key.z);
@@ -385,6 +389,28 @@ static void check_failing_source(const char *path) {
         struct ArrowArray a;
         memset(&a, 0, sizeof a);
         CHECK(stream.get_next(&stream, &a) == EIO);
+    }
+    stream.release(&stream);
+
+    /* The bytes end at the middle node while the stream reads (the header and the
+       hierarchy were read before): EIO, the callback's failure in the message. */
+    OK(copc_reader_open_io(&io, &m, NULL, &r));
+    REQUIRE(r != NULL);
+    OK(copc_reader_query_arrow(r, NULL, NULL, &stream));
+    copc_reader_free(r);
+    m.cut = (size_t)nodes[i].offset;
+    for (;;) {
+        struct ArrowArray a;
+        memset(&a, 0, sizeof a);
+        rc = stream.get_next(&stream, &a);
+        if (rc != 0 || a.release == NULL) break;
+        a.release(&a);
+    }
+    CHECK(rc == EIO);
+    {
+        const char *msg = stream.get_last_error(&stream);
+        CHECK(contains(msg, "zeroed.copc.laz") && contains(msg, "returned 9"));
+        printf("cut source: %d: %s\n", rc, msg ? msg : "(null)");
     }
     stream.release(&stream);
     free(m.data);
