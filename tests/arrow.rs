@@ -450,3 +450,42 @@ fn dim_types_map_one_to_one() {
         assert_eq!(a.primitive_width(), Some(t.size()), "{t:?}");
     }
 }
+
+/// Extra bytes as undocumented bytes (data type 0) and a deprecated 2-element array:
+/// the sample's 6 extra bytes described anew, then translated (the writer keeps the
+/// descriptors as they are).
+#[test]
+fn extra_byte_arrays_and_raw_bytes_match_the_point_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("sample.las");
+    let opts = SampleOptions { points: 8000, format: 6, extra_bytes: true, compressed: false, ..Default::default() };
+    write_sample(&las, &opts).unwrap();
+    let mut bytes = std::fs::read(&las).unwrap();
+    let at = bytes.windows(9).position(|w| w == b"LASF_Spec").unwrap() + 16 + 2 + 2 + 32;
+    let mut descriptor = |k: usize, data_type: u8, options: u8, name: &str| {
+        let d = &mut bytes[at + 192 * k..at + 192 * (k + 1)];
+        d.fill(0);
+        d[2] = data_type;
+        d[3] = options;
+        d[4..4 + name.len()].copy_from_slice(name.as_bytes());
+    };
+    descriptor(0, 0, 4, "Blob"); // 4 undocumented bytes
+    descriptor(1, 11, 0, "Pair"); // uint8[2]
+    std::fs::write(&las, &bytes).unwrap();
+    let out = dir.path().join("arrays.copc.laz");
+    translate(&[&las], &out, &WriterOptions { threads: Some(2), max_points_per_node: 3000, ..Default::default() }).unwrap();
+    let r = Reader::open(&out).unwrap();
+    let names: Vec<_> = r.extra_bytes().iter().map(|e| (e.name.clone(), e.data_type, e.count)).collect();
+    assert_eq!(names, [("Blob".to_string(), 0, 4), ("Pair".to_string(), 11, 2)]);
+    let s = r.arrow_schema(&Query::new(), &ArrowOptions::default()).unwrap();
+    assert_eq!(s.field_with_name("Blob").unwrap().data_type(), &DataType::FixedSizeBinary(4));
+    assert!(matches!(s.field_with_name("Pair").unwrap().data_type(), DataType::FixedSizeList(f, 2) if f.data_type() == &DataType::UInt8));
+    for opts in [ArrowOptions::default(), ArrowOptions::default().batch_rows(999)] {
+        compare(&r, &Query::new(), &opts, "arrays");
+        let q = Query::new().dims([Dimension::X, Dimension::ExtraRaw(1), Dimension::Extra(0)]);
+        compare(&r, &q, &opts, "arrays, dims");
+    }
+    // The scaled-double form by hand.
+    let opts = ArrowOptions::default().columns([ArrowColumn { dim: Dimension::Extra(1), name: Some("pair0".into()) }]);
+    compare(&r, &Query::new(), &opts, "arrays, element 0 as double");
+}
