@@ -489,3 +489,45 @@ fn extra_byte_arrays_and_raw_bytes_match_the_point_batches() {
     let opts = ArrowOptions::default().columns([ArrowColumn { dim: Dimension::Extra(1), name: Some("pair0".into()) }]);
     compare(&r, &Query::new(), &opts, "arrays, element 0 as double");
 }
+
+/// A source that panics on reads once armed (a bug in a source, or in the library).
+struct Panicking {
+    inner: MemorySource,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl copc::ByteSource for Panicking {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn read_range(&self, r: std::ops::Range<u64>) -> copc::Result<Vec<u8>> {
+        if self.armed.load(std::sync::atomic::Ordering::SeqCst) {
+            panic!("test source panics on purpose");
+        }
+        self.inner.read_range(r)
+    }
+}
+
+#[test]
+fn a_panic_under_get_next_stays_out_of_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = generated(dir.path(), 7, 3000, false);
+    let src = Arc::new(Panicking {
+        inner: MemorySource::new("panics.copc.laz", std::fs::read(&path).unwrap()),
+        armed: false.into(),
+    });
+    let r = Arc::new(Reader::from_source(src.clone(), &ReaderOptions::default()).unwrap());
+    let mut s = copc::arrow::into_c_stream(r.arrow_shared(&Query::new(), &ArrowOptions::default()).unwrap());
+    src.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut a = arrow_array::ffi::FFI_ArrowArray::empty();
+    let code = unsafe { (s.get_next.unwrap())(&mut s, &mut a) };
+    assert_eq!(code, libc_eio());
+    let msg = unsafe { std::ffi::CStr::from_ptr((s.get_last_error.unwrap())(&mut s)) }.to_str().unwrap().to_string();
+    assert!(msg.contains("Rust panic") && msg.contains("on purpose"), "{msg}");
+    assert_eq!(unsafe { (s.get_next.unwrap())(&mut s, &mut a) }, libc_eio(), "then only that error");
+    unsafe { (s.release.unwrap())(&mut s) };
+    assert!(s.release.is_none());
+}
