@@ -128,6 +128,53 @@ static void test_options(void) {
     copc_options_free(NULL);
 }
 
+/* Arrow options and streams: NULLs, bad keys and values, bad dimension ids. */
+static void test_arrow(copc_reader *r) {
+    struct ArrowArrayStream stream;
+    struct ArrowSchema schema;
+    copc_arrow_options *o = NULL;
+    EXPECT(copc_arrow_options_new(NULL), COPC_STATUS_NULL_ARGUMENT);
+    OK(copc_arrow_options_new(&o));
+    REQUIRE(o != NULL);
+    EXPECT(copc_arrow_options_set(NULL, "batch_rows", "1"), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_arrow_options_set(o, NULL, "1"), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_arrow_options_set(o, "batch_rows", NULL), COPC_STATUS_NULL_ARGUMENT);
+    const char *bad[][2] = {
+        {"no_such_key", "1"}, {"", ""},           {"batch_rows", "0"},       {"batch_rows", "-1"},
+        {"batch_rows", "x"},  {"raw_xyz", "maybe"}, {"node_columns", "2"}, {"geometry", "sphere"},
+        {"geometry_name", ""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        calls++;
+        copc_status s = copc_arrow_options_set(o, bad[i][0], bad[i][1]);
+        if (s != COPC_STATUS_INVALID_ARGUMENT || copc_last_error_message()[0] == '\0') {
+            fprintf(stderr, "arrow_options_set(\"%s\", \"%s\") gave %d: %s\n", bad[i][0], bad[i][1], (int)s,
+                    copc_last_error_message());
+            failures++;
+        }
+    }
+    EXPECT(copc_arrow_options_add_column(NULL, COPC_DIM_X, NULL), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_arrow_options_add_column(o, -1, NULL), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_arrow_options_add_column(o, 25, NULL), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_arrow_options_add_column(o, COPC_DIM_X, "\xff\xfe"), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_reader_query_arrow(NULL, NULL, NULL, &stream), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_reader_query_arrow(r, NULL, NULL, NULL), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_reader_query_arrow_schema(NULL, NULL, NULL, &schema), COPC_STATUS_NULL_ARGUMENT);
+    EXPECT(copc_reader_query_arrow_schema(r, NULL, NULL, NULL), COPC_STATUS_NULL_ARGUMENT);
+    /* An extra-bytes dimension the file does not have. */
+    OK(copc_arrow_options_add_column(o, COPC_DIM_EXTRA_DOUBLE_BASE + 3, NULL));
+    EXPECT(copc_reader_query_arrow(r, NULL, o, &stream), COPC_STATUS_INVALID_ARGUMENT);
+    EXPECT(copc_reader_query_arrow_schema(r, NULL, o, &schema), COPC_STATUS_INVALID_ARGUMENT);
+    copc_arrow_options_free(o);
+    copc_arrow_options_free(NULL);
+    /* A stream whose arrays are asked into NULL. */
+    OK(copc_reader_query_arrow(r, NULL, NULL, &stream));
+    CHECK(stream.get_next(&stream, NULL) != 0 && stream.get_last_error(&stream) != NULL);
+    CHECK(stream.get_schema(&stream, NULL) != 0);
+    stream.release(&stream);
+    CHECK(stream.release == NULL);
+}
+
 static void test_queries(void) {
     EXPECT(copc_query_new(NULL), COPC_STATUS_NULL_ARGUMENT);
     copc_query *q = NULL;
@@ -509,6 +556,7 @@ int main(void) {
     REQUIRE(r != NULL);
     test_reader(r);
     test_read_node(r);
+    test_arrow(r);
     test_iterators(&r);
     copc_reader_free(r);
     test_writer();

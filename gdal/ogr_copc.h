@@ -125,6 +125,12 @@ class OGRCOPCLayer final : public OGRLayer
     void SetSpatialFilter(int iGeomField, OGRGeometry *poGeom) override;
     OGRErr SetIgnoredFields(const char **papszFields) override;
     int TestCapability(const char *pszCap) override;
+    // RFC 86: the library's Arrow C stream of the layer's query (ogrcopcarrow.cpp).
+    bool GetArrowStream(struct ArrowArrayStream *out_stream, CSLConstList papszOptions = nullptr) override;
+
+  private:
+    // Set while a stream from GetArrowStream is alive (GDAL's one-stream-per-layer rule).
+    std::shared_ptr<bool> m_pbArrowStreamActive = std::make_shared<bool>(false);
 };
 
 class OGRCOPCWriterLayer;

@@ -510,6 +510,10 @@ int OGRCOPCLayer::TestCapability(const char *pszCap)
 {
     if (EQUAL(pszCap, OLCFastFeatureCount))
         return m_poAttrQuery == nullptr && m_poFilterGeom == nullptr && m_dfResolution <= 0 && m_nMaxDepth < 0;
+    // GetArrowStream serves the library's stream unless an attribute filter needs
+    // GDAL's generic path.
+    if (EQUAL(pszCap, OLCFastGetArrowStream))
+        return m_poAttrQuery == nullptr;
     if (EQUAL(pszCap, OLCFastGetExtent) || EQUAL(pszCap, OLCFastSpatialFilter) ||
         EQUAL(pszCap, OLCIgnoreFields) || EQUAL(pszCap, OLCRandomRead) || EQUAL(pszCap, OLCStringsAsUTF8) ||
         EQUAL(pszCap, OLCZGeometries))

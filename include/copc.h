@@ -27,6 +27,89 @@
 /* The dimension-mask bit of a standard dimension id (copc_query_set_dims). */
 #define COPC_DIM_BIT(dim) (UINT64_C(1) << (dim))
 
+/* The Arrow C data interface and C stream interface (copc_reader_query_arrow), as the
+   Arrow specification defines them, under its guards. GDAL 3.6's ogr_recordbatch.h
+   defines all three without the guards but with the ARROW_FLAG_* macros: after it,
+   they count as defined (include it, or ogrsf_frmts.h, before copc.h). */
+#if defined(ARROW_FLAG_DICTIONARY_ORDERED) && !defined(ARROW_C_DATA_INTERFACE)
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+#endif
+
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  /* Array type description */
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+
+  /* Release callback */
+  void (*release)(struct ArrowSchema*);
+  /* Opaque producer-specific data */
+  void* private_data;
+};
+
+struct ArrowArray {
+  /* Array data description */
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+
+  /* Release callback */
+  void (*release)(struct ArrowArray*);
+  /* Opaque producer-specific data */
+  void* private_data;
+};
+
+#endif  /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  /* Callback to get the stream type (the same for all arrays in the stream).
+     Return value: 0 if successful, an `errno`-compatible error code otherwise.
+     If successful, the ArrowSchema must be released independently from the stream. */
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+
+  /* Callback to get the next array (if no error and the array is released, the
+     stream has ended).
+     Return value: 0 if successful, an `errno`-compatible error code otherwise.
+     If successful, the ArrowArray must be released independently from the stream. */
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+
+  /* Callback to get optional detailed error information. This must only be called
+     if the last stream operation failed with a non-0 return code.
+     Return value: pointer to a null-terminated character array describing the last
+     error, or NULL if no description is available. The returned pointer is only
+     valid until the next operation on this stream (including release). */
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+
+  /* Release callback: release the stream's own resources. Note that arrays returned
+     by `get_next` must be individually released. */
+  void (*release)(struct ArrowArrayStream*);
+
+  /* Opaque producer-specific data */
+  void* private_data;
+};
+
+#endif  /* ARROW_C_STREAM_INTERFACE */
+
 
 // Mask bit selecting every extra-bytes dimension (`copc_query_set_dims`). Bits 0-24
 // are the standard dimensions (`COPC_DIM_BIT(dim)`); bits 25-62 are invalid.
@@ -134,6 +217,28 @@ typedef enum copc_type copc_type;
 typedef int32_t copc_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+// What `copc_reader_query_arrow` puts in its batches (docs/arrow.md), set one key at
+// a time with `copc_arrow_options_set`; NULL options mean the defaults.
+//
+// * `"batch_rows"`: most rows in one batch, >= 1 (default 65536).
+// * `"raw_xyz"`: `"yes"` adds `x_raw`, `y_raw`, `z_raw` (int32); default `"no"`.
+// * `"geometry"`: `"none"` (default), `"geoarrow"` (a `geoarrow.point` struct column,
+//   the file's WKT as its CRS) or `"wkb"` (ISO WKB, extension `ogc.wkb`, as GDAL).
+// * `"geometry_name"`: the geometry column's name (default `"geometry"`).
+// * `"node_columns"`: `"yes"` adds `node_level`, `node_x`, `node_y`, `node_z` (int32)
+//   and `point_index` (uint32, the point's position in its node's chunk).
+// * `"point_id"`: the name of a first, int64 column of stable point ids (the points of the
+//   data nodes before the point's node, in file order, plus `point_index`); `""`
+//   (default): none.
+//
+// Columns: by default one per dimension of the query's dimension mask (every
+// dimension of the file without one); `copc_arrow_options_add_column` chooses them
+// one by one instead.
+//
+// Thread safety: setting needs exclusive access; once set up, options may be passed
+// (const) to calls on any threads at once.
+typedef struct copc_arrow_options copc_arrow_options;
 
 // The nodes a query selected, in the file order of their chunks.
 //
@@ -437,6 +542,52 @@ typedef struct copc_vlr {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Creates Arrow options with the defaults (free them with `copc_arrow_options_free`).
+copc_status copc_arrow_options_new(struct copc_arrow_options **out);
+
+// Sets one option (see `copc_arrow_options`); an unknown key or a bad value gives
+// `COPC_STATUS_INVALID_ARGUMENT` and leaves the options as they were.
+copc_status copc_arrow_options_set(struct copc_arrow_options *o,
+                                   const char *key,
+                                   const char *value);
+
+// Appends a column: dimension `dim` (a `copc_dim` id: `COPC_DIM_EXTRA_BASE + i` gives
+// extra-bytes dimension i in its declared type, `COPC_DIM_EXTRA_DOUBLE_BASE + i` as a
+// scaled double) named `name` (NULL: the dimension's name). Once a column is added,
+// the batches hold the added columns, in the order added, instead of one per
+// dimension of the query; the query decodes what they need. Whether an extra-bytes
+// index exists is checked by `copc_reader_query_arrow`.
+copc_status copc_arrow_options_add_column(struct copc_arrow_options *o,
+                                          int32_t dim,
+                                          const char *name);
+
+// Frees Arrow options; NULL is a no-op.
+void copc_arrow_options_free(struct copc_arrow_options *o);
+
+// Starts the Arrow C stream of the points `q` selects (NULL: all) with options `o`
+// (NULL: the defaults) and writes it to `*out` (a `struct ArrowArrayStream` of the
+// Arrow C stream interface; the caller owns it and must call its `release`). Only the
+// hierarchy is read here; each `get_next` decodes what its batch needs.
+//
+// The stream holds what it needs (the file stays open): it may outlive the reader,
+// the query and the options. Its callbacks may be called from any thread, one at a
+// time. `get_next` returns 0 and a released array at the end; on a failure it returns
+// an errno code (EIO for I/O and format errors, EINVAL for invalid arguments) and
+// `get_last_error` the library's message (file, node, what was expected), and every
+// later `get_next` returns the same code. Releasing the stream early frees everything
+// it held; arrays already taken stay valid until their own `release`.
+copc_status copc_reader_query_arrow(const struct copc_reader *r,
+                                    const struct copc_query *q,
+                                    const struct copc_arrow_options *o,
+                                    struct ArrowArrayStream *out);
+
+// Writes the schema `copc_reader_query_arrow` would give for `q` and `o` to `*out` (a
+// `struct ArrowSchema`; the caller must call its `release`), without reading points.
+copc_status copc_reader_query_arrow_schema(const struct copc_reader *r,
+                                           const struct copc_query *q,
+                                           const struct copc_arrow_options *o,
+                                           struct ArrowSchema *out);
 
 // Describes dimension `dim` of the file: its value type, values per point, bytes per
 // point, whether the point format stores it and its name. An id that is no

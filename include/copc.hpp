@@ -16,8 +16,12 @@
  *                    copc::Writer::column(COPC_DIM_Z, z)});
  *   w.close();
  *
+ *   copc::ArrowStream s = reader.arrow(q, copc::ArrowOptions().set("geometry", "wkb"));
+ *   copc::ArrowArrayOwned batch;
+ *   while (s.next(batch)) { ... batch->length, batch->children ... }
+ *
  * Thread safety is that of the C types: a const Reader may be used by many threads;
- * Options, Query, PointIter, Batch and Writer by one thread at a time.
+ * Options, Query, PointIter, Batch, Writer and ArrowStream by one thread at a time.
  */
 #ifndef COPC_HPP
 #define COPC_HPP
@@ -268,6 +272,116 @@ private:
     std::size_t batch_size_;
 };
 
+/* Options of Reader::arrow (see copc_arrow_options in copc.h for the keys). */
+class ArrowOptions {
+public:
+    ArrowOptions() {
+        copc_arrow_options *o = nullptr;
+        detail::check(copc_arrow_options_new(&o));
+        h_.reset(o);
+    }
+    ArrowOptions &set(const std::string &key, const std::string &value) {
+        detail::check(copc_arrow_options_set(h_.get(), key.c_str(), value.c_str()));
+        return *this;
+    }
+    /* A column chosen by hand (name empty: the dimension's name). */
+    ArrowOptions &add_column(int32_t dim, const std::string &name = std::string()) {
+        detail::check(copc_arrow_options_add_column(h_.get(), dim, name.empty() ? nullptr : name.c_str()));
+        return *this;
+    }
+    const copc_arrow_options *get() const noexcept { return h_.get(); }
+
+private:
+    detail::Handle<copc_arrow_options, copc_arrow_options_free> h_;
+};
+
+/* An Arrow C data interface struct (struct ArrowSchema or struct ArrowArray) that calls
+   its release callback when it goes. */
+template <class T>
+class ArrowOwned {
+public:
+    ArrowOwned() noexcept { std::memset(&v_, 0, sizeof v_); }
+    ~ArrowOwned() { reset(); }
+    ArrowOwned(const ArrowOwned &) = delete;
+    ArrowOwned &operator=(const ArrowOwned &) = delete;
+    ArrowOwned(ArrowOwned &&o) noexcept : v_(o.v_) { o.v_.release = nullptr; }
+    ArrowOwned &operator=(ArrowOwned &&o) noexcept {
+        if (this != &o) {
+            reset();
+            v_ = o.v_;
+            o.v_.release = nullptr;
+        }
+        return *this;
+    }
+    void reset() noexcept {
+        if (v_.release) v_.release(&v_);
+        v_.release = nullptr;
+    }
+    /* Whether it holds something (an array after the stream's end does not). */
+    explicit operator bool() const noexcept { return v_.release != nullptr; }
+    T *get() noexcept { return &v_; }
+    const T *get() const noexcept { return &v_; }
+    T *operator->() noexcept { return &v_; }
+    const T *operator->() const noexcept { return &v_; }
+
+private:
+    T v_;
+};
+using ArrowSchemaOwned = ArrowOwned<struct ArrowSchema>;
+using ArrowArrayOwned = ArrowOwned<struct ArrowArray>;
+
+/* The Arrow C stream of a query (Reader::arrow): released when it goes. It owns the
+   file: it may outlive the Reader. Hand it to another Arrow library with release_to(). */
+class ArrowStream {
+public:
+    ArrowStream() noexcept { std::memset(&s_, 0, sizeof s_); }
+    ~ArrowStream() { reset(); }
+    ArrowStream(const ArrowStream &) = delete;
+    ArrowStream &operator=(const ArrowStream &) = delete;
+    ArrowStream(ArrowStream &&o) noexcept : s_(o.s_) { o.s_.release = nullptr; }
+    ArrowStream &operator=(ArrowStream &&o) noexcept {
+        if (this != &o) {
+            reset();
+            s_ = o.s_;
+            o.s_.release = nullptr;
+        }
+        return *this;
+    }
+    void reset() noexcept {
+        if (s_.release) s_.release(&s_);
+        s_.release = nullptr;
+    }
+    /* The schema of every batch. */
+    ArrowSchemaOwned schema() {
+        ArrowSchemaOwned out;
+        check(s_.get_schema ? s_.get_schema(&s_, out.get()) : EINVAL_);
+        return out;
+    }
+    /* The next batch (a struct array); false at the end. A failure throws copc::Error
+       with the stream's message (file, node, what was expected). */
+    bool next(ArrowArrayOwned &out) {
+        out.reset();
+        check(s_.get_next ? s_.get_next(&s_, out.get()) : EINVAL_);
+        return static_cast<bool>(out);
+    }
+    /* Moves the stream into `out` (uninitialised or released): its new owner releases it. */
+    void release_to(struct ArrowArrayStream *out) noexcept {
+        *out = s_;
+        s_.release = nullptr;
+    }
+    struct ArrowArrayStream *get() noexcept { return &s_; }
+
+private:
+    static constexpr int EINVAL_ = 22;
+    void check(int rc) {
+        if (rc != 0) {
+            const char *m = s_.get_last_error ? s_.get_last_error(&s_) : nullptr;
+            throw Error(COPC_STATUS_IO, m ? std::string(m) : "Arrow stream error " + std::to_string(rc));
+        }
+    }
+    struct ArrowArrayStream s_;
+};
+
 /* A VLR or EVLR and its payload. */
 struct Vlr {
     copc_vlr info;
@@ -349,6 +463,17 @@ public:
     PointIter points(std::vector<int32_t> dims = {}, std::size_t batch_size = 65536) {
         return points_of(nullptr, std::move(dims), batch_size);
     }
+    /* The points of `q` as an Arrow C stream (copc_reader_query_arrow; the columns
+       are in docs/arrow.md). */
+    ArrowStream arrow(const Query &q, const ArrowOptions &opts) const { return arrow_of(q.get(), opts.get()); }
+    ArrowStream arrow(const Query &q) const { return arrow_of(q.get(), nullptr); }
+    ArrowStream arrow() const { return arrow_of(nullptr, nullptr); }
+    /* The schema arrow(q, opts) gives, without reading points. */
+    ArrowSchemaOwned arrow_schema(const Query &q, const ArrowOptions &opts) const {
+        ArrowSchemaOwned s;
+        detail::check(copc_reader_query_arrow_schema(get(), q.get(), opts.get(), s.get()));
+        return s;
+    }
     /* Every point of one node (`capacity` must hold them: see copc_node.point_count). */
     Batch read_node(const copc_node_key &key, std::vector<int32_t> dims, std::size_t capacity) {
         Batch b = layout(std::move(dims));
@@ -388,6 +513,11 @@ private:
             v.push_back(node);
         }
         return v;
+    }
+    ArrowStream arrow_of(const copc_query *q, const copc_arrow_options *o) const {
+        ArrowStream s;
+        detail::check(copc_reader_query_arrow(get(), q, o, s.get()));
+        return s;
     }
     uint64_t count_of(const copc_query *q) const {
         uint64_t n = 0;

@@ -37,6 +37,9 @@
 //! # Ok::<(), copc::Error>(())
 //! ```
 //!
+//! **Arrow**: [`Reader::arrow`] gives a query's points as Arrow record batches (and,
+//! for C, an Arrow C stream); the columns are in `docs/arrow.md`.
+//!
 //! **Check** a file against the COPC 1.0 spec: [`validate::validate`].
 //!
 //! The same from the command line: `copc demo`, `copc info`, `copc query`,
@@ -51,6 +54,7 @@
 //! spill, parallel LAZ chunks); [`ept`] (EPT datasets to COPC, node for node);
 //! [`sample`] (synthetic test clouds). The CLI and the C ABI sit on top.
 
+pub mod arrow;
 pub mod ept;
 pub mod error;
 pub mod ffi;

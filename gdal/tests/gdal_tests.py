@@ -490,6 +490,104 @@ def t_python_openex():
     print(f"gdal {gdal.__version__}: {info['point_count']} features, {n} in the box, {got} of class 2")
 
 
+def t_arrow():
+    """RFC 86 through our plugin: TestCapability(OLCFastGetArrowStream) is true and
+    GetArrowStreamAsNumPy() gives, field by field, the values of a GetNextFeature()
+    loop (FIDs, every field, the WKB of the geometry), without filters, with ignored
+    fields, with a rectangle and a polygon spatial filter, in small batches; with an
+    attribute filter the generic path answers the same way."""
+    try:
+        from osgeo import gdal, ogr
+        import numpy as np
+    except ImportError:
+        raise Failed(f"{sys.executable}: no osgeo.gdal or numpy (apt-get install python3-gdal python3-numpy)")
+    gdal.UseExceptions()
+
+    def by_features(lyr):
+        defn = lyr.GetLayerDefn()
+        names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())
+                 if not defn.GetFieldDefn(i).IsIgnored()]
+        rows = {"OGC_FID": [], "wkb_geometry": []}
+        for n in names:
+            rows[n] = []
+        lyr.ResetReading()
+        for ft in lyr:
+            rows["OGC_FID"].append(ft.GetFID())
+            g = ft.GetGeometryRef()
+            rows["wkb_geometry"].append(bytes(g.ExportToIsoWkb()) if g is not None else None)
+            for n in names:
+                rows[n].append(ft[n])
+        return rows
+
+    def by_arrow(lyr, opts=()):
+        got = {}
+        for batch in lyr.GetArrowStreamAsNumPy(options=["USE_MASKED_ARRAYS=NO", *opts]):
+            for k, v in batch.items():
+                got.setdefault(k, []).extend(bytes(x) if k == "wkb_geometry" else x.item() for x in v)
+        return got
+
+    def same(lyr, what, opts=()):
+        want, got = by_features(lyr), by_arrow(lyr, opts)
+        check(sorted(got) == sorted(want), f"{what}: columns {sorted(got)} != {sorted(want)}")
+        n = len(want["OGC_FID"])
+        for k in want:
+            check(len(got[k]) == n, f"{what}: {k} has {len(got[k])} values, {n} features")
+            bad = [i for i in range(n) if got[k][i] != want[k][i] and not (
+                isinstance(want[k][i], float) and math.isnan(want[k][i]) and math.isnan(got[k][i]))]
+            check(not bad, f"{what}: {k} differs at {len(bad)} rows, e.g. row {bad[:1]}: "
+                           f"{[got[k][i] for i in bad[:1]]} vs {[want[k][i] for i in bad[:1]]}")
+        return n
+
+    for name in ["pdal_1.2-with-color.copc.laz", "pdal_ellipsoid-eb.copc.laz", "lastools_example.copc.laz"]:
+        f = small_file(name)
+        info = copc_info(f)
+        ds = gdal.OpenEx(f, gdal.OF_VECTOR | gdal.OF_READONLY)
+        lyr = ds.GetLayer(0)
+        check(lyr.TestCapability(ogr.OLCFastGetArrowStream), f"{name}: OLCFastGetArrowStream is false")
+        n = same(lyr, f"{name}: everything", ["MAX_FEATURES_IN_BATCH=1000"])
+        check(n == info["point_count"], f"{name}: {n} rows, {info['point_count']} points")
+        box = inner_box(info)
+        lyr.SetSpatialFilterRect(*box)
+        nbox = same(lyr, f"{name}: rectangle")
+        check(0 < nbox < n or n < 50, f"{name}: the box keeps {nbox} of {n}")
+        tri = ogr.CreateGeometryFromWkt(
+            f"POLYGON(({box[0]} {box[1]},{box[2]} {box[1]},{box[0]} {box[3]},{box[0]} {box[1]}))")
+        lyr.SetSpatialFilter(tri)
+        ntri = same(lyr, f"{name}: triangle", ["MAX_FEATURES_IN_BATCH=7"])
+        lyr.SetSpatialFilter(None)
+        defn = lyr.GetLayerDefn()
+        keep = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())][:3]
+        ignored = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())
+                   if defn.GetFieldDefn(i).GetName() not in keep]
+        lyr.SetIgnoredFields(ignored)
+        same(lyr, f"{name}: ignored fields")
+        lyr.SetSpatialFilterRect(*box)
+        same(lyr, f"{name}: ignored fields and a rectangle")
+        lyr.SetIgnoredFields(ignored + ["OGR_GEOMETRY"])
+        got = by_arrow(lyr, ["INCLUDE_FID=NO"])
+        check(sorted(got) == sorted(keep), f"{name}: without geometry and FID: {sorted(got)}")
+        lyr.SetIgnoredFields([])
+        lyr.SetSpatialFilter(None)
+        lyr.SetAttributeFilter("classification = 2")
+        check(not lyr.TestCapability(ogr.OLCFastGetArrowStream), f"{name}: fast with an attribute filter")
+        ncls = same(lyr, f"{name}: attribute filter (generic path)")
+        print(f"{name}: {n} rows, {nbox} in the box, {ntri} in the triangle, {ncls} of class 2; fields {keep} kept")
+        ds = None
+
+
+def t_arrow_doc():
+    """The GDAL Python snippet of docs/arrow.md runs as written, in the data folder."""
+    need_data()
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "arrow.md")
+    with open(doc) as fh:
+        m = re.search(r"^```python\n(.*?)^```$", fh.read(), re.M | re.S)
+    check(m, f"no python block in {doc}")
+    p = subprocess.run([sys.executable, "-c", m.group(1)], cwd=DATA, capture_output=True, text=True)
+    check(p.returncode == 0, f"the snippet fails:\n{p.stderr[-2000:]}")
+    check(re.search(r"^\d+ points in the box$", p.stdout, re.M), f"unexpected output:\n{p.stdout}")
+    print(p.stdout.strip().splitlines()[-1])
+
+
 def t_installed():
     """The plugin built standalone against the installed package (find_package(Copc))
     and the plugin `cmake --install` put in <prefix>/lib/gdalplugins both load."""

@@ -16,6 +16,7 @@
 
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
+mod arrow;
 mod column;
 mod dims;
 mod error;
@@ -28,6 +29,7 @@ mod status;
 mod version;
 mod writer;
 
+pub use arrow::*;
 pub use column::*;
 pub use dims::*;
 pub use error::*;

@@ -406,6 +406,34 @@ fn u8_field(layout: &PointLayout, rec: &[u8], dim: Dimension) -> u8 {
     }
 }
 
+/// Where a one-bit flag lives in a record of `layout`: `(byte, shift)`, the flag
+/// being `(rec[byte] >> shift) & 1`; None for dimensions that are not one-bit flags
+/// (and for Overlap in formats 0-5, which have none). Bit packers (Arrow booleans)
+/// read flags through this instead of a byte per point.
+pub fn flag_bit(layout: &PointLayout, dim: Dimension) -> Option<(usize, u32)> {
+    use Dimension::*;
+    if layout.extended {
+        match dim {
+            Synthetic => Some((15, 0)),
+            KeyPoint => Some((15, 1)),
+            Withheld => Some((15, 2)),
+            Overlap => Some((15, 3)),
+            ScanDirectionFlag => Some((15, 6)),
+            EdgeOfFlightLine => Some((15, 7)),
+            _ => None,
+        }
+    } else {
+        match dim {
+            ScanDirectionFlag => Some((14, 6)),
+            EdgeOfFlightLine => Some((14, 7)),
+            Synthetic => Some((15, 5)),
+            KeyPoint => Some((15, 6)),
+            Withheld => Some((15, 7)),
+            _ => None,
+        }
+    }
+}
+
 /// Writes dimension `dim` of every record in `records` into `dst`, value `i` at
 /// byte `i * stride`, in native byte order and the dimension's `DimType`
 /// (extra bytes: `extra` describes the dimension; `Extra` gives element 0 decoded as
@@ -639,6 +667,33 @@ mod tests {
         assert_eq!((v(Dimension::ScannerChannel), v(Dimension::EdgeOfFlightLine)), (2.0, 1.0));
         assert_eq!((v(Dimension::Classification), v(Dimension::UserData)), (6.0, 9.0));
         assert_eq!((v(Dimension::ScanAngle), v(Dimension::PointSourceId), v(Dimension::GpsTime)), (-1500.0, 77.0, 42.5));
+    }
+
+    #[test]
+    fn flag_bits_agree_with_the_byte_values() {
+        let t = Transform { scale: [1.0; 3], offset: [0.0; 3] };
+        let flags = [
+            Dimension::Synthetic,
+            Dimension::KeyPoint,
+            Dimension::Withheld,
+            Dimension::Overlap,
+            Dimension::ScanDirectionFlag,
+            Dimension::EdgeOfFlightLine,
+        ];
+        for format in [1u8, 6] {
+            let l = PointLayout::new(format, PointLayout::base_size(format));
+            for byte in 0..=255u8 {
+                let mut r = vec![0u8; l.record_length];
+                r[14] = byte;
+                r[15] = byte.rotate_left(3);
+                for d in flags {
+                    let want = value_f64(&l, &t, &r, d);
+                    let got = flag_bit(&l, d).map(|(b, s)| (r[b] >> s) & 1).unwrap_or(0) as f64;
+                    assert_eq!(got, want, "format {format} {d:?} byte {byte}");
+                }
+            }
+        }
+        assert_eq!(flag_bit(&PointLayout::new(6, 30), Dimension::Classification), None);
     }
 
     #[test]

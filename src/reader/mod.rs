@@ -21,6 +21,7 @@ use crate::format::{Bounds, CopcInfo, Cube, Dimension, DraftInfo, ExtraBytes, He
 use crate::source::{ByteSource, FileSource, SourceStats};
 use hierarchy::{ChunkArea, Hierarchy, PageFormat};
 use points::{PlannedNode, retain_matching};
+pub(crate) use points::ReaderRef;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Options for opening a reader.
@@ -314,10 +315,20 @@ impl Reader {
 
     /// Streams the points a query selects (see [`PointIter`] for the order).
     pub fn points(&self, q: &Query) -> Result<PointIter<'_>> {
+        self.points_from(ReaderRef::Borrowed(self), q)
+    }
+
+    /// Like [`Reader::points`], but the iterator shares the reader instead of
+    /// borrowing it, so it may outlive the caller's handle (streams handed to C).
+    pub fn points_shared(self: &Arc<Self>, q: &Query) -> Result<PointIter<'static>> {
+        self.points_from(ReaderRef::Shared(self.clone()), q)
+    }
+
+    fn points_from<'r>(&self, reader: ReaderRef<'r>, q: &Query) -> Result<PointIter<'r>> {
         let nodes = self.nodes(q)?;
         let selection = self.selection_for(q)?;
         let plan = nodes.into_iter().map(|n| PlannedNode { test_points: self.needs_point_test(q, &n.bounds), node: n }).collect();
-        Ok(PointIter::new(self, plan, selection, Arc::new(q.clone())))
+        Ok(PointIter::new(reader, plan, selection, Arc::new(q.clone())))
     }
 
     /// Number of points a query selects. Nodes entirely inside the box are counted
@@ -334,7 +345,7 @@ impl Reader {
             }
         }
         let sel = decompression_selection(&[Dimension::X, Dimension::Y, Dimension::Z]);
-        for batch in PointIter::new(self, cut, sel, Arc::new(q.clone())) {
+        for batch in PointIter::new(ReaderRef::Borrowed(self), cut, sel, Arc::new(q.clone())) {
             total += batch?.len() as u64;
         }
         Ok(total)

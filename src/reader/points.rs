@@ -235,7 +235,7 @@ pub(crate) struct PlannedNode {
 /// chunks in the file. Nodes are decoded in parallel a window at a time, so memory
 /// stays at a few chunks per thread whatever the file size.
 pub struct PointIter<'r> {
-    reader: &'r Reader,
+    reader: ReaderRef<'r>,
     plan: Vec<PlannedNode>,
     /// `(offset, byte_size)` of each planned node's chunk, for [`window_end`].
     chunks: Vec<(u64, u64)>,
@@ -329,9 +329,26 @@ fn window_end(chunks: &[(u64, u64)], start: usize, l: &WindowLimits) -> usize {
     end
 }
 
+/// The reader a [`PointIter`] decodes from: borrowed, or shared so that the
+/// iterator can outlive the caller's handle (the C ABI and Arrow streams).
+pub(crate) enum ReaderRef<'r> {
+    Borrowed(&'r Reader),
+    Shared(Arc<Reader>),
+}
+
+impl std::ops::Deref for ReaderRef<'_> {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        match self {
+            ReaderRef::Borrowed(r) => r,
+            ReaderRef::Shared(r) => r,
+        }
+    }
+}
+
 impl<'r> PointIter<'r> {
     pub(crate) fn new(
-        reader: &'r Reader,
+        reader: ReaderRef<'r>,
         plan: Vec<PlannedNode>,
         selection: laz::DecompressionSelection,
         query: Arc<super::Query>,
@@ -358,7 +375,7 @@ impl<'r> PointIter<'r> {
                 return;
             }
         };
-        let reader = self.reader;
+        let reader: &Reader = &self.reader;
         let selection = self.selection;
         let query = &*self.query;
         let decoded: Vec<Result<PointBatch>> = reader.install(|| {
