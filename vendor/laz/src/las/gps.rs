@@ -41,6 +41,21 @@ const LASZIP_GPS_TIME_MULTI_CODE_FULL: i32 =
 
 const LASZIP_GPS_TIME_MULTI_TOTAL: i32 = LASZIP_GPS_TIME_MULTI - LASZIP_GPS_TIME_MULTI_MINUS + 6;
 
+// PATCH(copc, vendor/laz/PATCH.md): the GPS-time decoders used to recurse once per
+// "switch sequence" code, so a crafted chunk could overflow the stack. The encoders
+// (point14 `compress_gps_time`, gps v2 `compress_with`) only switch to a sequence the
+// time is within 32 bits of, so the code after a switch is never another switch: a
+// point carries at most one. More is corrupt data.
+pub(crate) const MAX_GPS_SEQUENCE_SWITCHES: u32 = 1;
+
+pub(crate) fn too_many_gps_sequence_switches() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "corrupt GPS time: a point switches GPS-time sequence more than once in a row \
+         (an encoder writes at most one switch per point)",
+    )
+}
+
 pub trait LasGpsTime {
     fn gps_time(&self) -> f64;
     fn set_gps_time(&mut self, new_value: f64);
@@ -472,8 +487,9 @@ pub mod v2 {
     use crate::record::{FieldCompressor, FieldDecompressor};
 
     use super::{
-        GpsTime, LASZIP_GPS_TIME_MULTI, LASZIP_GPS_TIME_MULTI_CODE_FULL,
-        LASZIP_GPS_TIME_MULTI_MINUS, LASZIP_GPS_TIME_MULTI_TOTAL, LASZIP_GPS_TIME_MULTI_UNCHANGED,
+        too_many_gps_sequence_switches, GpsTime, LASZIP_GPS_TIME_MULTI,
+        LASZIP_GPS_TIME_MULTI_CODE_FULL, LASZIP_GPS_TIME_MULTI_MINUS, LASZIP_GPS_TIME_MULTI_TOTAL,
+        LASZIP_GPS_TIME_MULTI_UNCHANGED, MAX_GPS_SEQUENCE_SWITCHES,
     };
 
     // Common parts for both a compressor and decompressor go here
@@ -865,11 +881,31 @@ pub mod v2 {
             Ok(())
         }
 
+        // PATCH(copc): a bounded loop instead of recursing once per sequence switch.
         fn decompress_with(
+            &mut self,
+            decoder: &mut ArithmeticDecoder<R>,
+            buf: &mut [u8],
+        ) -> std::io::Result<()> {
+            let mut switches = 0;
+            while self.decompress_step(decoder, buf)? {
+                switches += 1;
+                if switches > MAX_GPS_SEQUENCE_SWITCHES {
+                    return Err(too_many_gps_sequence_switches());
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl GpsTimeDecompressor {
+        /// One step of `decompress_with`: true if it only switched sequence (the time
+        /// follows, read by the next step), false once the time is decoded into `buf`.
+        fn decompress_step<R: Read>(
             &mut self,
             mut decoder: &mut ArithmeticDecoder<R>,
             buf: &mut [u8],
-        ) -> std::io::Result<()> {
+        ) -> std::io::Result<bool> {
             let mut multi: i32;
             debug_assert!(self.common.last < 4);
             unsafe {
@@ -941,7 +977,7 @@ pub mod v2 {
                     } else if multi > 2 {
                         // we switch to another sequence
                         self.common.last = (self.common.last + multi as usize - 2) & 3;
-                        self.decompress_with(&mut decoder, buf)?;
+                        return Ok(true);
                     }
                 } else {
                     multi = decoder.decode_symbol(&mut self.common.gps_time_multi)? as i32;
@@ -1131,14 +1167,14 @@ pub mod v2 {
                         self.common.last = (self.common.last + multi as usize
                             - LASZIP_GPS_TIME_MULTI_CODE_FULL as usize)
                             & 3;
-                        self.decompress_with(&mut decoder, buf)?;
+                        return Ok(true);
                     }
                 }
                 self.common
                     .last_gps_times
                     .get_unchecked(self.common.last)
                     .pack_into_unchecked(buf);
-                Ok(())
+                Ok(false)
             }
         }
     }

@@ -332,7 +332,9 @@ mod v3_v4 {
         IntegerDecompressor, IntegerDecompressorBuilder, DEFAULT_DECOMPRESS_CONTEXTS,
     };
     use crate::encoders::ArithmeticEncoder;
-    use crate::las::gps::{GpsTime, LasGpsTime};
+    use crate::las::gps::{
+        too_many_gps_sequence_switches, GpsTime, LasGpsTime, MAX_GPS_SEQUENCE_SWITCHES,
+    };
     use crate::las::point6::{u32_zero_bit_0, LasPoint6, Point6};
     use crate::las::selective::DecompressionSelection;
     use crate::las::utils::{
@@ -686,7 +688,21 @@ mod v3_v4 {
     }
 
     impl<const VERSION: usize> LasPoint6DecompressorImpl<VERSION> {
+        // PATCH(copc): a bounded loop instead of recursing once per sequence switch.
         fn read_gps_time(&mut self) -> std::io::Result<()> {
+            let mut switches = 0;
+            while self.read_gps_time_step()? {
+                switches += 1;
+                if switches > MAX_GPS_SEQUENCE_SWITCHES {
+                    return Err(too_many_gps_sequence_switches());
+                }
+            }
+            Ok(())
+        }
+
+        /// One step of `read_gps_time`: true if it only switched sequence (the time
+        /// follows, read by the next step), false once the time is decoded.
+        fn read_gps_time_step(&mut self) -> std::io::Result<bool> {
             let the_context = &mut self.contexts[self.current_context];
 
             let mut multi: i32;
@@ -736,7 +752,7 @@ mod v3_v4 {
                     // We switch to another sequence
                     the_context.gps_sequences.last =
                         (the_context.gps_sequences.last + multi as usize - 1) & 3;
-                    self.read_gps_time()?;
+                    return Ok(true);
                 }
             } else {
                 multi = self
@@ -873,10 +889,10 @@ mod v3_v4 {
                         + multi as usize
                         - LASZIP_GPS_TIME_MULTI_CODE_FULL as usize)
                         & 3;
-                    self.read_gps_time()?;
+                    return Ok(true);
                 }
             }
-            Ok(())
+            Ok(false)
         }
     }
 
