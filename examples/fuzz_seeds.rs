@@ -81,6 +81,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed.extend_from_slice(&bytes);
         seeds.write("query", &path.with_extension("wrong-evlr.q"), &seed)?;
     }
+    // Inputs of past findings: each run starts by replaying them.
+    for (name, bytes) in fuzzing::node_regressions() {
+        seeds.write_named("node", name, &bytes)?;
+    }
     seeds.http()?;
     seeds.polygons()?;
     Ok(())

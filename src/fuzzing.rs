@@ -137,6 +137,34 @@ impl NodeInput {
     }
 }
 
+/// `node` inputs that once crashed the target (FUZZING.md, Findings), by name: the
+/// regression tests decode them (`tests/fuzz_regressions.rs`) and the seed writer
+/// adds them to the `node` seeds, so every fuzz run replays them first.
+pub fn node_regressions() -> Vec<(&'static str, Vec<u8>)> {
+    // Finding 5: 12 format-7 points whose GPS-time layer switches sequence over and
+    // over (laz 0.13.0 recursed once per switch until the stack overflowed).
+    let gps_switches = concat!(
+        "01000c000000ffff072001004012fdff23f5ffff1a00210001877df99e1c5d2c85def4f30d414a00540057000c000000",
+        "47000000180000000f0000000c00000012000000160000000f00000006000000420000002c000000382cd9a4f4602813",
+        "bc8e829f212cf5ccacf267fa3ee68287de376efc30699205330c6c71cb7a351e8baa4db9f9675a3d21d723e480528299",
+        "4fbf89102f3938b2e1c5c8d10000005d31254383d9cb4c468008cd48deb2b5845682fc51000000010100818081018000",
+        "01817f0000004103cfbef7e00000010000004fa8e8b369354e9f5fb10a6b14fa08000000a2d7167e7b08da603843b973",
+        "98238f1f72410e0000008082433f3cc0433e413f3ec1ffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffff00000007c15100000038ca06da00fb2c70e221ab43c673",
+        "60954cef8a6adaaab8a91a68ac65175a77148761f0af869802d8413782f5d5ceda493755e4b0bd5effa2b4f0acc882dd",
+        "0c000000abdd5175d52a6c6b94ce31d15a68a0263e178d852ede8a1f6254d4c68c68171559e0da57ddb0734855000000",
+    );
+    vec![("gps-sequence-switches", from_hex(gps_switches))]
+}
+
+/// Bytes from a hex string (a constant above; a bad digit reads as 0).
+fn from_hex(hex: &str) -> Vec<u8> {
+    hex.as_bytes()
+        .chunks(2)
+        .map(|d| std::str::from_utf8(d).ok().and_then(|d| u8::from_str_radix(d, 16).ok()).unwrap_or(0))
+        .collect()
+}
+
 /// The header of a `hierarchy` target input (5 bytes before the file): flags
 /// (bit 0: seed-draft counted pages) and the root page's size in entries; the
 /// root page starts at byte 0 of the file and chunks may lie anywhere in it.

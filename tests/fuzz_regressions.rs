@@ -86,23 +86,24 @@ fn writer_rejects_a_chunk_count_larger_than_the_file() {
     assert!(!output.exists());
 }
 
-/// Open finding (node target), in laz-rs: a corrupt GPS-time layer makes laz-rs's
+/// Finding (node target), in laz-rs 0.13.0: a corrupt GPS-time layer made
 /// `read_gps_time` switch sequences over and over, recursing once per switch, until
-/// the stack overflows (an abort, which `catch_unwind` cannot stop). The same
-/// recursion exists in LASzip. A 12-point format-7 chunk of 424 bytes; ignored until
-/// laz-rs bounds the recursion (run it with `--ignored` to see the abort).
+/// the stack overflowed (an abort, which `catch_unwind` cannot stop). The patched
+/// laz (vendor/laz/PATCH.md) allows one switch per point, as encoders write, and
+/// calls more corrupt data: an error naming the chunk. The 424-byte chunk of 12
+/// format-7 points is `fuzzing::node_regressions()` (also a `node` seed).
 #[test]
-#[ignore = "open upstream laz-rs bug: unbounded recursion in read_gps_time (FUZZING.md)"]
 fn corrupt_gps_time_layer_is_an_error() {
     let _serial = serial();
-    let all = laz::DecompressionSelection::all();
-    assert!(decode_corrupt_gps_chunk(all).is_err());
+    let e = decode_corrupt_gps_chunk(laz::DecompressionSelection::all()).expect_err("a corrupt GPS-time layer");
+    let e = e.to_string();
+    assert!(e.starts_with("gps.laz: node 0-0-0-0 (byte 0): LAZ chunk of 424 bytes does not decode"), "{e}");
+    assert!(e.contains("more than once in a row") && e.contains("at most one switch per point"), "{e}");
 }
 
-/// The workaround README and FUZZING.md give for the finding above: without GPS time
-/// in the selection (a query whose dims leave `GpsTime` out), the corrupt layer is
-/// never decoded, so the same chunk (whose other layers the fuzzer garbled too) gives
-/// an ordinary error instead of aborting the process.
+/// The same chunk without GPS time in the selection (a query whose dims leave
+/// `GpsTime` out) never decodes that layer; its other layers, garbled too, still
+/// give an ordinary error naming the chunk.
 #[test]
 fn corrupt_gps_time_layer_is_skipped_when_gps_time_is_not_selected() {
     let _serial = serial();
@@ -110,27 +111,18 @@ fn corrupt_gps_time_layer_is_skipped_when_gps_time_is_not_selected() {
     let no_gps = S(S::ALL & !S::GPS_TIME);
     let e = decode_corrupt_gps_chunk(no_gps).expect_err("the other layers are garbled too").to_string();
     assert!(e.contains("gps.laz") && e.contains("does not decode"), "{e}");
+    assert!(!e.contains("GPS time"), "{e}");
 }
 
 /// The 424-byte chunk of 12 format-7 points (finding 5) decoded with `selection`.
 fn decode_corrupt_gps_chunk(selection: laz::DecompressionSelection) -> copc::Result<Vec<u8>> {
-    use copc::fuzzing::{NodeInput, Params};
+    use copc::fuzzing::{NodeInput, Params, node_regressions};
     use copc::reader::{ChunkAt, ChunkCodec};
-    let hex: String = [
-        "01000c000000ffff072001004012fdff23f5ffff1a00210001877df99e1c5d2c85def4f30d414a00540057000c000000",
-        "47000000180000000f0000000c00000012000000160000000f00000006000000420000002c000000382cd9a4f4602813",
-        "bc8e829f212cf5ccacf267fa3ee68287de376efc30699205330c6c71cb7a351e8baa4db9f9675a3d21d723e480528299",
-        "4fbf89102f3938b2e1c5c8d10000005d31254383d9cb4c468008cd48deb2b5845682fc51000000010100818081018000",
-        "01817f0000004103cfbef7e00000010000004fa8e8b369354e9f5fb10a6b14fa08000000a2d7167e7b08da603843b973",
-        "98238f1f72410e0000008082433f3cc0433e413f3ec1ffffffffffffffffffffffffffffffffffffffffffffffffffff",
-        "ffffffffffffffffffffffffffffffffffffffffffffffffff00000007c15100000038ca06da00fb2c70e221ab43c673",
-        "60954cef8a6adaaab8a91a68ac65175a77148761f0af869802d8413782f5d5ceda493755e4b0bd5effa2b4f0acc882dd",
-        "0c000000abdd5175d52a6c6b94ce31d15a68a0263e178d852ede8a1f6254d4c68c68171559e0da57ddb0734855000000",
-    ]
-    .concat();
-    let input: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
-    let mut p = Params(&input);
+    let regressions = node_regressions();
+    let (_, input) = regressions.iter().find(|(name, _)| *name == "gps-sequence-switches").unwrap();
+    let mut p = Params(input);
     let node = NodeInput::decode(&mut p);
+    assert_eq!(p.rest().len(), 424, "the chunk after the 8-byte node header");
     assert_eq!((node.format, node.extra, node.points), (7, 0, 12));
     let items = laz::LazItemRecordBuilder::default_for_point_format_id(node.format, 0).unwrap();
     let codec = ChunkCodec::new(laz::LazVlr::from_laz_items(items), 3);
@@ -138,6 +130,29 @@ fn decode_corrupt_gps_chunk(selection: laz::DecompressionSelection) -> copc::Res
     let mut out = Vec::new();
     codec.decode_into(p.rest(), 12, selection, &mut out, &at)?;
     Ok(out)
+}
+
+/// Every `node` regression input, run the way the `node` target runs it (its own
+/// header's format, count and selection) and with every layer: an error or the
+/// right number of records, never a panic or an abort.
+#[test]
+fn node_regressions_decode_or_fail_cleanly() {
+    let _serial = serial();
+    use copc::fuzzing::{NodeInput, Params, node_regressions};
+    use copc::reader::{ChunkAt, ChunkCodec};
+    for (name, input) in node_regressions() {
+        let mut p = Params(&input);
+        let node = NodeInput::decode(&mut p);
+        let items = laz::LazItemRecordBuilder::default_for_point_format_id(node.format, node.extra as u16).unwrap();
+        let codec = ChunkCodec::new(laz::LazVlr::from_laz_items(items), 3);
+        let at = ChunkAt { source: name, key: copc::VoxelKey::ROOT, offset: 0 };
+        for selection in [laz::DecompressionSelection(node.selection as u32), laz::DecompressionSelection::all()] {
+            let mut out = Vec::new();
+            if codec.decode_into(p.rest(), node.points as usize, selection, &mut out, &at).is_ok() {
+                assert_eq!(out.len(), node.points as usize * codec.record_length, "{name}");
+            }
+        }
+    }
 }
 
 /// Finding (open target): laz-rs sums the laszip VLR's item sizes in a u16, so item

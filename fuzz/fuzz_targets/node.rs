@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     let codec = ChunkCodec::new(LazVlr::from_laz_items(items), 3);
     let at = ChunkAt { source: "fuzz", key: VoxelKey::ROOT, offset: 0 };
     let mut out = Vec::new();
-    let selection = DecompressionSelection(input.selection as u32 & !common::SKIP_GPS_LAYER);
+    // Every layer the input selects, GPS time included (FUZZING.md, finding 5).
+    let selection = DecompressionSelection(input.selection as u32);
     let points = input.points as usize;
     if codec.decode_into(p.rest(), points, selection, &mut out, &at).is_ok() {
         assert_eq!(out.len(), points * codec.record_length, "decoded size");
