@@ -38,6 +38,11 @@ pub enum Error {
     #[error("{source_name}: {at}{message}")]
     Format { source_name: String, at: Location, message: String },
 
+    /// A readable LAS/LAZ file that is not COPC (wrong version, no COPC info VLR): a
+    /// caller may show its header and say how to convert it (`copc info` does).
+    #[error("{source_name}: {at}not a COPC file: {message}")]
+    NotCopc { source_name: String, at: Location, message: String },
+
     /// A valid file that uses something this library does not handle.
     #[error("{source_name}: {at}unsupported: {message}")]
     Unsupported { source_name: String, at: Location, message: String },
@@ -82,6 +87,7 @@ impl Error {
     pub fn source_name(&self) -> Option<&str> {
         match self {
             Error::Format { source_name, .. }
+            | Error::NotCopc { source_name, .. }
             | Error::Unsupported { source_name, .. }
             | Error::Io { source_name, .. } => Some(source_name),
             Error::Http { url, .. } => Some(url),

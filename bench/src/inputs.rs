@@ -160,3 +160,17 @@ mod tests {
         assert_eq!(size_label(1234), "1234");
     }
 }
+
+/// Our COPC file of a town (our writer, untimed, kept in the work folder), for the
+/// PDAL and Arrow read rows.
+pub fn copc_of(ctx: &super::Ctx, name: &str, laz: &Path) -> Result<PathBuf, String> {
+    let path = ctx.work.join(format!("{name}.in.copc.laz"));
+    if !path.exists() {
+        eprintln!("copc-bench: writing {}", path.display());
+        let opts = copc::writer::WriterOptions { threads: Some(ctx.args.threads), ..Default::default() };
+        let tmp = ctx.work.join(format!("{name}.in.part.copc.laz"));
+        copc::writer::translate(&[laz], &tmp, &opts).map_err(|e| e.detail())?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(path)
+}

@@ -5,6 +5,7 @@
 //! report. Every timed program runs as a child process, measured the same way
 //! (`measure::run`), with the same thread count set for each tool.
 
+mod arrow;
 mod http;
 mod inputs;
 mod large;
@@ -103,6 +104,19 @@ pub struct Args {
     /// Run only the PDAL plugin rows and write just them to --out.
     #[arg(long)]
     only_pdal: bool,
+    /// Skip the Arrow rows (issue 27; part of every run otherwise).
+    #[arg(long)]
+    no_arrow: bool,
+    /// Run only the Arrow rows and write just them to --out.
+    #[arg(long)]
+    only_arrow: bool,
+    /// Sizes of the Arrow rows' PDRF 7 town, in points.
+    #[arg(long, value_delimiter = ',', default_value = "10M,50M")]
+    arrow_sizes: Vec<String>,
+    /// The GDAL GetNextFeature() loop of the Arrow rows runs up to this size only (it
+    /// costs ~50 µs a point in Python: 40 min at 50 M); larger rows say so.
+    #[arg(long, default_value = "10M")]
+    arrow_features_max: String,
     /// Sizes of the PDAL rows' PDRF 7 town, in points.
     #[arg(long, value_delimiter = ',', default_value = "1M,10M")]
     pdal_sizes: Vec<String>,
@@ -151,6 +165,8 @@ pub enum Row {
     ConvertLarge,
     /// Issue 18's rows: our PDAL plugins against PDAL's stages (src/pdal.rs).
     Pdal,
+    /// Issue 27's rows: the Arrow stream and GDAL's columnar API (src/arrow.rs).
+    Arrow,
 }
 
 impl Row {
@@ -165,6 +181,7 @@ impl Row {
             Row::EptRepack => "EPT → COPC (issue 9)",
             Row::ConvertLarge => "convert at scale (issue 19)",
             Row::Pdal => "PDAL plugins (issue 18)",
+            Row::Arrow => "Arrow (issue 27)",
         }
     }
 }
@@ -251,8 +268,15 @@ fn bench(args: &Args) -> Result<(), String> {
     let peers = Peers::find(args, &work);
     let mut ctx = Ctx { args, work: work.clone(), exe, peers, memory_limit_bytes, nginx: None };
 
-    if args.only_large && args.only_pdal {
-        return Err("--only-large and --only-pdal: pick one".into());
+    if [args.only_large, args.only_pdal, args.only_arrow].iter().filter(|&&b| b).count() > 1 {
+        return Err("--only-large, --only-pdal and --only-arrow: pick one".into());
+    }
+    if args.only_arrow {
+        let md = arrow_section(&ctx)?;
+        let out = report::render_only(&ctx, "Arrow (issue 27)", "--only-arrow", started, &load_before, &report::load_average(), &md);
+        std::fs::write(&args.out, out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        eprintln!("copc-bench: wrote {}", args.out.display());
+        return Ok(());
     }
     if args.only_large {
         return only_large(&ctx, started, &load_before);
@@ -311,6 +335,9 @@ Run once on {} (`copc-bench --convert-1b`).
     if !args.no_pdal {
         large_md += &pdal_section(&ctx)?;
     }
+    if !args.no_arrow {
+        large_md += &arrow_section(&ctx)?;
+    }
     let profiles = if args.no_profile { Vec::new() } else { report::profiles(&ctx, &results) };
     let load_after = report::load_average();
     let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after, &large_md);
@@ -349,6 +376,15 @@ fn pdal_section(ctx: &Ctx) -> Result<String, String> {
     }
     let (found, rows) = pdal::run(ctx, &sizes)?;
     Ok(pdal::render(ctx, &found, &rows))
+}
+
+/// Issue 27's rows at `--arrow-sizes`, as Markdown.
+fn arrow_section(ctx: &Ctx) -> Result<String, String> {
+    let mut sizes = Vec::new();
+    for s in &ctx.args.arrow_sizes {
+        sizes.push(inputs::parse_size(s)?);
+    }
+    arrow::section(ctx, &sizes)
 }
 
 /// Reads a file once so every tool starts from the same warm page cache.

@@ -10,7 +10,8 @@
 
 use super::inputs;
 use super::peers::{MakeCommand, Tool};
-use super::{Cell, Ctx, Row, capture, run_row};
+use super::report::SectionRow;
+use super::{Ctx, Row, capture, run_row};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,14 +58,6 @@ pub fn find() -> Result<Pdal, String> {
     Ok(Pdal { exe, plugins, version })
 }
 
-/// One row of the section: a title and a cell per tool (ours first, then the peer).
-pub struct PdalRow {
-    pub title: String,
-    pub input: String,
-    pub load: String,
-    pub cells: Vec<Cell>,
-}
-
 /// A `pdal` command line as a tool; `args` after `pdal`.
 fn tool(pdal: &Result<Pdal, String>, name: &str, threads: String, is_ours: bool, args: Vec<String>) -> Tool {
     let command = pdal.as_ref().map_err(Clone::clone).map(|p| {
@@ -83,19 +76,6 @@ fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
-/// Our COPC file of the input (our writer, untimed), for the read rows.
-fn copc_of(ctx: &Ctx, name: &str, laz: &Path) -> Result<PathBuf, String> {
-    let path = ctx.work.join(format!("{name}.pdal-in.copc.laz"));
-    if !path.exists() {
-        eprintln!("copc-bench: writing {}", path.display());
-        let opts = copc::writer::WriterOptions { threads: Some(ctx.args.threads), ..Default::default() };
-        let tmp = ctx.work.join(format!("{name}.pdal-in.part.copc.laz"));
-        copc::writer::translate(&[laz], &tmp, &opts).map_err(|e| e.detail())?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(path)
-}
-
 /// PDAL's 2-D box, centred, each side sqrt(0.2) of the extent (20% of the area).
 fn box20(copc: &Path) -> Result<String, String> {
     let r = copc::Reader::open(copc).map_err(|e| e.detail())?;
@@ -107,7 +87,7 @@ fn box20(copc: &Path) -> Result<String, String> {
 }
 
 /// Runs the rows at every size.
-pub fn run(ctx: &Ctx, sizes: &[u64]) -> Result<(Result<Pdal, String>, Vec<PdalRow>), String> {
+pub fn run(ctx: &Ctx, sizes: &[u64]) -> Result<(Result<Pdal, String>, Vec<SectionRow>), String> {
     let pdal = find();
     if let Err(e) = &pdal {
         eprintln!("copc-bench: PDAL rows: {e}");
@@ -151,12 +131,12 @@ pub fn run(ctx: &Ctx, sizes: &[u64]) -> Result<(Result<Pdal, String>, Vec<PdalRo
                 cell.output_bytes = std::fs::metadata(&out).ok().map(|m| m.len());
             });
             let _ = std::fs::remove_file(&out);
-            rows.push(PdalRow { title: title.into(), input: name.clone(), load, cells });
+            rows.push(SectionRow { title: title.into(), input: name.clone(), load, cells });
         }
 
         // reads of our COPC file into writers.null
         let (file, bounds) = if pdal.is_ok() {
-            let copc = copc_of(ctx, &name, &laz_path)?;
+            let copc = inputs::copc_of(ctx, &name, &laz_path)?;
             super::warm(&copc);
             (copc.to_string_lossy().to_string(), box20(&copc)?)
         } else {
@@ -188,18 +168,14 @@ pub fn run(ctx: &Ctx, sizes: &[u64]) -> Result<(Result<Pdal, String>, Vec<PdalRo
         for (title, tools) in read_rows {
             let load = super::report::load_average();
             let cells = run_row(ctx, runs, Row::Pdal, tools, |_| {}, |_, _, _| {});
-            rows.push(PdalRow { title: title.into(), input: name.clone(), load, cells });
+            rows.push(SectionRow { title: title.into(), input: name.clone(), load, cells });
         }
     }
     Ok((pdal, rows))
 }
 
-fn mib(b: u64) -> String {
-    format!("{:.0} MiB", b as f64 / 1048576.0)
-}
-
 /// The rows as a Markdown table: ours, then the peer, with ours/peer ratios.
-pub fn render(ctx: &Ctx, pdal: &Result<Pdal, String>, rows: &[PdalRow]) -> String {
+pub fn render(ctx: &Ctx, pdal: &Result<Pdal, String>, rows: &[SectionRow]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "### PDAL plugins (issue 18)\n");
     match pdal {
@@ -215,33 +191,6 @@ pub fn render(ctx: &Ctx, pdal: &Result<Pdal, String>, rows: &[PdalRow]) -> Strin
         "Every cell is one whole `pdal translate` process (`--threads {}` for both stages: our `threads` option, PDAL's `threads`); median of the runs; peak RSS is the largest. Ratios are ours / PDAL's own stage (below 1 is better for us). The read rows read our writer's COPC file of the same town.\n",
         ctx.args.threads
     );
-    let _ = writeln!(o, "| row | input | tool | load at start | runs | wall s | CPU s | peak RSS | wall ours/peer | CPU ours/peer | RSS ours/peer |");
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|");
-    for r in rows {
-        let peer = r.cells.iter().find(|c| !c.is_ours);
-        for c in &r.cells {
-            let (Some(wall), Some(cpu), Some(rss)) = (c.wall(), c.cpu(), c.peak_rss()) else {
-                let _ = writeln!(o, "| {} | {} | {} | {} | 0 | {} | | | | | |", r.title, r.input, c.tool, r.load, c.error.clone().unwrap_or_else(|| "no runs".into()));
-                continue;
-            };
-            let ratio = |mine: f64, theirs: Option<f64>| match (c.is_ours, theirs) {
-                (true, Some(t)) if t > 0.0 => format!("{:.2}", mine / t),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {wall:.2} | {cpu:.2} | {} | {} | {} | {} |",
-                r.title,
-                r.input,
-                c.tool,
-                r.load,
-                c.runs.len(),
-                mib(rss),
-                ratio(wall, peer.and_then(Cell::wall)),
-                ratio(cpu, peer.and_then(Cell::cpu)),
-                ratio(rss as f64, peer.and_then(Cell::peak_rss).map(|v| v as f64)),
-            );
-        }
-    }
+    o += &super::report::section_table(rows);
     o
 }

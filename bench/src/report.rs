@@ -432,3 +432,50 @@ pub fn render(
     }
     o
 }
+
+/// One row of a section with its own table (PDAL, Arrow): a title and a cell per
+/// tool, ours first, then the one it is compared with.
+pub struct SectionRow {
+    pub title: String,
+    pub input: String,
+    pub load: String,
+    pub cells: Vec<Cell>,
+}
+
+/// The rows as a Markdown table: every tool, with ours/other ratios on our lines
+/// (below 1 is better for us).
+pub fn section_table(rows: &[SectionRow]) -> String {
+    let mib = |b: u64| format!("{:.0} MiB", b as f64 / 1048576.0);
+    let mut o = String::new();
+    let _ = writeln!(o, "| row | input | tool | load at start | runs | wall s | CPU s | peak RSS | wall ours/other | CPU ours/other | RSS ours/other |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let other = r.cells.iter().find(|c| !c.is_ours);
+        for c in &r.cells {
+            let (Some(wall), Some(cpu), Some(rss)) = (c.wall(), c.cpu(), c.peak_rss()) else {
+                let _ = writeln!(o, "| {} | {} | {} | {} | 0 | {} | | | | | |", r.title, r.input, c.tool, r.load, c.error.clone().unwrap_or_else(|| "no runs".into()));
+                continue;
+            };
+            // far below 1 a ratio reads better as "1/N" (N times faster)
+            let ratio = |mine: f64, theirs: Option<f64>| match (c.is_ours, theirs) {
+                (true, Some(t)) if t > 0.0 && mine / t >= 0.05 => format!("{:.2}", mine / t),
+                (true, Some(t)) if t > 0.0 => format!("1/{:.0}", t / mine),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {wall:.2} | {cpu:.2} | {} | {} | {} | {} |",
+                r.title,
+                r.input,
+                c.tool,
+                r.load,
+                c.runs.len(),
+                mib(rss),
+                ratio(wall, other.and_then(Cell::wall)),
+                ratio(cpu, other.and_then(Cell::cpu)),
+                ratio(rss as f64, other.and_then(Cell::peak_rss).map(|v| v as f64)),
+            );
+        }
+    }
+    o
+}

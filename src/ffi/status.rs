@@ -65,7 +65,7 @@ pub extern "C" fn copc_status_str(status: i32) -> *const c_char {
 pub(crate) fn of_error(e: &crate::Error) -> copc_status {
     use crate::Error::*;
     match e {
-        Format { .. } => COPC_STATUS_FORMAT,
+        Format { .. } | NotCopc { .. } => COPC_STATUS_FORMAT,
         Unsupported { .. } => COPC_STATUS_UNSUPPORTED,
         Io { .. } => COPC_STATUS_IO,
         Http { .. } => COPC_STATUS_HTTP,

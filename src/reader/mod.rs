@@ -99,7 +99,7 @@ impl Reader {
         let file = LasFile::open(source)?;
         let name = file.name().to_string();
         let h = &file.header;
-        let not_copc = |at: u64, msg: String| Error::format(&name, Location::Offset(at), format!("not a COPC file: {msg}"));
+        let not_copc = |at: u64, message: String| Error::NotCopc { source_name: name.clone(), at: Location::Offset(at), message };
         if h.version != (1, 4) {
             return Err(not_copc(24, format!("LAS {}.{} (COPC files are LAS 1.4)", h.version.0, h.version.1)));
         }

@@ -27,7 +27,7 @@ pub fn run(a: InfoArgs) -> Result<(), Failure> {
     let r = match Reader::from_source(source.clone(), &a.src.reader_options(&a.source)?) {
         Ok(r) => r,
         // A LAS/LAZ file that is not COPC: its header, and how to make it COPC.
-        Err(e) if e.to_string().contains("not a COPC file") => match LasFile::open(source) {
+        Err(e @ copc::Error::NotCopc { .. }) => match LasFile::open(source) {
             Ok(las) if is_whole_plain_las(&las) => return plain_las(&a, &las, &e.detail()),
             _ => return Err(fail(e)),
         },
