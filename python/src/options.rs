@@ -1,0 +1,14 @@
+//! Keyword options (already as `(key, text)` pairs, see `copc/__init__.py`) through the
+//! C ABI's parser, so Python, C and the CLI accept and check the same values.
+
+use crate::errors;
+use copc::ffi::copc_options;
+use pyo3::prelude::*;
+
+pub fn parse(py: Python<'_>, pairs: &[(String, String)]) -> PyResult<copc_options> {
+    let mut o = copc_options::default();
+    for (k, v) in pairs {
+        o.set_option(k, v).map_err(|e| errors::to_py(py, e))?;
+    }
+    Ok(o)
+}
