@@ -330,7 +330,7 @@ def _columns(points: Mapping[str, Any]) -> tuple[int, list[tuple[str, int, Any]]
             code = _STANDARD[std]
             want = np.dtype(_DTYPES[code])
             if a.dtype != want:
-                if not np.can_cast(a.dtype, want, "same_kind") or (a.dtype.kind == "f") != (want.kind == "f"):
+                if (a.dtype.kind == "f") != (want.kind == "f"):
                     raise InvalidArgumentError(f"column '{name}': dtype {a.dtype} cannot be stored as {std} ({want})")
                 cast = a.astype(want)
                 if not np.array_equal(cast, a):
