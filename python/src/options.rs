@@ -4,11 +4,19 @@
 use crate::errors;
 use copc::ffi::copc_options;
 use pyo3::prelude::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 pub fn parse(py: Python<'_>, pairs: &[(String, String)]) -> PyResult<copc_options> {
-    let mut o = copc_options::default();
-    for (k, v) in pairs {
-        o.set_option(k, v).map_err(|e| errors::to_py(py, e))?;
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let mut o = copc_options::default();
+        for (k, v) in pairs {
+            o.set_option(k, v)?;
+        }
+        Ok::<_, copc::Error>(o)
+    }));
+    match parsed {
+        Ok(Ok(o)) => Ok(o),
+        Ok(Err(e)) => Err(errors::to_py(py, e)),
+        Err(p) => Err(errors::panic_err(py, p)),
     }
-    Ok(o)
 }

@@ -99,3 +99,18 @@ def test_credentials_not_in_messages(monkeypatch):
     with pytest.raises(copc.Error) as e:
         copc.open("s3://bucket/a.copc.laz", s3_access_key_id="AKIDTEST", s3_secret_access_key=secret, http_retries=0)
     assert secret not in str(e.value)
+
+
+def test_rust_panic_is_copc_error():
+    # the library's option parser panics on purpose for this key (it tests the C boundary)
+    with pytest.raises(copc.Error, match="internal error") as e:
+        copc.open("x.copc.laz", test_panic="yes")
+    assert type(e.value).__name__ == "Error"
+
+
+def test_to_pandas_without_pandas(data, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="pandas"):
+        copc.open(data / "lastools_example.copc.laz").query().to_pandas()
