@@ -216,6 +216,28 @@ impl copc_options {
     }
 }
 
+/// The same settings for other faces of the library (the Python package): one key at a
+/// time with the C ABI's parsing and messages, so every face names and checks options
+/// alike.
+impl copc_options {
+    /// Sets option `key` to `value` as `copc_options_set` does; an unknown key or a value
+    /// that does not parse is `Error::InvalidArgument` (secret values are never quoted).
+    pub fn set_option(&mut self, key: &str, value: &str) -> crate::Result<()> {
+        self.set(key, value).map_err(|f| crate::Error::InvalidArgument(f.message))
+    }
+
+    /// What the reading keys set.
+    pub fn reader_options(&self) -> ReaderOptions {
+        self.reader.clone()
+    }
+
+    /// What the writing keys set (URL inputs read with the reading keys), and the
+    /// `point_format` key.
+    pub fn writer_options(&self) -> (WriterOptions, Option<u8>) {
+        (WriterOptions { http: self.reader.http.clone(), ..self.writer.clone() }, self.point_format)
+    }
+}
+
 /// Writer options and point format of an optional `copc_options` pointer (NULL: defaults).
 ///
 /// # Safety
