@@ -43,7 +43,8 @@ pub fn scan(location: &str, opts: &ReaderOptions, stats: bool) -> Result<Item> {
     let (encoding, nodes) = match Reader::from_source(src, opts) {
         Ok(r) => {
             let fmt = r.record_format();
-            for d in fmt.dimensions() {
+            // the decoded dimensions, not the raw integer views of X/Y/Z
+            for d in fmt.dimensions().into_iter().filter(|d| !fmt.dim_name(*d).ends_with("_raw")) {
                 let (t, size) = fmt.value_type(d)?;
                 let t = format!("{t:?}");
                 let kind = if t.starts_with('F') { "floating" } else if t.starts_with('U') { "unsigned" } else { "signed" };

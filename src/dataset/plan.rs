@@ -69,7 +69,11 @@ impl Partition {
     pub fn to_json(&self) -> Value {
         json!({
             "href": self.href,
-            "bounds": self.bounds.map(|b| [b.min, b.max]),
+            // [minx,miny,minz,maxx,maxy,maxz]; an infinite value (a 2-D box's Z) as null
+            "bounds": self.bounds.map(|b| {
+                let f = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+                vec![f(b.min[0]), f(b.min[1]), f(b.min[2]), f(b.max[0]), f(b.max[1]), f(b.max[2])]
+            }),
             "polygon": self.polygon,
             "resolution": self.resolution,
             "min_depth": self.min_depth,
@@ -86,7 +90,12 @@ impl Partition {
     pub fn from_json(v: &Value) -> Result<Partition> {
         let bad = |k: &str| Error::invalid(format!("partition JSON: bad or missing \"{k}\""));
         let de = |k: &str| -> Result<Value> { Ok(v.get(k).cloned().unwrap_or(Value::Null)) };
-        let bounds: Option<[[f64; 3]; 2]> = serde_json::from_value(de("bounds")?).map_err(|_| bad("bounds"))?;
+        let bounds: Option<[Option<f64>; 6]> = serde_json::from_value(de("bounds")?).map_err(|_| bad("bounds"))?;
+        let bounds = bounds.map(|b| {
+            let lo = |i: usize| b[i].unwrap_or(f64::NEG_INFINITY);
+            let hi = |i: usize| b[i].unwrap_or(f64::INFINITY);
+            [[lo(0), lo(1), lo(2)], [hi(3), hi(4), hi(5)]]
+        });
         let keys: Vec<[i32; 4]> = serde_json::from_value(de("keys")?).map_err(|_| bad("keys"))?;
         Ok(Partition {
             href: v.get("href").and_then(Value::as_str).ok_or_else(|| bad("href"))?.to_string(),

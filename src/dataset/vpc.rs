@@ -118,6 +118,8 @@ fn parse_item(f: &Value, base: &str) -> std::result::Result<Item, String> {
         [a, b, c, d] => Bounds::xy(*a, *b, *c, *d),
         _ => return Err(format!("{raw_href}: the bbox has {} numbers (expected 4 or 6)", bbox.len())),
     };
+    // JSON numbers may come back one ulp off: widen a little so no point on an edge is pruned
+    let bounds = Bounds::new(bounds.min.map(|v| v - v.abs() * 1e-12), bounds.max.map(|v| v + v.abs() * 1e-12));
     let wkt = props.get("proj:wkt2").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
     let epsg = props.get("proj:epsg").and_then(Value::as_u64).map(|n| n as u32);
     let encoding = props.get("pc:encoding").and_then(Value::as_str).unwrap_or("?").to_string();
