@@ -89,4 +89,6 @@ pub mod docs_examples {
     pub struct Rust;
     #[doc = include_str!("../docs/writer.md")]
     pub struct Writer;
+    #[doc = include_str!("../docs/dataset.md")]
+    pub struct Dataset;
 }
