@@ -381,3 +381,43 @@ fn bad_collections_fail_naming_the_tile_without_output() {
     let o = copc(&["query", pv.to_str().unwrap(), "--count"]);
     assert!(!o.status.success() && stderr(&o).contains("copc translate") && stderr(&o).contains("p.las"), "{}", stderr(&o));
 }
+
+/// Stops the `copc serve` child when the test ends, even on a failed assertion.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_vpc_over_http_resolves_relative_hrefs_and_prunes() {
+    use std::io::BufRead;
+    let t = town();
+    let v = vpc(t);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_copc"))
+        .args(["serve", t.dir.join("tiles").to_str().unwrap(), "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _served = Served(child);
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let url = format!("{base}/{}", v.file_name().unwrap().to_str().unwrap());
+    let b = quarter(t);
+    let q = Query::new().bounds(b);
+    let ds = Dataset::open(&url, &ReaderOptions::default()).unwrap();
+    assert!(ds.items().iter().all(|i| i.href.starts_with(&base)), "{:?}", ds.items()[0].href);
+    assert_eq!(dataset_points(&ds, &q), merged_points(t, &q));
+    assert_eq!(ds.opened(), ds.tiles_for(&q));
+    let bs = format!("{},{},{},{}", b.min[0], b.min[1], b.max[0], b.max[1]);
+    let o = copc(&["query", &url, "--bounds", &bs, "--count", "--stats"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), merged_points(t, &q).len().to_string());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let k = ds.tiles_for(&q).len();
+    assert!(err.contains(&format!("files in box {k}, files opened {k},")), "{err}");
+}
