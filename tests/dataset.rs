@@ -161,6 +161,19 @@ fn index_writes_stac_items_with_counts_and_bounds() {
         assert_eq!(item["bbox"].as_array().unwrap().len(), 6);
     }
     assert_eq!(total, POINTS);
+    // a glob and --stats: the same Items, with the data node count of each hierarchy
+    let glob = t.dir.join("tiles").join("t0?.copc.laz");
+    let out = t.dir.join("glob.vpc");
+    let o = copc(&["index", glob.to_str().unwrap(), "-o", out.to_str().unwrap(), "--stats"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let g: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let gf = g["features"].as_array().unwrap();
+    assert_eq!(gf.len(), 10);
+    for (item, tile) in gf.iter().zip(&t.tiles) {
+        assert_eq!(item["assets"]["data"]["href"], format!("./tiles/{}", tile.file_name().unwrap().to_str().unwrap()));
+        let nodes = Reader::open(tile).unwrap().hierarchy_summary().unwrap().data_nodes;
+        assert_eq!(item["properties"]["copc:data_nodes"], nodes);
+    }
     // copc info sums the tiles
     let o = copc(&["info", "--json", vpc(t).to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
