@@ -249,6 +249,12 @@ fn planner_partitions_cover_the_query_and_round_trip_as_json() {
         assert_eq!(&back, p);
         let batches = back.read(&ReaderOptions::default()).unwrap();
         let n: usize = batches.iter().map(|b| b.len()).sum();
+        let mut arrow = back.arrow(&ReaderOptions::default(), &copc::arrow::ArrowOptions::default()).unwrap();
+        let mut rows = 0;
+        while let Some(b) = arrow.next_batch() {
+            rows += b.unwrap().num_rows();
+        }
+        assert_eq!(rows, n);
         assert!(n as u64 <= p.points);
         if p.exact {
             assert_eq!(n as u64, p.points);

@@ -65,6 +65,14 @@ impl Partition {
         r.points_of_nodes(&q, &self.keys)?.collect()
     }
 
+    /// Opens the file and gives this partition's points as Arrow record batches
+    /// (columns as [`Reader::arrow`]; what a Dask worker calls).
+    pub fn arrow(&self, opts: &ReaderOptions, arrow: &crate::arrow::ArrowOptions) -> Result<crate::arrow::ArrowBatchReader<'static>> {
+        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| Error::invalid(format!("tile {}: {}", self.href, e.detail())))?);
+        let q = self.query(r.record_format())?;
+        r.arrow_of_nodes(&q, arrow, &self.keys)
+    }
+
     /// The partition as JSON (what a process pool or Dask ships to a worker).
     pub fn to_json(&self) -> Value {
         json!({
