@@ -440,3 +440,34 @@ fn a_vpc_over_http_resolves_relative_hrefs_and_prunes() {
     let k = ds.tiles_for(&q).len();
     assert!(err.contains(&format!("files in box {k}, files opened {k},")), "{err}");
 }
+
+#[test]
+fn tiles_with_another_scale_and_offset_merge_to_the_same_coordinates() {
+    let t = town();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // tile 5 again, with scale 0.001 and offset 500000,4500000,100
+    let other = d.join("t05-fine.copc.laz");
+    let wo = WriterOptions {
+        threads: Some(1),
+        scale: Some([0.001; 3]),
+        offset: Some(copc::writer::OffsetOption::Value([500000.0, 4500000.0, 100.0])),
+        ..Default::default()
+    };
+    translate(&[&t.tiles[5]], &other, &wo).unwrap();
+    assert_eq!(Reader::open(&other).unwrap().header().scale, [0.001; 3]);
+    let good: Value = serde_json::from_str(&std::fs::read_to_string(vpc(t)).unwrap()).unwrap();
+    let mut v = good.clone();
+    for f in v["features"].as_array_mut().unwrap() {
+        let h = f["assets"]["data"]["href"].as_str().unwrap().replace("./", &format!("{}/", t.dir.join("tiles").display()));
+        f["assets"]["data"]["href"] = json!(h);
+    }
+    v["features"][5]["assets"]["data"]["href"] = json!(other.to_str().unwrap());
+    let path = write_vpc(d, "mixed-scale.vpc", &v.to_string());
+    let out = d.join("all.copc.laz");
+    let o = copc(&["query", &path, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = Reader::open(&out).unwrap();
+    assert_eq!(r.header().scale, [0.01; 3], "the first tile's scale");
+    assert_eq!(sorted_cm(r.points(&Query::new()).unwrap().map(|b| b.unwrap())), t.all);
+}
