@@ -55,6 +55,7 @@
 //! [`sample`] (synthetic test clouds). The CLI and the C ABI sit on top.
 
 pub mod arrow;
+pub mod dataset;
 pub mod ept;
 pub mod error;
 pub mod ffi;
@@ -70,6 +71,7 @@ pub mod source;
 pub mod validate;
 pub mod writer;
 
+pub use dataset::{Dataset, Partition, PlanTarget};
 pub use error::{Error, Location, Result};
 pub use format::{Bounds, Cube, Dimension, VoxelKey};
 pub use reader::{HierarchySummary, Node, PointBatch, PointIter, Polygon, Query, Reader, ReaderOptions, RecordFormat};
@@ -87,4 +89,6 @@ pub mod docs_examples {
     pub struct Rust;
     #[doc = include_str!("../docs/writer.md")]
     pub struct Writer;
+    #[doc = include_str!("../docs/dataset.md")]
+    pub struct Dataset;
 }

@@ -142,6 +142,14 @@ impl Reader {
         ArrowBatchReader::new(ReaderRef::Shared(self.clone()), points, plan)
     }
 
+    /// Like [`Reader::arrow_shared`], for the nodes `keys` only (one partition of a
+    /// dataset plan, [`crate::dataset::Partition::arrow`]).
+    pub fn arrow_of_nodes(self: &Arc<Self>, q: &Query, opts: &ArrowOptions, keys: &[crate::VoxelKey]) -> Result<ArrowBatchReader<'static>> {
+        let plan = Arc::new(schema::plan(self, q, opts)?);
+        let points = self.points_of_nodes(&plan.query, keys)?;
+        ArrowBatchReader::new(ReaderRef::Shared(self.clone()), points, plan)
+    }
+
     /// The schema [`Reader::arrow`] gives for `q` and `opts`, without reading points.
     pub fn arrow_schema(&self, q: &Query, opts: &ArrowOptions) -> Result<arrow_schema::SchemaRef> {
         Ok(schema::plan(self, q, opts)?.schema.clone())

@@ -331,6 +331,25 @@ impl Reader {
         Ok(PointIter::new(reader, plan, selection, Arc::new(q.clone())))
     }
 
+    /// Streams the points of `q` in the nodes `keys` only (those `q` selects; others
+    /// are skipped): what one partition of a dataset plan reads ([`crate::dataset`]).
+    pub fn points_of_nodes(self: &Arc<Self>, q: &Query, keys: &[VoxelKey]) -> Result<PointIter<'static>> {
+        let wanted: std::collections::HashSet<VoxelKey> = keys.iter().copied().collect();
+        let nodes = self.nodes(q)?;
+        let selection = self.selection_for(q)?;
+        let plan = nodes
+            .into_iter()
+            .filter(|n| wanted.contains(&n.key))
+            .map(|n| PlannedNode { test_points: self.needs_point_test(q, &n.bounds), node: n })
+            .collect();
+        Ok(PointIter::new(ReaderRef::Shared(self.clone()), plan, selection, Arc::new(q.clone())))
+    }
+
+    /// Whether node `n`'s points must each be tested against `q` (false: all its points match).
+    pub fn node_needs_point_test(&self, q: &Query, n: &Node) -> bool {
+        self.needs_point_test(q, &n.bounds)
+    }
+
     /// Number of points a query selects. Nodes entirely inside the box are counted
     /// from the hierarchy; only nodes cut by the box are decoded (X, Y, Z only).
     pub fn count(&self, q: &Query) -> Result<u64> {

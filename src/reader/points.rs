@@ -120,6 +120,17 @@ impl PointBatch {
         PointBatch { node, records, format, indices: None }
     }
 
+    /// The same points with other records of the same length in another format (e.g.
+    /// coordinates re-expressed in another scale and offset by a dataset merge).
+    pub fn with_records(mut self, records: Vec<u8>, format: Arc<RecordFormat>) -> Result<Self> {
+        if records.len() != self.records.len() || format.layout.record_length != self.format.layout.record_length {
+            return Err(crate::Error::invalid("with_records: the records must keep the batch's length and record layout"));
+        }
+        self.records = records;
+        self.format = format;
+        Ok(self)
+    }
+
     pub(crate) fn with_indices(mut self, indices: Option<Vec<u32>>) -> Self {
         self.indices = indices;
         self

@@ -59,6 +59,11 @@ impl Polygon {
     }
 
     /// The polygon's X/Y extent (Z unbounded).
+    /// The polygons: each an outer ring then its holes, as given (for serialising a query).
+    pub fn parts(&self) -> &[Vec<Vec<[f64; 2]>>] {
+        &self.parts
+    }
+
     pub fn bbox(&self) -> Bounds {
         self.bbox
     }

@@ -15,13 +15,16 @@ pub struct InfoArgs {
     /// List every hierarchy node (key, offset, bytes, points); with --json as a "nodes" array.
     #[arg(long)]
     nodes: bool,
-    /// The COPC file: a path or an http(s):// URL.
+    /// The COPC file (a path or an http(s)/s3/az/gs URL), or a dataset: a .vpc or STAC ItemCollection .json (totals and tiles).
     source: String,
     #[command(flatten)]
     src: super::SourceArgs,
 }
 
 pub fn run(a: InfoArgs) -> Result<(), Failure> {
+    if copc::dataset::is_dataset_location(&a.source) {
+        return super::dataset_query::info(&a.src, &a.source, a.json);
+    }
     let fail = |e| Failure::new(&a.source, e);
     let source = a.src.open_source(&a.source)?;
     let r = match Reader::from_source(source.clone(), &a.src.reader_options(&a.source)?) {

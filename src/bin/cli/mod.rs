@@ -1,7 +1,9 @@
 //! Subcommands of the `copc` tool. Exit status: 0 success, 1 error (one line
 //! `copc: SOURCE: what went wrong` on stderr), 2 bad usage (clap).
 
+mod dataset_query;
 mod demo;
+mod index;
 mod info;
 mod progress;
 mod query;
@@ -30,6 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Info(info::InfoArgs),
+    Index(index::IndexArgs),
     Query(query::QueryArgs),
     Validate(validate::ValidateArgs),
     Translate(translate::TranslateArgs),
@@ -135,6 +138,7 @@ pub fn main() -> i32 {
     }
     let result = std::panic::catch_unwind(|| match Cli::parse().command {
         Command::Info(a) => info::run(a),
+        Command::Index(a) => index::run(a),
         Command::Query(a) => query::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Translate(a) => translate::run(a),

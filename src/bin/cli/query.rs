@@ -11,37 +11,37 @@ use std::path::Path;
 #[command(about = "Select points by box, polygon, resolution or depth: count, LAS/LAZ, COPC or CSV", after_help = "Examples:\n  copc query autzen.copc.laz --bounds 637000,851000,638000,852000 --resolution 2 --count\n  copc query https://example.com/autzen.copc.laz --polygon @area.geojson --csv - --dims x,y,z,classification\n  copc query big.copc.laz --bounds 637000,851000,638000,852000 -o subset.copc.laz")]
 #[command(group(clap::ArgGroup::new("mode").required(true).args(["count", "csv", "output"])))]
 pub struct QueryArgs {
-    /// The COPC file: a path or an http(s):// URL.
-    source: String,
+    /// The COPC file (a path or an http(s)/s3/az/gs URL), or a dataset: a .vpc or STAC ItemCollection .json.
+    pub(crate) source: String,
     #[command(flatten)]
-    src: super::SourceArgs,
+    pub(crate) src: super::SourceArgs,
     /// minx,miny,maxx,maxy[,minz,maxz] (edges inclusive; without Z the box spans all heights).
     #[arg(long, allow_hyphen_values = true)]
-    bounds: Option<String>,
+    pub(crate) bounds: Option<String>,
     /// Keep points inside a 2-D polygon: WKT (POLYGON/MULTIPOLYGON), or @FILE holding WKT or GeoJSON.
     #[arg(long)]
-    polygon: Option<String>,
+    pub(crate) polygon: Option<String>,
     /// Keep the octree levels needed for this point spacing (PDAL/laspy rule).
     #[arg(long)]
-    resolution: Option<f64>,
+    pub(crate) resolution: Option<f64>,
     /// Deepest octree level to read (root = 0).
     #[arg(long)]
-    max_depth: Option<i32>,
+    pub(crate) max_depth: Option<i32>,
     /// Dimensions to decode, comma-separated (e.g. x,y,z,classification).
     #[arg(long, value_delimiter = ',')]
-    dims: Option<Vec<String>>,
+    pub(crate) dims: Option<Vec<String>>,
     /// Print the number of matching points.
     #[arg(long)]
-    count: bool,
+    pub(crate) count: bool,
     /// Write the points to OUT: .las, .laz (LAS 1.4), or .copc.laz (a new COPC file).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
-    output: Option<String>,
+    pub(crate) output: Option<String>,
     /// Write the points as CSV to FILE ('-' for stdout); columns are --dims (default: all).
     #[arg(long, value_name = "FILE")]
-    csv: Option<String>,
+    pub(crate) csv: Option<String>,
     /// Print what the query cost on stderr: nodes, requests, bytes, retries, time.
     #[arg(long)]
-    stats: bool,
+    pub(crate) stats: bool,
 }
 
 pub fn parse_bounds(s: &str) -> Result<Bounds, String> {
@@ -57,10 +57,8 @@ pub fn parse_bounds(s: &str) -> Result<Bounds, String> {
     Ok(b)
 }
 
-pub fn run(a: QueryArgs) -> Result<(), Failure> {
-    let fail = |e| Failure::new(&a.source, e);
-    let t0 = std::time::Instant::now();
-    let r = a.src.open(&a.source)?;
+/// The query's region and levels (not its dimensions).
+pub(crate) fn region_query(a: &QueryArgs) -> Result<Query, Failure> {
     let mut q = Query::new();
     if let Some(b) = &a.bounds {
         q.bounds = Some(parse_bounds(b).map_err(|m| Failure::msg(&a.source, m))?);
@@ -74,6 +72,17 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     }
     q.resolution = a.resolution;
     q.max_depth = a.max_depth;
+    Ok(q)
+}
+
+pub fn run(a: QueryArgs) -> Result<(), Failure> {
+    if copc::dataset::is_dataset_location(&a.source) {
+        return super::dataset_query::run(a);
+    }
+    let fail = |e| Failure::new(&a.source, e);
+    let t0 = std::time::Instant::now();
+    let r = a.src.open(&a.source)?;
+    let mut q = region_query(&a)?;
     if let Some(names) = &a.dims {
         let fmt = r.record_format();
         let dims = names
@@ -117,7 +126,10 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-enum CsvError {
+/// Point batches from one file or many.
+pub(crate) type Batches<'a> = Box<dyn Iterator<Item = copc::Result<copc::PointBatch>> + 'a>;
+
+pub(crate) enum CsvError {
     /// Reading the source.
     Copc(copc::Error),
     /// Creating or committing the output file.
@@ -139,9 +151,13 @@ impl From<std::io::Error> for CsvError {
 
 /// Writes the query's points as CSV: a header of dimension names, then one row per point.
 fn write_csv(r: &copc::Reader, q: &Query, out: &str) -> Result<(), CsvError> {
+    write_csv_from(r.record_format(), Box::new(r.points(q)?), q, out)
+}
+
+/// CSV of `batches` (described by `fmt`: names, scale of the coordinates).
+pub(crate) fn write_csv_from(fmt: &copc::RecordFormat, batches: Batches<'_>, q: &Query, out: &str) -> Result<(), CsvError> {
     use copc::Dimension;
     use std::io::Write;
-    let fmt = r.record_format();
     let dims: Vec<Dimension> = q.dims.clone().unwrap_or_else(|| fmt.dimensions());
     // a file appears at `out` only when complete (see copc::writer::temp)
     let file = match out {
@@ -159,7 +175,7 @@ fn write_csv(r: &copc::Reader, q: &Query, out: &str) -> Result<(), CsvError> {
     let decimals = |s: f64| (-s.abs().log10()).ceil().clamp(0.0, 15.0) as usize;
     let scale = fmt.transform.scale;
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); dims.len()];
-    for batch in r.points(q)? {
+    for batch in batches {
         let batch = batch?;
         for (c, d) in columns.iter_mut().zip(&dims) {
             *c = column_f64(&batch, *d)?;
@@ -210,6 +226,12 @@ fn column_f64(b: &copc::PointBatch, d: copc::Dimension) -> copc::Result<Vec<f64>
 const SUBSET_PREFIX: &str = "copc-subset-";
 
 fn write_points(r: &copc::Reader, q: &Query, out: &str, threads: Option<usize>) -> Result<u64, Failure> {
+    let batches = r.points(q).map_err(|e| Failure::new(r.name(), e))?;
+    write_points_from(r, Box::new(batches), out, threads)
+}
+
+/// Writes `batches` with the header of `r` (their records must have its layout).
+pub(crate) fn write_points_from(r: &copc::Reader, batches: Batches<'_>, out: &str, threads: Option<usize>) -> Result<u64, Failure> {
     use copc::writer::las_out::{LasOut, LasOutSpec};
     let lower = out.to_ascii_lowercase();
     let copc_out = lower.ends_with(".copc.laz");
@@ -248,7 +270,7 @@ fn write_points(r: &copc::Reader, q: &Query, out: &str, threads: Option<usize>) 
         None => Path::new(out).to_path_buf(),
     };
     let mut w = LasOut::create(&las_path, spec).map_err(|e| Failure::msg(out, e.detail()))?;
-    for batch in r.points(q).map_err(|e| Failure::new(&src, e))? {
+    for batch in batches {
         let batch = batch.map_err(|e| Failure::new(&src, e))?;
         w.write(batch.records()).map_err(|e| Failure::msg(out, e.detail()))?;
     }
