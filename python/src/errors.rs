@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 fn class_of(e: &copc::Error) -> &'static str {
     use copc::Error::*;
     match e {
-        Format { .. } => "FormatError",
+        Format { .. } | NotCopc { .. } => "FormatError",
         Unsupported { .. } => "UnsupportedError",
         Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => "NotFoundError",
         Io { .. } => "IoError",
