@@ -89,9 +89,10 @@ fn python_module(check: &str, pip: &[&str], install: bool) -> Result<String, Str
 
 impl Peers {
     pub fn find(args: &Args, _work: &Path) -> Peers {
-        // --only-pdal needs none of them (PDAL's own stages are its peers)
-        if args.no_peers || args.only_pdal {
-            let why = if args.no_peers { "skipped (--no-peers)" } else { "skipped (--only-pdal)" };
+        // --only-pdal and --only-arrow need none of them (their rows compare with PDAL's
+        // own stages, our native read and GDAL)
+        if args.no_peers || args.only_pdal || args.only_arrow {
+            let why = if args.no_peers { "skipped (--no-peers)" } else if args.only_pdal { "skipped (--only-pdal)" } else { "skipped (--only-arrow)" };
             let skip = || Err(why.to_string());
             return Peers { laspy: skip(), copclib: skip(), copc_rs: Err(why.to_string()), converter: Err(why.to_string()), converter_version: String::new(), untwine: Err(why.to_string()) };
         }
