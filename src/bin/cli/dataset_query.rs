@@ -1,7 +1,7 @@
 //! `copc info` and `copc query` on a dataset (`.vpc` / STAC ItemCollection JSON).
 
 use super::Failure;
-use super::query::{CsvError, QueryArgs, region_query, write_csv_from, write_points_from};
+use super::query::{QueryArgs, csv_outcome, region_query, write_csv_from, write_points_from};
 use copc::dataset::Dataset;
 use copc::{Dimension, PointBatch};
 use serde_json::{Value, json};
@@ -106,13 +106,7 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
     if let Some(out) = &a.csv {
         let Some(r) = &first else { return Err(Failure::msg(&a.source, "no tile meets the query: nothing to write")) };
         let batches = ds.points(&q).map_err(fail)?.map(|b| b.map(|(_, b)| b));
-        match write_csv_from(r.record_format(), Box::new(batches), &q, out) {
-            Ok(()) => {}
-            Err(CsvError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(CsvError::Io(e)) => return Err(Failure::msg(out, format!("cannot write: {e}"))),
-            Err(CsvError::Copc(e)) => return Err(Failure::new(&a.source, e)),
-            Err(CsvError::Output(e)) => return Err(Failure::msg(out, e.detail())),
-        }
+        csv_outcome(write_csv_from(r.record_format(), Box::new(batches), &q, out), &a.source, out)?;
     }
     if a.stats {
         let s = ds.source_stats();

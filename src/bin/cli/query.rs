@@ -103,14 +103,7 @@ pub fn run(a: QueryArgs) -> Result<(), Failure> {
         eprintln!("{out}: {n} points");
     }
     if let Some(out) = &a.csv {
-        match write_csv(&r, &q, out) {
-            Ok(()) => {}
-            // the reader of a pipe went away (e.g. `| head`): stop quietly, like other tools
-            Err(CsvError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(CsvError::Io(e)) => return Err(Failure::msg(out, format!("cannot write: {e}"))),
-            Err(CsvError::Copc(e)) => return Err(Failure::new(&a.source, e)),
-            Err(CsvError::Output(e)) => return Err(Failure::msg(out, e.detail())),
-        }
+        csv_outcome(write_csv(&r, &q, out), &a.source, out)?;
     }
     if a.stats {
         let s = r.source_stats();
@@ -135,6 +128,18 @@ pub(crate) enum CsvError {
     /// Creating or committing the output file.
     Output(copc::Error),
     Io(std::io::Error),
+}
+
+/// What `--csv` tells the user when writing failed (`source` is the input, `out` the CSV).
+pub(crate) fn csv_outcome(result: Result<(), CsvError>, source: &str, out: &str) -> Result<(), Failure> {
+    match result {
+        Ok(()) => Ok(()),
+        // the reader of a pipe went away (e.g. `| head`): stop quietly, like other tools
+        Err(CsvError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(CsvError::Io(e)) => Err(Failure::msg(out, format!("cannot write: {e}"))),
+        Err(CsvError::Copc(e)) => Err(Failure::new(source, e)),
+        Err(CsvError::Output(e)) => Err(Failure::msg(out, e.detail())),
+    }
 }
 
 impl From<copc::Error> for CsvError {
