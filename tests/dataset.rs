@@ -297,6 +297,37 @@ fn cli_query_over_a_vpc_counts_writes_and_reports_pruning() {
     assert_eq!(text.lines().count(), want + 1);
 }
 
+/// `copc translate A.vpc OUT.copc.laz` merges every tile; with `--bounds` only the
+/// points in the box (brute force over all the points), from the tiles that meet it.
+#[test]
+fn translate_of_a_vpc_merges_every_tile_or_the_bounds_subset() {
+    let t = town();
+    let v = vpc(t);
+    let all = t.dir.join("all-from-vpc.copc.laz");
+    let o = copc(&["translate", v.to_str().unwrap(), all.to_str().unwrap(), "--threads", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = Reader::open(&all).unwrap();
+    assert_eq!(sorted_cm(r.points(&Query::new()).unwrap().map(|b| b.unwrap())), t.all);
+    let b = quarter(t);
+    let bs = format!("{},{},{},{}", b.min[0], b.min[1], b.max[0], b.max[1]);
+    let sub = t.dir.join("quarter-from-vpc.copc.laz");
+    let o = copc(&["translate", v.to_str().unwrap(), sub.to_str().unwrap(), "--bounds", &bs]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want: Vec<[i64; 3]> = t.all.iter().copied().filter(|p| b.contains_point(p[0] as f64 / 100.0, p[1] as f64 / 100.0, p[2] as f64 / 100.0)).collect();
+    assert!(!want.is_empty() && want.len() < t.all.len() / 2);
+    let r = Reader::open(&sub).unwrap();
+    assert_eq!(r.header().point_count, want.len() as u64);
+    assert_eq!(sorted_cm(r.points(&Query::new()).unwrap().map(|b| b.unwrap())), want);
+    // the cube fits the box, not the whole town
+    assert!(r.info().halfsize * 2.0 < (t.max[0] - t.min[0]).max(t.max[1] - t.min[1]));
+    // a box beside the town: nothing to convert, nothing written
+    let none = t.dir.join("none.copc.laz");
+    let far = format!("{},{},{},{}", t.max[0] + 10.0, t.max[1] + 10.0, t.max[0] + 20.0, t.max[1] + 20.0);
+    let o = copc(&["translate", v.to_str().unwrap(), none.to_str().unwrap(), "--bounds", &far]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no tile of the dataset meets --bounds"));
+    assert!(!none.exists());
+}
+
 #[test]
 fn a_vpc_written_as_wrench_writes_it_opens() {
     // Written from the fields PDAL wrench's build_vpc writes (and QGIS reads):

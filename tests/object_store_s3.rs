@@ -393,3 +393,53 @@ fn a_laz_input_over_http_translates_like_the_local_file() {
         assert!(web.bytes_served() <= std::fs::metadata(data.join(f)).unwrap().len() + 65536, "{f}: {} bytes served", web.bytes_served());
     }
 }
+
+/// A VPC and its tiles in a bucket: `copc info`, `query --count --stats` and `query -o`
+/// over `s3://…/town.vpc` equal the same commands on the local folder, and the tiles
+/// outside the box are never opened (relative hrefs resolved against the bucket URL).
+#[test]
+fn a_vpc_in_a_bucket_queries_like_the_local_tiles() {
+    let s3 = emulators::s3(Path::new("."), &[], true);
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("town");
+    std::fs::create_dir(&dir).unwrap();
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    stdout(&copc(&["sample", &p("raw.laz"), "--points", "120000", "--format", "7", "--seed", "5"], &[], home.path()));
+    stdout(&copc(&["translate", &p("raw.laz"), &p("all.copc.laz"), "--threads", "2"], &[], home.path()));
+    let h: serde_json::Value = info(&p("all.copc.laz"), &[], home.path());
+    let (min, max) = (&h["bounds"]["min"], &h["bounds"]["max"]);
+    let f = |v: &serde_json::Value, k: usize| v[k].as_f64().unwrap();
+    let (mx, my) = ((f(min, 0) + f(max, 0)) / 2.0, (f(min, 1) + f(max, 1)) / 2.0);
+    let tiles = std::fs::create_dir(dir.join("tiles")).map(|_| dir.join("tiles")).unwrap();
+    // four quadrants (edges shared: a point on a cut goes to both, as in both paths)
+    for (i, (x0, y0, x1, y1)) in [(f(min, 0), f(min, 1), mx, my), (mx, f(min, 1), f(max, 0), my), (f(min, 0), my, mx, f(max, 1)), (mx, my, f(max, 0), f(max, 1))].into_iter().enumerate() {
+        let t = tiles.join(format!("t{i}.copc.laz"));
+        stdout(&copc(&["query", &p("all.copc.laz"), "--bounds", &format!("{x0},{y0},{x1},{y1}"), "-o", t.to_str().unwrap()], &[], home.path()));
+    }
+    let vpc = tiles.join("town.vpc");
+    stdout(&copc(&["index", tiles.to_str().unwrap(), "-o", vpc.to_str().unwrap()], &[], home.path()));
+    copy_dir(&tiles, &s3.dir().join(BUCKET).join("town"));
+    let env = keys_env(&s3.endpoint());
+    let env = as_refs(&env);
+    let url = format!("s3://{BUCKET}/town/town.vpc");
+    let local = vpc.to_str().unwrap();
+    // info lists the tiles: the same counts and bounds, hrefs under the bucket URL
+    let (a, b) = (stdout(&copc(&["info", "--json", &url], &env, home.path())), stdout(&copc(&["info", "--json", local], &[], home.path())));
+    let (a, b): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&a).unwrap(), serde_json::from_str(&b).unwrap());
+    assert_eq!((a["files"].as_u64(), &a["point_count"], &a["bounds"]), (Some(4), &b["point_count"], &b["bounds"]));
+    assert!(a["tiles"].as_array().unwrap().iter().all(|t| t["href"].as_str().unwrap().starts_with(&format!("s3://{BUCKET}/town/"))), "{a}");
+    // a box inside the first quadrant: one tile opened
+    let bx = format!("{},{},{},{}", f(min, 0) + 1.0, f(min, 1) + 1.0, mx - 1.0, my - 1.0);
+    let remote = copc(&["query", &url, "--bounds", &bx, "--count", "--stats"], &env, home.path());
+    let here = copc(&["query", local, "--bounds", &bx, "--count"], &[], home.path());
+    assert_eq!(stdout(&remote), stdout(&here));
+    let err = String::from_utf8_lossy(&remote.stderr);
+    assert!(err.contains("files 4, files in box 1, files opened 1,"), "{err}");
+    // a box across all four: the merged subsets hold the same points
+    let cross = format!("{},{},{},{}", mx - 20.0, my - 20.0, mx + 20.0, my + 20.0);
+    let (o1, o2) = (home.path().join("s3.las"), home.path().join("dir.las"));
+    stdout(&copc(&["query", &url, "--bounds", &cross, "-o", o1.to_str().unwrap()], &env, home.path()));
+    stdout(&copc(&["query", local, "--bounds", &cross, "-o", o2.to_str().unwrap()], &[], home.path()));
+    let (b1, b2) = (std::fs::read(&o1).unwrap(), std::fs::read(&o2).unwrap());
+    assert!(b1.len() > 375 && b1 == b2, "the same LAS bytes from the bucket and from the folder");
+}

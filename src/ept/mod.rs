@@ -323,6 +323,10 @@ fn output_wkt(ept: &EptJson, name: &str, opts: &WriterOptions, warnings: &mut Ve
 /// is the dataset's). The output appears only when complete.
 pub fn translate_ept(location: &str, output: impl AsRef<Path>, opts: &WriterOptions) -> Result<EptSummary> {
     let output = output.as_ref();
+    if opts.clip.is_some() {
+        // nodes are copied whole: a clip would need every node decoded and rebuilt
+        return Err(Error::invalid(format!("{location}: an EPT repack copies whole nodes and takes no clip box (--bounds)")));
+    }
     let pool = opts.worker_pool()?;
     pool.install(|| run(location, output, opts))
 }

@@ -18,7 +18,7 @@
 //!   copied as they are.
 //! - Extra bytes are copied byte for byte after the standard fields.
 
-use crate::format::PointLayout;
+use crate::format::{Bounds, PointLayout};
 
 /// The COPC point format a LAS format becomes.
 pub fn target_format(format: u8) -> u8 {
@@ -157,6 +157,24 @@ impl Converter {
     }
 }
 
+/// Keeps, in order, the COPC records (X/Y/Z the first three i32) whose coordinates at
+/// `scale`/`offset` lie in `b`, edges included (`copc translate --bounds`).
+pub fn retain_in_bounds(recs: &mut Vec<u8>, rec_len: usize, scale: [f64; 3], offset: [f64; 3], b: &Bounds) {
+    let n = recs.len() / rec_len;
+    let mut kept = 0;
+    for i in 0..n {
+        let r = &recs[i * rec_len..];
+        let v = |a: usize| i32::from_le_bytes([r[4 * a], r[4 * a + 1], r[4 * a + 2], r[4 * a + 3]]) as f64 * scale[a] + offset[a];
+        if b.contains_point(v(0), v(1), v(2)) {
+            if kept != i {
+                recs.copy_within(i * rec_len..(i + 1) * rec_len, kept * rec_len);
+            }
+            kept += 1;
+        }
+    }
+    recs.truncate(kept * rec_len);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +196,25 @@ mod tests {
         r[28..34].copy_from_slice(&[1, 2, 3, 4, 5, 6]);
         r[34..37].copy_from_slice(&[9, 8, 7]);
         r
+    }
+
+    #[test]
+    fn retain_in_bounds_keeps_the_records_inside_in_order() {
+        let rec = |x: i32, y: i32, z: i32, tag: u8| {
+            let mut r = vec![tag; 30];
+            for (k, v) in [x, y, z].into_iter().enumerate() {
+                r[4 * k..4 * k + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            r
+        };
+        let mut recs = [rec(0, 0, 0, 1), rec(10, 10, 5, 2), rec(20, 5, 0, 3), rec(5, 5, 99, 4)].concat();
+        // world = raw * 0.5 + 100: (100,100,100) (105,105,102.5) (110,102.5,100) (102.5,102.5,149.5)
+        let b = Bounds::new([102.0, 100.0, f64::NEG_INFINITY], [110.0, 105.0, f64::INFINITY]);
+        retain_in_bounds(&mut recs, 30, [0.5; 3], [100.0; 3], &b);
+        let tags: Vec<u8> = recs.chunks(30).map(|r| r[29]).collect();
+        assert_eq!(tags, [2, 3, 4]);
+        retain_in_bounds(&mut recs, 30, [0.5; 3], [100.0; 3], &Bounds::new([0.0; 3], [1.0; 3]));
+        assert!(recs.is_empty());
     }
 
     #[test]

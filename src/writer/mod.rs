@@ -131,6 +131,9 @@ pub struct WriterOptions {
     /// VLRs and EVLRs copied into the output after the ones forwarded from the inputs;
     /// the records the writer makes itself are refused ([`writer_owned`]).
     pub vlrs: Vec<UserVlr>,
+    /// `--bounds`: [`translate`] keeps only the points in this box (edges included),
+    /// tested at the output's scale and offset. [`PointWriter`] refuses it.
+    pub clip: Option<crate::format::Bounds>,
 }
 
 impl Default for WriterOptions {
@@ -150,6 +153,7 @@ impl Default for WriterOptions {
             http: HttpOptions::default(),
             header: HeaderOverrides::default(),
             vlrs: Vec::new(),
+            clip: None,
         }
     }
 }
@@ -170,6 +174,7 @@ impl std::fmt::Debug for WriterOptions {
             .field("cancel", &self.cancel.is_some())
             .field("http", &self.http)
             .field("header", &self.header)
+            .field("clip", &self.clip)
             .field(
                 "vlrs",
                 &self
@@ -698,6 +703,21 @@ fn header_bounds(files: &[InputFile]) -> (Option<[f64; 3]>, Option<[f64; 3]>) {
     if any { (Some(mn), Some(mx)) } else { (None, None) }
 }
 
+/// The header bounds cut to the clip box (None when they do not meet: the points'
+/// own bounds decide the cube).
+fn clip_bounds(h: (Option<[f64; 3]>, Option<[f64; 3]>), clip: Option<crate::format::Bounds>) -> (Option<[f64; 3]>, Option<[f64; 3]>) {
+    match (h, clip) {
+        ((Some(mut a), Some(mut b)), Some(c)) => {
+            for i in 0..3 {
+                a[i] = a[i].max(c.min[i]);
+                b[i] = b[i].min(c.max[i]);
+            }
+            if (0..3).all(|i| a[i] <= b[i]) { (Some(a), Some(b)) } else { (None, None) }
+        }
+        (h, _) => h,
+    }
+}
+
 struct Counter<'a> {
     store: &'a ChunkStore,
     nodes: AtomicU64,
@@ -780,8 +800,8 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
         )?;
     }
 
-    // provisional cube from the headers
-    let (hmin, hmax) = header_bounds(&files);
+    // provisional cube from the headers (and the clip box, which may be smaller)
+    let (hmin, hmax) = clip_bounds(header_bounds(&files), opts.clip);
     let provisional = provisional_cube(&plan, hmin, hmax);
     let prov_geo = provisional_geometry(&plan, provisional);
 
@@ -835,6 +855,9 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
                     ),
                 )
             })?;
+            if let Some(b) = &opts.clip {
+                convert::retain_in_bounds(&mut conv_buf, plan.rec_len, plan.scale, plan.offset, b);
+            }
             let n = (conv_buf.len() / plan.rec_len) as u64;
             stats.add(&conv_buf, plan.rec_len);
             match bins.as_mut() {

@@ -114,6 +114,9 @@ impl PointWriter {
                 )));
             }
         }
+        if opts.clip.is_some() {
+            return Err(Error::invalid("WriterOptions::clip applies to translate: a PointWriter takes the points it is given"));
+        }
         // bad header fields or VLRs, and a target that cannot be written, fail here, not
         // after every point was added
         super::header::check_options(&opts.header, &opts.vlrs)?;

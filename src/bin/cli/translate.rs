@@ -11,10 +11,11 @@ use std::time::Instant;
 /// az://) into one COPC file, or an EPT dataset (its ept.json, local or a URL) node
 /// for node, without rebuilding its octree.
 ///
-/// Several inputs are merged into one octree. The output appears only when complete;
+/// Several inputs are merged into one octree; a `.vpc` (or STAC JSON) input stands for
+/// its tiles (with `--bounds`, the tiles that meet the box). The output appears only when complete;
 /// Ctrl-C or an error leaves nothing at its path.
 #[derive(clap::Args)]
-#[command(about = "Convert LAS/LAZ files (or an EPT dataset) to one COPC file", after_help = "Examples:\n  copc translate input.laz output.copc.laz --progress\n  copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610\n  copc translate dataset/ept.json output.copc.laz\n  copc translate s3://bucket/input.laz output.copc.laz --s3-region eu-west-1")]
+#[command(about = "Convert LAS/LAZ files (or an EPT dataset) to one COPC file", after_help = "Examples:\n  copc translate input.laz output.copc.laz --progress\n  copc translate tile1.las tile2.las merged.copc.laz --memory-limit 512M --a-srs EPSG:32610\n  copc translate dataset/ept.json output.copc.laz\n  copc translate tiles/all.vpc merged.copc.laz --bounds 500100,4500100,500300,4500300\n  copc translate s3://bucket/input.laz output.copc.laz --s3-region eu-west-1")]
 pub struct TranslateArgs {
     /// Input LAS/LAZ files (paths, http(s):// or s3://, az://, gs:// URLs), then the output COPC file (last).
     #[arg(required = true, num_args = 2.., value_name = "INPUT... OUTPUT")]
@@ -43,6 +44,9 @@ pub struct TranslateArgs {
     /// Most points in a leaf node.
     #[arg(long, default_value_t = writer::DEFAULT_MAX_POINTS_PER_NODE)]
     max_points_per_node: usize,
+    /// Keep only the points in this box: minx,miny,maxx,maxy[,minz,maxz] (edges included).
+    #[arg(long, value_name = "BOX", allow_hyphen_values = true)]
+    bounds: Option<String>,
     /// Show progress (a bar on a terminal, plain lines otherwise).
     #[arg(long)]
     progress: bool,
@@ -65,6 +69,10 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         opts.offset = Some(writer::parse_offset(s).map_err(bad)?);
     }
     opts.a_srs = a.a_srs.clone();
+    if let Some(b) = &a.bounds {
+        opts.clip = Some(super::query::parse_bounds(b).map_err(|m| Failure::msg(output, m))?);
+    }
+    let inputs = &expand_datasets(inputs, &a.src, opts.clip)?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let c = cancel.clone();
@@ -126,6 +134,25 @@ pub fn run(a: TranslateArgs) -> Result<(), Failure> {
         println!("  warning: {w}");
     }
     Ok(())
+}
+
+/// The inputs with each dataset (`.vpc` / STAC JSON) replaced by its tiles' locations,
+/// only those whose stated bounds meet `clip` (the others are never opened).
+fn expand_datasets(inputs: &[String], src: &super::SourceArgs, clip: Option<copc::Bounds>) -> Result<Vec<String>, Failure> {
+    let mut out = Vec::new();
+    for i in inputs {
+        if !copc::dataset::is_dataset_location(i) || copc::ept::is_ept_location(i) {
+            out.push(i.clone());
+            continue;
+        }
+        let ds = super::dataset_query::open(src, i)?;
+        let q = copc::Query { bounds: clip, ..copc::Query::default() };
+        out.extend(ds.tiles_for(&q).into_iter().map(|t| ds.items()[t].href.clone()));
+    }
+    if out.is_empty() {
+        return Err(Failure::msg(&inputs[0], "no tile of the dataset meets --bounds: nothing to convert"));
+    }
+    Ok(out)
 }
 
 /// An EPT dataset (one `ept.json` input): repacked node for node.
