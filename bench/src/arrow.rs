@@ -17,7 +17,7 @@ use super::peers::{MakeCommand, Tool};
 use super::report::{SectionRow, load_average, section_table};
 use super::{Cell, Ctx, Row, capture, inputs, run_row};
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Debian's Python with GDAL's bindings and the folder holding our plugin, or why not.
@@ -36,8 +36,8 @@ fn gdal() -> Result<(PathBuf, PathBuf, String), String> {
     Ok((python, plugins, format!("GDAL {version}")))
 }
 
-fn worker(ctx: &Ctx, name: &str, sub: &'static str, file: &PathBuf, is_ours: bool) -> Tool {
-    let (exe, file, n) = (ctx.exe.clone(), file.clone(), ctx.args.threads);
+fn worker(ctx: &Ctx, name: &str, sub: &'static str, file: &Path, is_ours: bool) -> Tool {
+    let (exe, file, n) = (ctx.exe.clone(), file.to_path_buf(), ctx.args.threads);
     let make: MakeCommand = Box::new(move || {
         let mut c = Command::new(&exe);
         c.args(["worker", sub]).arg(&file).args(["--threads", &n.to_string()]);
@@ -46,10 +46,10 @@ fn worker(ctx: &Ctx, name: &str, sub: &'static str, file: &PathBuf, is_ours: boo
     Tool { name: name.into(), threads: format!("{n} (--threads)"), command: Ok(make), is_ours, is_limit: false }
 }
 
-fn gdal_tool(g: &Result<(PathBuf, PathBuf, String), String>, name: &str, mode: &'static str, file: &PathBuf, is_ours: bool) -> Tool {
+fn gdal_tool(g: &Result<(PathBuf, PathBuf, String), String>, name: &str, mode: &'static str, file: &Path, is_ours: bool) -> Tool {
     let script = super::peers::manifest_dir().join("bench/gdal_arrow.py");
     let command = g.as_ref().map_err(Clone::clone).map(|(python, plugins, _)| {
-        let (python, plugins, file) = (python.clone(), plugins.clone(), file.clone());
+        let (python, plugins, file) = (python.clone(), plugins.clone(), file.to_path_buf());
         let make: MakeCommand = Box::new(move || {
             let mut c = Command::new(&python);
             c.arg(&script).arg(mode).arg(&file).env("GDAL_DRIVER_PATH", &plugins);

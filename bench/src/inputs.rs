@@ -140,6 +140,20 @@ pub fn tiled(dir: &Path, source: &Path, target_points: u64) -> Result<Input, Str
     Ok(Input { name, description, path, points, read_rows: true })
 }
 
+/// Our COPC file of a town (our writer, untimed, kept in the work folder), for the
+/// PDAL and Arrow read rows.
+pub fn copc_of(ctx: &super::Ctx, name: &str, laz: &Path) -> Result<PathBuf, String> {
+    let path = ctx.work.join(format!("{name}.in.copc.laz"));
+    if !path.exists() {
+        eprintln!("copc-bench: writing {}", path.display());
+        let opts = copc::writer::WriterOptions { threads: Some(ctx.args.threads), ..Default::default() };
+        let tmp = ctx.work.join(format!("{name}.in.part.copc.laz"));
+        copc::writer::translate(&[laz], &tmp, &opts).map_err(|e| e.detail())?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,18 +173,4 @@ mod tests {
         assert_eq!(size_label(20_000), "20k");
         assert_eq!(size_label(1234), "1234");
     }
-}
-
-/// Our COPC file of a town (our writer, untimed, kept in the work folder), for the
-/// PDAL and Arrow read rows.
-pub fn copc_of(ctx: &super::Ctx, name: &str, laz: &Path) -> Result<PathBuf, String> {
-    let path = ctx.work.join(format!("{name}.in.copc.laz"));
-    if !path.exists() {
-        eprintln!("copc-bench: writing {}", path.display());
-        let opts = copc::writer::WriterOptions { threads: Some(ctx.args.threads), ..Default::default() };
-        let tmp = ctx.work.join(format!("{name}.in.part.copc.laz"));
-        copc::writer::translate(&[laz], &tmp, &opts).map_err(|e| e.detail())?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(path)
 }

@@ -12,6 +12,7 @@ mod large;
 mod measure;
 mod pdal;
 mod peers;
+mod python;
 mod report;
 mod worker;
 
@@ -117,6 +118,15 @@ pub struct Args {
     /// costs ~50 µs a point in Python: 40 min at 50 M); larger rows say so.
     #[arg(long, default_value = "10M")]
     arrow_features_max: String,
+    /// Skip the Python rows (issue 28; part of every run otherwise).
+    #[arg(long)]
+    no_python: bool,
+    /// Run only the Python rows and write just them to --out.
+    #[arg(long)]
+    only_python: bool,
+    /// Sizes of the Python rows' input (the shared lone-star file tiled), in points.
+    #[arg(long, value_delimiter = ',', default_value = "15.8M")]
+    python_sizes: Vec<String>,
     /// Sizes of the PDAL rows' PDRF 7 town, in points.
     #[arg(long, value_delimiter = ',', default_value = "1M,10M")]
     pdal_sizes: Vec<String>,
@@ -167,6 +177,8 @@ pub enum Row {
     Pdal,
     /// Issue 27's rows: the Arrow stream and GDAL's columnar API (src/arrow.rs).
     Arrow,
+    /// Issue 28's rows: our Python package against laspy (src/python.rs).
+    Python,
 }
 
 impl Row {
@@ -182,6 +194,7 @@ impl Row {
             Row::ConvertLarge => "convert at scale (issue 19)",
             Row::Pdal => "PDAL plugins (issue 18)",
             Row::Arrow => "Arrow (issue 27)",
+            Row::Python => "Python (issue 28)",
         }
     }
 }
@@ -268,8 +281,15 @@ fn bench(args: &Args) -> Result<(), String> {
     let peers = Peers::find(args, &work);
     let mut ctx = Ctx { args, work: work.clone(), exe, peers, memory_limit_bytes, nginx: None };
 
-    if [args.only_large, args.only_pdal, args.only_arrow].iter().filter(|&&b| b).count() > 1 {
-        return Err("--only-large, --only-pdal and --only-arrow: pick one".into());
+    if [args.only_large, args.only_pdal, args.only_arrow, args.only_python].iter().filter(|&&b| b).count() > 1 {
+        return Err("--only-large, --only-pdal, --only-arrow and --only-python: pick one".into());
+    }
+    if args.only_python {
+        let md = python_section(&ctx)?;
+        let out = report::render_only(&ctx, "Python (issue 28)", "--only-python", started, &load_before, &report::load_average(), &md);
+        std::fs::write(&args.out, out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        eprintln!("copc-bench: wrote {}", args.out.display());
+        return Ok(());
     }
     if args.only_arrow {
         let md = arrow_section(&ctx)?;
@@ -338,6 +358,9 @@ Run once on {} (`copc-bench --convert-1b`).
     if !args.no_arrow {
         large_md += &arrow_section(&ctx)?;
     }
+    if !args.no_python {
+        large_md += &python_section(&ctx)?;
+    }
     let profiles = if args.no_profile { Vec::new() } else { report::profiles(&ctx, &results) };
     let load_after = report::load_average();
     let md = report::render(&ctx, &results, real.err(), &profiles, started, &load_before, &load_after, &large_md);
@@ -385,6 +408,11 @@ fn arrow_section(ctx: &Ctx) -> Result<String, String> {
         sizes.push(inputs::parse_size(s)?);
     }
     arrow::section(ctx, &sizes)
+}
+
+fn python_section(ctx: &Ctx) -> Result<String, String> {
+    let sizes = ctx.args.python_sizes.iter().map(|s| inputs::parse_size(s)).collect::<Result<Vec<_>, _>>()?;
+    python::section(ctx, &sizes)
 }
 
 /// Reads a file once so every tool starts from the same warm page cache.

@@ -89,10 +89,18 @@ fn python_module(check: &str, pip: &[&str], install: bool) -> Result<String, Str
 
 impl Peers {
     pub fn find(args: &Args, _work: &Path) -> Peers {
-        // --only-pdal and --only-arrow need none of them (their rows compare with PDAL's
-        // own stages, our native read and GDAL)
-        if args.no_peers || args.only_pdal || args.only_arrow {
-            let why = if args.no_peers { "skipped (--no-peers)" } else if args.only_pdal { "skipped (--only-pdal)" } else { "skipped (--only-arrow)" };
+        // --only-pdal, --only-arrow and --only-python need none of them (their rows
+        // compare with PDAL's own stages, our native read and GDAL, laspy in the venv)
+        if args.no_peers || args.only_pdal || args.only_arrow || args.only_python {
+            let why = if args.no_peers {
+                "skipped (--no-peers)"
+            } else if args.only_pdal {
+                "skipped (--only-pdal)"
+            } else if args.only_arrow {
+                "skipped (--only-arrow)"
+            } else {
+                "skipped (--only-python: laspy comes from the Python rows' venv)"
+            };
             let skip = || Err(why.to_string());
             return Peers { laspy: skip(), copclib: skip(), copc_rs: Err(why.to_string()), converter: Err(why.to_string()), converter_version: String::new(), untwine: Err(why.to_string()) };
         }
