@@ -28,6 +28,16 @@ pub mod schema;
 pub use c_stream::into_c_stream;
 pub use reader::ArrowBatchReader;
 
+/// What an Arrow C stream ([`into_c_stream`]) pulls from: one schema and batches with
+/// the crate's errors. A one-file query ([`ArrowBatchReader`]) and a dataset query
+/// ([`crate::dataset::DatasetArrow`]) are both.
+pub trait BatchSource: Send {
+    /// The schema of every batch.
+    fn schema(&self) -> arrow_schema::SchemaRef;
+    /// The next batch, or None at the end; after an error, None.
+    fn next_batch(&mut self) -> Option<Result<arrow_array::RecordBatch>>;
+}
+
 use crate::error::Result;
 use crate::reader::ReaderRef;
 use crate::{Dimension, Query, Reader};

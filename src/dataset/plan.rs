@@ -2,7 +2,7 @@
 //! file, sized by points or bytes, from headers and hierarchy pages only (no decode).
 //! A [`Partition`] is plain data (JSON round trip) that a worker reads on its own.
 
-use super::Dataset;
+use super::{Dataset, tile_context};
 use crate::error::{Error, Result};
 use crate::format::{Bounds, Dimension, VoxelKey};
 use crate::reader::{PointBatch, Polygon, Query, Reader, ReaderOptions};
@@ -60,7 +60,7 @@ impl Partition {
 
     /// Opens the file and decodes this partition's points (one batch per node).
     pub fn read(&self, opts: &ReaderOptions) -> Result<Vec<PointBatch>> {
-        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| Error::invalid(format!("tile {}: {}", self.href, e.detail())))?);
+        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| tile_context(&self.href, e))?);
         let q = self.query(r.record_format())?;
         r.points_of_nodes(&q, &self.keys)?.collect()
     }
@@ -68,9 +68,15 @@ impl Partition {
     /// Opens the file and gives this partition's points as Arrow record batches
     /// (columns as [`Reader::arrow`]; what a Dask worker calls).
     pub fn arrow(&self, opts: &ReaderOptions, arrow: &crate::arrow::ArrowOptions) -> Result<crate::arrow::ArrowBatchReader<'static>> {
-        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| Error::invalid(format!("tile {}: {}", self.href, e.detail())))?);
+        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| tile_context(&self.href, e))?);
         let q = self.query(r.record_format())?;
         r.arrow_of_nodes(&q, arrow, &self.keys)
+    }
+
+    /// The schema [`Partition::arrow`] gives (opens the file, reads no points).
+    pub fn arrow_schema(&self, opts: &ReaderOptions, arrow: &crate::arrow::ArrowOptions) -> Result<arrow_schema::SchemaRef> {
+        let r = Reader::open_with(&self.href, opts).map_err(|e| tile_context(&self.href, e))?;
+        r.arrow_schema(&self.query(r.record_format())?, arrow)
     }
 
     /// The partition as JSON (what a process pool or Dask ships to a worker).
