@@ -38,6 +38,17 @@ pub trait BatchSource: Send {
     fn next_batch(&mut self) -> Option<Result<arrow_array::RecordBatch>>;
 }
 
+/// A boxed source, so a caller may pick one of several at run time.
+impl<T: BatchSource + ?Sized> BatchSource for Box<T> {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        (**self).schema()
+    }
+
+    fn next_batch(&mut self) -> Option<Result<arrow_array::RecordBatch>> {
+        (**self).next_batch()
+    }
+}
+
 use crate::error::Result;
 use crate::reader::ReaderRef;
 use crate::{Dimension, Query, Reader};

@@ -7,6 +7,7 @@ use super::Dataset;
 use crate::arrow::{ArrowBatchReader, ArrowOptions, BatchSource};
 use crate::arrow::schema::{META_OFFSET, META_SCALE};
 use crate::error::{Error, Result};
+use crate::Dimension;
 use crate::reader::Query;
 use arrow_array::{RecordBatch, RecordBatchOptions, RecordBatchReader};
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
@@ -17,6 +18,16 @@ impl Dataset {
     /// (no file in the region) the collection's first.
     fn schema_file(&self, q: &Query) -> usize {
         self.tiles_for(q).first().copied().unwrap_or(0)
+    }
+
+    /// The dimensions named `names` in the file whose schema the query's stream takes
+    /// (the first the query meets; see [`Dataset::arrow`]). An unknown name is an error
+    /// naming that file.
+    pub fn dims_by_name(&self, q: &Query, names: &[String]) -> Result<Vec<Dimension>> {
+        let i = self.schema_file(q);
+        let r = self.reader(i)?;
+        let fmt = r.record_format();
+        names.iter().map(|n| fmt.dim_by_name(n).ok_or_else(|| Error::invalid(format!("{}: no dimension named '{n}'", self.items[i].href)))).collect()
     }
 
     /// The schema [`Dataset::arrow`] gives for `q` and `opts`: that of the first file
