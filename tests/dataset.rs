@@ -371,6 +371,99 @@ fn write_vpc(dir: &Path, name: &str, text: &str) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// Tile 0's points in point format 6 (no RGB) as `f6.las` and `f6.copc.laz` in `d`,
+/// and a VPC of the town with tile 5 replaced by `f6.copc.laz`: (the LAS, the VPC).
+fn mixed_format_vpc(t: &Town, d: &Path) -> (PathBuf, String) {
+    let r = Reader::open(&t.tiles[0]).unwrap();
+    let las6 = d.join("f6.las");
+    let mut w = LasOut::create(&las6, spec_of(&r, 6, 30)).unwrap();
+    for b in r.points(&Query::new()).unwrap() {
+        let b = b.unwrap();
+        for rec in b.records().chunks_exact(36) {
+            w.write(&rec[..30]).unwrap();
+        }
+    }
+    w.finish().unwrap();
+    let f6 = d.join("f6.copc.laz");
+    translate(&[&las6], &f6, &WriterOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let mut v6: Value = serde_json::from_str(&std::fs::read_to_string(vpc(t)).unwrap()).unwrap();
+    for f in v6["features"].as_array_mut().unwrap() {
+        let h = f["assets"]["data"]["href"].as_str().unwrap().replace("./", &format!("{}/", t.dir.join("tiles").display()));
+        f["assets"]["data"]["href"] = json!(h);
+    }
+    v6["features"][5]["assets"]["data"]["href"] = json!(f6.to_str().unwrap());
+    (las6, write_vpc(d, "mixed.vpc", &v6.to_string()))
+}
+
+/// Sorted X/Y/Z (cm) of Arrow batches with float64 columns x, y, z.
+fn arrow_cm(batches: impl Iterator<Item = arrow_array::RecordBatch>) -> Vec<[i64; 3]> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Float64Type;
+    let mut v = Vec::new();
+    for b in batches {
+        let col = |n: &str| b.column_by_name(n).unwrap().as_primitive::<Float64Type>().values().to_vec();
+        let (x, y, z) = (col("x"), col("y"), col("z"));
+        v.extend((0..b.num_rows()).map(|i| cm([x[i], y[i], z[i]])));
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn arrow_over_tiles_is_one_stream_equal_to_the_merged_file() {
+    use arrow_array::RecordBatchReader;
+    use copc::arrow::ArrowOptions;
+    let t = town();
+    let ds = std::sync::Arc::new(Dataset::open(vpc(t).to_str().unwrap(), &ReaderOptions::default()).unwrap());
+    let merged = Reader::open(&t.merged).unwrap();
+    let b = quarter(t);
+    let q = Query::new().bounds(b).dims([Dimension::X, Dimension::Y, Dimension::Z, Dimension::Classification]);
+    let opts = ArrowOptions::default().batch_rows(3000);
+    let stream = ds.arrow(&q, &opts).unwrap();
+    // one schema for every batch: the first tile's, with the merged file's names and types
+    let schema = stream.schema();
+    assert_eq!(schema, ds.arrow_schema(&q, &opts).unwrap());
+    let want = merged.arrow_schema(&q, &opts).unwrap();
+    let fields = |s: &arrow_schema::Schema| s.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect::<Vec<_>>();
+    assert_eq!(fields(&schema), fields(&want));
+    let batches: Vec<_> = stream.map(|b| b.unwrap()).collect();
+    assert!(batches.iter().all(|b| b.schema() == schema && b.num_rows() <= 3000));
+    assert!(batches.len() > ds.tiles_for(&q).len(), "{} batches", batches.len());
+    let got = arrow_cm(batches.iter().cloned());
+    assert_eq!(got, merged_points(t, &q));
+    assert_eq!(got.len() as u64, ds.count(&q).unwrap());
+    // classification column: the merged file's values (as a multiset)
+    let class = |bs: &[arrow_array::RecordBatch]| {
+        let mut v: Vec<u8> = bs.iter().flat_map(|b| b.column_by_name("classification").unwrap().as_any().downcast_ref::<arrow_array::UInt8Array>().unwrap().values().to_vec()).collect();
+        v.sort();
+        v
+    };
+    let from_merged: Vec<_> = merged.arrow(&q, &opts).unwrap().map(|b| b.unwrap()).collect();
+    assert_eq!(class(&batches), class(&from_merged));
+    // a box outside every tile: the first tile's schema, no batch
+    let far = Query::new().bounds(Bounds::xy(t.max[0] + 100.0, t.max[1] + 100.0, t.max[0] + 200.0, t.max[1] + 200.0));
+    let mut none = ds.arrow(&far, &ArrowOptions::default()).unwrap();
+    assert_eq!(fields(&none.schema()), fields(&merged.arrow_schema(&far, &ArrowOptions::default()).unwrap()));
+    assert!(none.next().is_none());
+    // a tile whose columns differ (point format 6: no red/green/blue) ends the stream
+    // with an error naming it, after the tiles before it
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, mixed) = mixed_format_vpc(t, tmp.path());
+    let mixed = std::sync::Arc::new(Dataset::open(&mixed, &ReaderOptions::default()).unwrap());
+    let mut rows = 0;
+    let mut err = None;
+    for b in mixed.arrow(&Query::new(), &ArrowOptions::default()).unwrap() {
+        match b {
+            Ok(b) => rows += b.num_rows(),
+            Err(e) => err = Some(e.to_string()),
+        }
+    }
+    let err = err.expect("an error for the format-6 tile");
+    assert!(err.contains("f6.copc.laz") && err.contains("red"), "{err}");
+    let before: u64 = t.tiles[..5].iter().map(|p| Reader::open(p).unwrap().header().point_count).sum();
+    assert_eq!(rows as u64, before);
+}
+
 #[test]
 fn bad_collections_fail_naming_the_tile_without_output() {
     let t = town();
@@ -398,25 +491,7 @@ fn bad_collections_fail_naming_the_tile_without_output() {
     assert!(!o.status.success() && stderr(&o).contains("gone.copc.laz"), "{}", stderr(&o));
     assert!(!out.exists());
     // a tile in another point format (6 instead of 7)
-    let r = Reader::open(&t.tiles[0]).unwrap();
-    let las6 = d.join("f6.las");
-    let mut w = LasOut::create(&las6, spec_of(&r, 6, 30)).unwrap();
-    for b in r.points(&Query::new()).unwrap() {
-        let b = b.unwrap();
-        for rec in b.records().chunks_exact(36) {
-            w.write(&rec[..30]).unwrap();
-        }
-    }
-    w.finish().unwrap();
-    let f6 = d.join("f6.copc.laz");
-    translate(&[&las6], &f6, &WriterOptions { threads: Some(1), ..Default::default() }).unwrap();
-    let mut v6 = good.clone();
-    for f in v6["features"].as_array_mut().unwrap() {
-        let h = f["assets"]["data"]["href"].as_str().unwrap().replace("./", &format!("{}/", t.dir.join("tiles").display()));
-        f["assets"]["data"]["href"] = json!(h);
-    }
-    v6["features"][5]["assets"]["data"]["href"] = json!(f6.to_str().unwrap());
-    let mixed = write_vpc(d, "mixed.vpc", &v6.to_string());
+    let (las6, mixed) = mixed_format_vpc(t, d);
     let o = copc(&["query", &mixed, "-o", out.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("f6.copc.laz") && stderr(&o).contains("point format 6"), "{}", stderr(&o));
     assert!(!out.exists());

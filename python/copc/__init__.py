@@ -9,6 +9,12 @@ Reading::
     arrays = q.to_numpy()                        # dict of 1-D NumPy arrays
     import pyarrow as pa; table = pa.table(q)    # q is an Arrow stream (PyCapsule protocol)
 
+Many files as one (a VPC, or a list)::
+
+    ds = copc.open_dataset("tiles/all.vpc")
+    q = ds.query(bounds=(637000, 851000, 638000, 852000))   # the same QueryResult
+    import copc.dask; ddf = copc.dask.read("tiles/all.vpc")  # Dask (pip install copc[dask])
+
 Writing::
 
     copc.write("out.copc.laz", {"x": xs, "y": ys, "z": zs, "classification": cls})
@@ -44,6 +50,9 @@ __all__ = [
     "Reader",
     "QueryResult",
     "Node",
+    "open_dataset",
+    "Dataset",
+    "Partition",
     "write",
     "Writer",
     "translate",
@@ -554,3 +563,9 @@ def validate(source: str | Any, *, quick: bool = False, **open_options: Any) -> 
     source that cannot be opened (missing file, network failure) raises."""
     source, checks = _copc.validate(str(source), _options(**open_options), quick)
     return Report(source, [Check(*c) for c in checks])
+
+
+# ---------------------------------------------------------------- datasets
+
+# last: the module uses QueryResult and the option helpers above
+from ._dataset import Dataset, Partition, open_dataset  # noqa: E402

@@ -56,6 +56,62 @@ class Reader:
 def open(source: str, options: list[tuple[str, str]]) -> Reader:
     """Open a path or URL; options are (key, value) pairs of the C API's copc_options."""
 
+class Partition:
+    """One planned piece of a dataset query (nodes of one file); pickles as its JSON."""
+    def __init__(self, json: str) -> None:
+        """The partition of ``to_json()``'s text."""
+    def to_json(self) -> str: ...
+    @property
+    def href(self) -> str: ...
+    @property
+    def points(self) -> int:
+        """Exact when ``exact``, else an upper bound (``node_points``)."""
+    @property
+    def node_points(self) -> int: ...
+    @property
+    def exact(self) -> bool: ...
+    @property
+    def keys(self) -> list[tuple[int, int, int, int]]: ...
+    @property
+    def ranges(self) -> list[tuple[int, int]]: ...
+    @property
+    def dims(self) -> list[str] | None: ...
+    def read(self, options: list[tuple[str, str]], dims: list[str] | None = None, batch_rows: int | None = None) -> QueryResult:
+        """Its points; the file is opened (with ``options``) when the result is consumed."""
+
+class Dataset:
+    """Many COPC files read as one (a VPC / STAC ItemCollection, or a list)."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def point_count(self) -> int: ...
+    @property
+    def bounds(self) -> list[float]:
+        """[minx, miny, minz, maxx, maxy, maxz] over every file."""
+    def items(self) -> list[dict[str, Any]]: ...
+    def query(
+        self,
+        bounds: list[float] | None = None,
+        polygon: str | None = None,
+        resolution: float | None = None,
+        max_depth: int | None = None,
+        dims: list[str] | None = None,
+        batch_rows: int | None = None,
+    ) -> QueryResult: ...
+    def plan(
+        self,
+        bounds: list[float] | None = None,
+        polygon: str | None = None,
+        resolution: float | None = None,
+        max_depth: int | None = None,
+        dims: list[str] | None = None,
+        partition_points: int | None = None,
+        partition_bytes: int | None = None,
+    ) -> list[Partition]: ...
+
+def open_dataset(sources: list[str], options: list[tuple[str, str]]) -> Dataset:
+    """One .vpc / STAC JSON location, or a list of COPC files; options as ``open``."""
+
 class Writer:
     """Points into a COPC file (the library's PointWriter)."""
     def __init__(self, path: str, options: list[tuple[str, str]], extra_dims: list[str] | None = None) -> None: ...

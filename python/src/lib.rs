@@ -6,9 +6,11 @@
 //! `copc/_errors.py` (see `errors.rs`). The Python API itself is `python/copc/`.
 
 mod buffer;
+mod dataset;
 mod errors;
 mod options;
 mod reader;
+mod result;
 mod run;
 mod write;
 
@@ -18,10 +20,13 @@ use pyo3::prelude::*;
 fn _copc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<reader::Reader>()?;
-    m.add_class::<reader::QueryResult>()?;
+    m.add_class::<result::QueryResult>()?;
+    m.add_class::<dataset::Dataset>()?;
+    m.add_class::<dataset::Partition>()?;
     m.add_class::<buffer::Buffer>()?;
     m.add_class::<write::Writer>()?;
     m.add_function(wrap_pyfunction!(reader::open, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset::open_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(write::translate, m)?)?;
     m.add_function(wrap_pyfunction!(write::validate, m)?)?;
     m.add_function(wrap_pyfunction!(write::dimension_types, m)?)?;

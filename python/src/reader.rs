@@ -1,14 +1,10 @@
-//! `Reader` (an open COPC file) and `QueryResult` (a query's points as an Arrow stream).
+//! `Reader` (an open COPC file), and the query arguments every face shares.
 
-use crate::buffer::Buffer;
+use crate::result::{QueryResult, Source};
 use crate::{errors, options, run};
-use arrow_array::Array;
-use arrow_schema::ArrowError;
-use arrow_schema::DataType;
-use copc::arrow::{ArrowOptions, into_c_stream};
 use copc::{Bounds, Query};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict};
+use pyo3::types::PyDict;
 use std::sync::Arc;
 
 #[pyclass(frozen, module = "copc._copc")]
@@ -29,15 +25,14 @@ fn fixed_str(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).trim_end().to_string()
 }
 
-/// A query from the Python arguments (bounds as 4 or 6 numbers, as `copc query --bounds`).
-fn build_query(
+/// The region and levels of a query from the Python arguments (bounds as 4 or 6
+/// numbers, as `copc query --bounds`).
+pub fn region_query(
     py: Python<'_>,
-    r: &copc::Reader,
     bounds: Option<Vec<f64>>,
     polygon: Option<String>,
     resolution: Option<f64>,
     max_depth: Option<i32>,
-    dims: Option<Vec<String>>,
 ) -> PyResult<Query> {
     let mut q = Query::new();
     if let Some(b) = bounds {
@@ -58,16 +53,14 @@ fn build_query(
     }
     q.resolution = resolution;
     q.max_depth = max_depth;
-    if let Some(names) = dims {
-        let fmt = r.record_format();
-        let dims = names
-            .iter()
-            .map(|n| fmt.dim_by_name(n).ok_or_else(|| errors::invalid(py, format!("{}: no dimension named '{n}'", r.name()))))
-            .collect::<PyResult<Vec<_>>>()?;
-        q.dims = Some(dims);
-    }
     q.validate().map_err(|e| errors::to_py(py, e))?;
     Ok(q)
+}
+
+/// The dimensions named `names` in the file `r` (an error names the file).
+pub fn dims_by_name(r: &copc::Reader, names: &[String]) -> copc::Result<Vec<copc::Dimension>> {
+    let fmt = r.record_format();
+    names.iter().map(|n| fmt.dim_by_name(n).ok_or_else(|| copc::Error::invalid(format!("{}: no dimension named '{n}'", r.name())))).collect()
 }
 
 #[pymethods]
@@ -142,7 +135,7 @@ impl Reader {
         resolution: Option<f64>,
         max_depth: Option<i32>,
     ) -> PyResult<Vec<(i32, i32, i32, i32, i32, u64, i32, [f64; 6])>> {
-        let q = build_query(py, &self.inner, bounds, polygon, resolution, max_depth, None)?;
+        let q = region_query(py, bounds, polygon, resolution, max_depth)?;
         let r = self.inner.clone();
         let nodes = run::detached(py, move || r.nodes(&q))?;
         Ok(nodes
@@ -168,149 +161,10 @@ impl Reader {
         dims: Option<Vec<String>>,
         batch_rows: Option<usize>,
     ) -> PyResult<QueryResult> {
-        let query = build_query(py, &self.inner, bounds, polygon, resolution, max_depth, dims)?;
-        let mut opts = ArrowOptions::default();
-        if let Some(n) = batch_rows {
-            if n == 0 {
-                return Err(errors::invalid(py, "batch_rows must be at least 1"));
-            }
-            opts.batch_rows = n;
+        let mut q = region_query(py, bounds, polygon, resolution, max_depth)?;
+        if let Some(names) = dims {
+            q.dims = Some(dims_by_name(&self.inner, &names).map_err(|e| errors::to_py(py, e))?);
         }
-        // the schema now: a bad dimension fails here, not in the consumer
-        let r = self.inner.clone();
-        let (q2, o2) = (query.clone(), opts.clone());
-        run::detached(py, move || r.arrow_schema(&q2, &o2))?;
-        Ok(QueryResult { reader: self.inner.clone(), query, opts })
-    }
-}
-
-/// A query's points: each `__arrow_c_stream__` call runs the query again.
-#[pyclass(frozen, module = "copc._copc")]
-pub struct QueryResult {
-    reader: Arc<copc::Reader>,
-    query: Query,
-    opts: ArrowOptions,
-}
-
-/// The library error inside a batch reader's ArrowError (its kind kept).
-fn from_arrow(e: ArrowError) -> copc::Error {
-    match e {
-        ArrowError::ExternalError(b) => match b.downcast::<copc::Error>() {
-            Ok(e) => *e,
-            Err(b) => copc::Error::invalid(b.to_string()),
-        },
-        e => copc::Error::invalid(e.to_string()),
-    }
-}
-
-/// NumPy dtype string of an Arrow primitive type.
-fn dtype(t: &DataType) -> Option<&'static str> {
-    Some(match t {
-        DataType::Int8 => "i1",
-        DataType::UInt8 => "u1",
-        DataType::Int16 => "i2",
-        DataType::UInt16 => "u2",
-        DataType::Int32 => "i4",
-        DataType::UInt32 => "u4",
-        DataType::Int64 => "i8",
-        DataType::UInt64 => "u8",
-        DataType::Float32 => "f4",
-        DataType::Float64 => "f8",
-        _ => return None,
-    })
-}
-
-/// (dtype, bytes, elements per row) of one column, sharing the Arrow memory when the
-/// type allows (booleans are bit-packed in Arrow: converted to one byte each).
-fn column_bytes(name: &str, a: &dyn Array) -> copc::Result<(&'static str, arrow_buffer::Buffer, usize)> {
-    let data = a.to_data();
-    let n = data.len();
-    match data.data_type() {
-        DataType::Boolean => {
-            let b = arrow_array::BooleanArray::from(data);
-            let v: Vec<u8> = (0..n).map(|i| b.value(i) as u8).collect();
-            Ok(("?", arrow_buffer::Buffer::from_vec(v), 1))
-        }
-        t if dtype(t).is_some() => {
-            let w = t.primitive_width().unwrap_or(1);
-            Ok((dtype(t).unwrap_or("u1"), data.buffers()[0].slice_with_length(data.offset() * w, n * w), 1))
-        }
-        DataType::FixedSizeList(f, k) if dtype(f.data_type()).is_some() => {
-            let child = &data.child_data()[0];
-            let w = f.data_type().primitive_width().unwrap_or(1);
-            let k = *k as usize;
-            let start = (child.offset() + data.offset() * k) * w;
-            Ok((dtype(f.data_type()).unwrap_or("u1"), child.buffers()[0].slice_with_length(start, n * k * w), k))
-        }
-        DataType::FixedSizeBinary(k) => {
-            let k = *k as usize;
-            Ok(("u1", data.buffers()[0].slice_with_length(data.offset() * k, n * k), k))
-        }
-        t => Err(copc::Error::invalid(format!("to_numpy: column '{name}' of Arrow type {t} has no NumPy form"))),
-    }
-}
-
-#[pymethods]
-impl QueryResult {
-    #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(&self, py: Python<'py>, requested_schema: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyCapsule>> {
-        // the schema is the file's: a requested schema is not applied (the protocol allows it)
-        let _ = requested_schema;
-        let (r, q, o) = (self.reader.clone(), self.query.clone(), self.opts.clone());
-        let batches = run::detached(py, move || r.arrow_shared(&q, &o))?;
-        PyCapsule::new_with_value(py, into_c_stream(batches), c"arrow_array_stream")
-    }
-
-    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        let (r, q, o) = (self.reader.clone(), self.query.clone(), self.opts.clone());
-        let schema = run::detached(py, move || r.arrow_schema(&q, &o))?;
-        let ffi = arrow_schema::ffi::FFI_ArrowSchema::try_from(schema.as_ref())
-            .map_err(|e| errors::new_err(py, "Error", format!("Arrow schema: {e}")))?;
-        PyCapsule::new_with_value(py, ffi, c"arrow_schema")
-    }
-
-    /// Number of points the query selects (nodes inside the region counted from the
-    /// hierarchy, only cut nodes decoded).
-    fn count(&self, py: Python<'_>) -> PyResult<u64> {
-        let (r, q) = (self.reader.clone(), self.query.clone());
-        run::cancellable(py, None, move || r.count(&q))
-    }
-
-    /// Column names in order.
-    fn names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let (r, q, o) = (self.reader.clone(), self.query.clone(), self.opts.clone());
-        let schema = run::detached(py, move || r.arrow_schema(&q, &o))?;
-        Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
-    }
-
-    /// Every column as (name, NumPy dtype, Buffer, elements per row), read as one Arrow
-    /// batch so each Buffer is that batch's memory (no copy). Ctrl-C raises
-    /// KeyboardInterrupt at once; the decode then finishes in the background and is dropped.
-    #[allow(clippy::type_complexity)]
-    fn read_columns(&self, py: Python<'_>) -> PyResult<Vec<(String, &'static str, Buffer, usize)>> {
-        let (r, q, mut o) = (self.reader.clone(), self.query.clone(), self.opts.clone());
-        let cols = run::cancellable(py, None, move || {
-            // at most the selected nodes' points: one batch holds them all
-            let upper: u64 = r.nodes(&q)?.iter().map(|n| n.point_count.max(0) as u64).sum();
-            o.batch_rows = usize::try_from(upper).unwrap_or(usize::MAX).max(1);
-            let batches = r.arrow(&q, &o)?;
-            let schema = batches.schema();
-            let mut got = Vec::new();
-            for b in batches {
-                got.push(b.map_err(from_arrow)?);
-            }
-            let batch = match got.len() {
-                0 => arrow_array::RecordBatch::new_empty(schema),
-                1 => got.pop().unwrap_or_else(|| unreachable!()),
-                n => return Err(copc::Error::invalid(format!("internal error: {n} batches where one was asked for"))),
-            };
-            let mut out = Vec::new();
-            for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
-                let (dt, bytes, k) = column_bytes(f.name(), c.as_ref())?;
-                out.push((f.name().clone(), dt, bytes, k));
-            }
-            Ok(out)
-        })?;
-        Ok(cols.into_iter().map(|(n, d, bytes, k)| (n, d, Buffer { bytes }, k)).collect())
+        QueryResult::new(py, Source::File(self.inner.clone(), q), batch_rows, true)
     }
 }

@@ -1,9 +1,9 @@
-//! An [`ArrowBatchReader`] behind the Arrow C stream interface (`struct
-//! ArrowArrayStream`). Our own callbacks rather than arrow-rs' `FFI_ArrowArrayStream::new`
+//! A [`BatchSource`] (one file's or a dataset's batches) behind the Arrow C stream
+//! interface (`struct ArrowArrayStream`). Our own callbacks rather than arrow-rs' `FFI_ArrowArrayStream::new`
 //! so that no panic unwinds into C (each callback runs under `catch_unwind`) and
 //! `get_last_error` gives the library's message as is (file, node, what was expected).
 
-use super::ArrowBatchReader;
+use super::BatchSource;
 use crate::Error;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
@@ -12,7 +12,7 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 struct State {
-    reader: ArrowBatchReader<'static>,
+    reader: Box<dyn BatchSource>,
     /// The message of the last failed call (for `get_last_error`).
     last_error: Option<CString>,
     /// The errno of a failure that ended the stream: every later get_next repeats it.
@@ -127,10 +127,11 @@ unsafe extern "C" fn release(stream: *mut FFI_ArrowArrayStream) {
     s.release = None;
 }
 
-/// A C stream over `reader`: it owns the reader (and through it the file), so it may
-/// outlive every other handle. Release it with its `release` callback.
-pub fn into_c_stream(reader: ArrowBatchReader<'static>) -> FFI_ArrowArrayStream {
-    let state = Box::new(State { reader, last_error: None, failed: None });
+/// A C stream over `reader` (an [`super::ArrowBatchReader`] or a dataset's
+/// [`crate::dataset::DatasetArrow`]): it owns the reader (and through it the files), so
+/// it may outlive every other handle. Release it with its `release` callback.
+pub fn into_c_stream(reader: impl BatchSource + 'static) -> FFI_ArrowArrayStream {
+    let state = Box::new(State { reader: Box::new(reader), last_error: None, failed: None });
     FFI_ArrowArrayStream {
         get_schema: Some(get_schema),
         get_next: Some(get_next),

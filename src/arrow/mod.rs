@@ -28,6 +28,27 @@ pub mod schema;
 pub use c_stream::into_c_stream;
 pub use reader::ArrowBatchReader;
 
+/// What an Arrow C stream ([`into_c_stream`]) pulls from: one schema and batches with
+/// the crate's errors. A one-file query ([`ArrowBatchReader`]) and a dataset query
+/// ([`crate::dataset::DatasetArrow`]) are both.
+pub trait BatchSource: Send {
+    /// The schema of every batch.
+    fn schema(&self) -> arrow_schema::SchemaRef;
+    /// The next batch, or None at the end; after an error, None.
+    fn next_batch(&mut self) -> Option<Result<arrow_array::RecordBatch>>;
+}
+
+/// A boxed source, so a caller may pick one of several at run time.
+impl<T: BatchSource + ?Sized> BatchSource for Box<T> {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        (**self).schema()
+    }
+
+    fn next_batch(&mut self) -> Option<Result<arrow_array::RecordBatch>> {
+        (**self).next_batch()
+    }
+}
+
 use crate::error::Result;
 use crate::reader::ReaderRef;
 use crate::{Dimension, Query, Reader};

@@ -135,6 +135,16 @@ impl Iterator for ArrowBatchReader<'_> {
     }
 }
 
+impl super::BatchSource for ArrowBatchReader<'static> {
+    fn schema(&self) -> SchemaRef {
+        self.plan.schema.clone()
+    }
+
+    fn next_batch(&mut self) -> Option<Result<RecordBatch>> {
+        ArrowBatchReader::next_batch(self)
+    }
+}
+
 impl RecordBatchReader for ArrowBatchReader<'_> {
     fn schema(&self) -> SchemaRef {
         self.plan.schema.clone()

@@ -4,9 +4,11 @@
 //! file's hierarchy, then decode file after file, each with the reader's threads
 //! (one budget: `ReaderOptions::threads`). See `docs/dataset.md`.
 
+mod arrow;
 pub mod plan;
 pub mod vpc;
 
+pub use arrow::DatasetArrow;
 pub use plan::{Partition, PlanTarget};
 pub use vpc::Item;
 
@@ -21,6 +23,12 @@ pub struct Dataset {
     items: Vec<Item>,
     opts: ReaderOptions,
     readers: Mutex<Vec<Option<Arc<Reader>>>>,
+}
+
+/// `e` as an error about the file `href`: as it is when its message names the file
+/// (so its kind stays: not found, network, format), else `tile HREF: ...`.
+pub(crate) fn tile_context(href: &str, e: Error) -> Error {
+    if e.to_string().contains(href) { e } else { Error::invalid(format!("tile {href}: {}", e.detail())) }
 }
 
 /// Whether `location` names a dataset (by its extension: `.vpc` or `.json`).
@@ -136,7 +144,7 @@ impl Dataset {
         let r = match Reader::open_with(&it.href, &self.opts) {
             Ok(r) => Arc::new(r),
             Err(Error::NotCopc { .. }) => return Err(translate(&it.href)),
-            Err(e) => return Err(Error::invalid(format!("tile {}: {}", it.href, e.detail()))),
+            Err(e) => return Err(tile_context(&it.href, e)),
         };
         self.readers.lock().unwrap()[i] = Some(r.clone());
         Ok(r)
@@ -193,9 +201,7 @@ impl Dataset {
     }
 
     fn tile_error(&self, i: usize, e: Error) -> Error {
-        let href = &self.items[i].href;
-        let d = e.detail();
-        if d.contains(href.as_str()) { e } else { Error::invalid(format!("tile {href}: {d}")) }
+        tile_context(&self.items[i].href, e)
     }
 
     /// The points `q` selects, file after file (in the collection's order), each

@@ -2,7 +2,7 @@
 //! file, sized by points or bytes, from headers and hierarchy pages only (no decode).
 //! A [`Partition`] is plain data (JSON round trip) that a worker reads on its own.
 
-use super::Dataset;
+use super::{Dataset, tile_context};
 use crate::error::{Error, Result};
 use crate::format::{Bounds, Dimension, VoxelKey};
 use crate::reader::{PointBatch, Polygon, Query, Reader, ReaderOptions};
@@ -20,7 +20,8 @@ pub enum PlanTarget {
 /// Nodes of one file a worker reads: everything it needs, nothing shared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partition {
-    /// The file (resolved href).
+    /// The file: its resolved href, a relative local path made absolute (a worker may
+    /// run in another folder).
     pub href: String,
     /// The query's region, levels and dimensions (dimension names as the file names them).
     pub bounds: Option<Bounds>,
@@ -60,7 +61,7 @@ impl Partition {
 
     /// Opens the file and decodes this partition's points (one batch per node).
     pub fn read(&self, opts: &ReaderOptions) -> Result<Vec<PointBatch>> {
-        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| Error::invalid(format!("tile {}: {}", self.href, e.detail())))?);
+        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| tile_context(&self.href, e))?);
         let q = self.query(r.record_format())?;
         r.points_of_nodes(&q, &self.keys)?.collect()
     }
@@ -68,9 +69,15 @@ impl Partition {
     /// Opens the file and gives this partition's points as Arrow record batches
     /// (columns as [`Reader::arrow`]; what a Dask worker calls).
     pub fn arrow(&self, opts: &ReaderOptions, arrow: &crate::arrow::ArrowOptions) -> Result<crate::arrow::ArrowBatchReader<'static>> {
-        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| Error::invalid(format!("tile {}: {}", self.href, e.detail())))?);
+        let r = Arc::new(Reader::open_with(&self.href, opts).map_err(|e| tile_context(&self.href, e))?);
         let q = self.query(r.record_format())?;
         r.arrow_of_nodes(&q, arrow, &self.keys)
+    }
+
+    /// The schema [`Partition::arrow`] gives (opens the file, reads no points).
+    pub fn arrow_schema(&self, opts: &ReaderOptions, arrow: &crate::arrow::ArrowOptions) -> Result<arrow_schema::SchemaRef> {
+        let r = Reader::open_with(&self.href, opts).map_err(|e| tile_context(&self.href, e))?;
+        r.arrow_schema(&self.query(r.record_format())?, arrow)
     }
 
     /// The partition as JSON (what a process pool or Dask ships to a worker).
@@ -122,6 +129,18 @@ impl Partition {
     }
 }
 
+/// `href` as a worker in any folder finds it: URLs and absolute paths as they are, a
+/// relative path joined to the current folder.
+fn worker_href(href: &str) -> String {
+    if href.contains("://") {
+        return href.to_string();
+    }
+    match std::path::absolute(href) {
+        Ok(p) => p.to_string_lossy().into_owned(),
+        Err(_) => href.to_string(),
+    }
+}
+
 impl Dataset {
     /// Cuts `q` into partitions of at most `target` (points or chunk bytes), in
     /// file order then node order. Reads headers and hierarchy pages of the files
@@ -134,7 +153,7 @@ impl Dataset {
             let fmt = r.record_format();
             let dims = q.dims.as_ref().map(|d| d.iter().map(|d| fmt.dim_name(*d)).collect::<Vec<_>>());
             let empty = Partition {
-                href: self.items[i].href.clone(),
+                href: worker_href(&self.items[i].href),
                 bounds: q.bounds,
                 polygon: q.polygon.as_ref().map(|p| p.parts().to_vec()),
                 resolution: q.resolution,
@@ -173,5 +192,19 @@ impl Dataset {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_href;
+
+    #[test]
+    fn worker_hrefs_are_absolute() {
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(worker_href("tiles/a.copc.laz"), here.join("tiles/a.copc.laz").to_string_lossy());
+        assert_eq!(worker_href("/d/a.copc.laz"), "/d/a.copc.laz");
+        assert_eq!(worker_href("https://h/p/a.copc.laz"), "https://h/p/a.copc.laz");
+        assert_eq!(worker_href("s3://b/a.copc.laz"), "s3://b/a.copc.laz");
     }
 }

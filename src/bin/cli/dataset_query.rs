@@ -70,7 +70,7 @@ fn requantize(b: PointBatch, to: &std::sync::Arc<copc::RecordFormat>) -> copc::R
 pub fn run(a: QueryArgs) -> Result<(), Failure> {
     let t0 = std::time::Instant::now();
     let ds = open(&a.src, &a.source)?;
-    let fail = |e| Failure::new(&a.source, e);
+    let fail = |e| Failure::about(&a.source, e);
     let mut q = region_query(&a)?;
     let tiles = ds.tiles_for(&q);
     let first = match tiles.first() {

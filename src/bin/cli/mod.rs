@@ -125,6 +125,12 @@ impl Failure {
         Failure { source: source.to_string(), message: err.detail() }
     }
 
+    /// An error that may be about another file than `source` (a tile of the dataset
+    /// `source`): named by the file the error names, else by `source`.
+    pub fn about(source: &str, err: copc::Error) -> Failure {
+        Failure { source: err.source_name().unwrap_or(source).to_string(), message: err.detail() }
+    }
+
     pub fn msg(source: &str, message: impl Into<String>) -> Failure {
         Failure { source: source.to_string(), message: message.into() }
     }

@@ -137,7 +137,7 @@ pub(crate) fn csv_outcome(result: Result<(), CsvError>, source: &str, out: &str)
         // the reader of a pipe went away (e.g. `| head`): stop quietly, like other tools
         Err(CsvError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(CsvError::Io(e)) => Err(Failure::msg(out, format!("cannot write: {e}"))),
-        Err(CsvError::Copc(e)) => Err(Failure::new(source, e)),
+        Err(CsvError::Copc(e)) => Err(Failure::about(source, e)),
         Err(CsvError::Output(e)) => Err(Failure::msg(out, e.detail())),
     }
 }
