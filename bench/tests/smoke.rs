@@ -22,7 +22,7 @@ fn bench(args: &[&str]) -> String {
 
 #[test]
 fn bench_command_writes_a_report_on_a_tiny_input() {
-    let md = bench(&["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--convert-large", "30k"]);
+    let md = bench(&["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--no-arrow", "--no-python", "--convert-large", "30k"]);
     for section in ["## Machine", "## Method", "## Targets (issue 7)", "## Results", "## Scaling", "### town-20k-pdrf3", "### town-20k-pdrf7"] {
         assert!(md.contains(section), "no '{section}' in:\n{md}");
     }
@@ -99,4 +99,25 @@ fn pdal_rows_run_or_say_why() {
             }
         }
     }
+}
+
+/// Issue 27's rows alone (`--only-arrow`) on 20 k points: both full reads ran on every
+/// point; each GDAL line has timings or the reason it could not run.
+#[test]
+fn arrow_rows_run_or_say_why() {
+    let md = bench(&["--only-arrow", "--arrow-sizes", "20k", "--runs", "1", "--threads", "2"]);
+    assert!(md.contains("### Arrow (issue 27)"), "{md}");
+    let cells = |title: &str, tool: &str| -> Vec<String> {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {title} | town-20k-pdrf7 | {tool} |")))
+            .unwrap_or_else(|| panic!("no row '{title}' for {tool} in:\n{md}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    for tool in ["Arrow stream (Reader::arrow)", "native column read (Reader::points + write_column)"] {
+        let c = cells("full read, every dimension", tool);
+        assert!(c[5] == "1" && c[6].parse::<f64>().is_ok(), "{c:?}");
+    }
+    let gdal = cells("GDAL whole layer: vs GetNextFeature loop, every field", "GetArrowStreamAsNumPy (our OLCFastGetArrowStream)");
+    assert!((gdal[5] == "1" && gdal[6].parse::<f64>().is_ok()) || gdal[6].starts_with("not available: "), "{gdal:?}");
 }
