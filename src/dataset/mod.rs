@@ -23,6 +23,8 @@ pub struct Dataset {
     items: Vec<Item>,
     opts: ReaderOptions,
     readers: Mutex<Vec<Option<Arc<Reader>>>>,
+    /// One decode pool for every file (built when the first file opens).
+    pool: Mutex<Option<Option<Arc<rayon::ThreadPool>>>>,
 }
 
 /// `e` as an error about the file `href`: as it is when its message names the file
@@ -102,7 +104,7 @@ impl Dataset {
     /// A dataset of Items already known (e.g. parsed by [`vpc::parse`]).
     pub fn from_items(name: &str, items: Vec<Item>, opts: &ReaderOptions) -> Dataset {
         let n = items.len();
-        Dataset { name: name.to_string(), items, opts: opts.clone(), readers: Mutex::new(vec![None; n]) }
+        Dataset { name: name.to_string(), items, opts: opts.clone(), readers: Mutex::new(vec![None; n]), pool: Mutex::new(None) }
     }
 
     pub fn name(&self) -> &str {
@@ -141,7 +143,14 @@ impl Dataset {
         if it.is_plain_las() {
             return Err(translate(&it.href));
         }
-        let r = match Reader::open_with(&it.href, &self.opts) {
+        let pool = {
+            let mut p = self.pool.lock().unwrap();
+            if p.is_none() {
+                *p = Some(crate::reader::thread_pool(&self.opts)?);
+            }
+            p.clone().flatten()
+        };
+        let r = match Reader::open_in(&it.href, &self.opts, pool) {
             Ok(r) => Arc::new(r),
             Err(Error::NotCopc { .. }) => return Err(translate(&it.href)),
             Err(e) => return Err(tile_context(&it.href, e)),
@@ -248,5 +257,33 @@ impl Iterator for DatasetPoints<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of a dataset decodes on one pool of `threads` threads.
+    #[test]
+    fn the_files_of_a_dataset_share_one_thread_pool() {
+        let d = tempfile::tempdir().unwrap();
+        let mut hrefs = Vec::new();
+        for seed in [1, 2] {
+            let laz = d.path().join(format!("t{seed}.laz"));
+            crate::sample::write_sample(&laz, &crate::sample::SampleOptions { points: 2000, seed, ..Default::default() }).unwrap();
+            let out = d.path().join(format!("t{seed}.copc.laz"));
+            crate::writer::translate(&[&laz], &out, &Default::default()).unwrap();
+            hrefs.push(out.to_str().unwrap().to_string());
+        }
+        let refs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
+        let ds = Dataset::from_sources(&refs, &ReaderOptions { threads: Some(3), ..Default::default() }).unwrap();
+        let (a, b) = (ds.reader(0).unwrap(), ds.reader(1).unwrap());
+        let (pa, pb) = (a.pool().unwrap(), b.pool().unwrap());
+        assert!(Arc::ptr_eq(pa, pb));
+        assert_eq!((pa.current_num_threads(), a.threads()), (3, 3));
+        // a reader opened on its own still gets a pool of its own
+        let alone = Reader::open_with(&hrefs[0], &ReaderOptions { threads: Some(3), ..Default::default() }).unwrap();
+        assert!(!Arc::ptr_eq(alone.pool().unwrap(), pa));
     }
 }

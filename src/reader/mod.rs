@@ -76,7 +76,21 @@ pub struct Reader {
     codec: ChunkCodec,
     format: Arc<RecordFormat>,
     hierarchy: Mutex<Hierarchy>,
-    pool: Option<rayon::ThreadPool>,
+    /// The decode threads: the reader's own (`ReaderOptions::threads`), one shared by
+    /// every file of a dataset, or None for rayon's global pool.
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+/// The pool `opts.threads` asks for (None: rayon's global pool, all cores).
+pub(crate) fn thread_pool(opts: &ReaderOptions) -> Result<Option<Arc<rayon::ThreadPool>>> {
+    match opts.threads {
+        Some(n) if n > 0 => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map(|p| Some(Arc::new(p)))
+            .map_err(|e| Error::invalid(format!("cannot start {n} threads: {e}"))),
+        _ => Ok(None),
+    }
 }
 
 impl Reader {
@@ -96,6 +110,16 @@ impl Reader {
 
     /// Opens any byte source (file, memory, HTTP, caller callbacks).
     pub fn from_source(source: Arc<dyn ByteSource>, opts: &ReaderOptions) -> Result<Reader> {
+        Self::from_source_in(source, thread_pool(opts)?)
+    }
+
+    /// Opens `location` decoding on `pool` (a dataset's files share one pool, so a
+    /// thousand open tiles do not hold a thousand sets of idle threads).
+    pub(crate) fn open_in(location: &str, opts: &ReaderOptions, pool: Option<Arc<rayon::ThreadPool>>) -> Result<Reader> {
+        Self::from_source_in(crate::source::open_source(location, &opts.http)?, pool)
+    }
+
+    fn from_source_in(source: Arc<dyn ByteSource>, pool: Option<Arc<rayon::ThreadPool>>) -> Result<Reader> {
         let file = LasFile::open(source)?;
         let name = file.name().to_string();
         let h = &file.header;
@@ -184,15 +208,6 @@ impl Reader {
         let root_bytes = file.prefetch.read(file.source.as_ref(), root.clone())?;
         hier.add_page(&name, root.start, &root_bytes, file.source.len())?;
 
-        let pool = match opts.threads {
-            Some(n) if n > 0 => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| Error::invalid(format!("cannot start {n} threads: {e}")))?,
-            ),
-            _ => None,
-        };
         let mut reader = Reader { file, info, flavor, codec, format, hierarchy: Mutex::new(hier), pool };
         if let Some(d) = info_raw {
             reader.derive_draft_cube(&d)?;
@@ -258,6 +273,11 @@ impl Reader {
 
     pub(crate) fn threads(&self) -> usize {
         self.pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> Option<&Arc<rayon::ThreadPool>> {
+        self.pool.as_ref()
     }
 
     pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
