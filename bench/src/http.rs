@@ -60,8 +60,36 @@ pub fn count(lines: &str) -> (u64, u64) {
     (requests, bytes)
 }
 
+/// The requested paths (`/dir/file`, without a query string) in the access log after
+/// byte `mark`, one per request, in log order.
+pub fn paths_since(log: &Path, mark: u64) -> Vec<String> {
+    let text = std::fs::read(log).unwrap_or_default();
+    paths(&String::from_utf8_lossy(text.get(mark as usize..).unwrap_or_default()))
+}
+
+/// The path of each request line (`"GET /a/b.copc.laz HTTP/1.1"` gives `/a/b.copc.laz`);
+/// lines that are not requests are skipped.
+pub fn paths(lines: &str) -> Vec<String> {
+    lines
+        .lines()
+        .filter_map(|l| {
+            let request = l.split('"').nth(1)?;
+            let target = request.split_whitespace().nth(1)?;
+            Some(target.split('?').next().unwrap_or(target).to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn requested_paths_are_read() {
+        let log = "127.0.0.1 [21/Nov/2025:09:00:00 +0000] \"GET /ds/tiles.vpc HTTP/1.1\" 200 900 \"-\" \"copc\"\n\
+                   127.0.0.1 [21/Nov/2025:09:00:00 +0000] \"GET /ds/t-0001-0002.copc.laz?x=1 HTTP/1.1\" 206 65536 \"bytes=0-65535\" \"copc\"\n\
+                   garbage\n";
+        assert_eq!(super::paths(log), ["/ds/tiles.vpc", "/ds/t-0001-0002.copc.laz"]);
+    }
+
     #[test]
     fn access_log_lines_are_counted() {
         let log = "127.0.0.1 [21/Nov/2025:09:00:00 +0000] \"HEAD /a.copc.laz HTTP/1.1\" 200 0 \"-\" \"python\"\n\

@@ -6,6 +6,7 @@
 //! (`measure::run`), with the same thread count set for each tool.
 
 mod arrow;
+mod dataset;
 mod http;
 mod inputs;
 mod large;
@@ -127,6 +128,22 @@ pub struct Args {
     /// Sizes of the Python rows' input (the shared lone-star file tiled), in points.
     #[arg(long, value_delimiter = ',', default_value = "15.8M")]
     python_sizes: Vec<String>,
+    /// Skip the dataset rows (issue 29; part of every run otherwise).
+    #[arg(long)]
+    no_dataset: bool,
+    /// Run only the dataset rows and write just them to --out.
+    #[arg(long)]
+    only_dataset: bool,
+    /// Tiles of the dataset rows' synthetic collection (made once in the work folder).
+    #[arg(long, default_value_t = 1000)]
+    dataset_tiles: usize,
+    /// Points per tile of the dataset rows' collection.
+    #[arg(long, default_value = "100k")]
+    dataset_tile_points: String,
+    /// Items of the synthetic VPC parsed in memory for the dataset rows' "on paper"
+    /// estimate (issue 29 asks about 100 000 tiles).
+    #[arg(long, default_value_t = 100_000)]
+    dataset_paper_tiles: usize,
     /// Sizes of the PDAL rows' PDRF 7 town, in points.
     #[arg(long, value_delimiter = ',', default_value = "1M,10M")]
     pdal_sizes: Vec<String>,
@@ -179,6 +196,8 @@ pub enum Row {
     Arrow,
     /// Issue 28's rows: our Python package against laspy (src/python.rs).
     Python,
+    /// Issue 29's rows: many files as one dataset (src/dataset.rs).
+    Dataset,
 }
 
 impl Row {
@@ -195,6 +214,7 @@ impl Row {
             Row::Pdal => "PDAL plugins (issue 18)",
             Row::Arrow => "Arrow (issue 27)",
             Row::Python => "Python (issue 28)",
+            Row::Dataset => "Datasets (issue 29)",
         }
     }
 }
@@ -281,8 +301,15 @@ fn bench(args: &Args) -> Result<(), String> {
     let peers = Peers::find(args, &work);
     let mut ctx = Ctx { args, work: work.clone(), exe, peers, memory_limit_bytes, nginx: None };
 
-    if [args.only_large, args.only_pdal, args.only_arrow, args.only_python].iter().filter(|&&b| b).count() > 1 {
-        return Err("--only-large, --only-pdal, --only-arrow and --only-python: pick one".into());
+    if [args.only_large, args.only_pdal, args.only_arrow, args.only_python, args.only_dataset].iter().filter(|&&b| b).count() > 1 {
+        return Err("--only-large, --only-pdal, --only-arrow, --only-python and --only-dataset: pick one".into());
+    }
+    if args.only_dataset {
+        let md = dataset::section(&ctx)?;
+        let out = report::render_only(&ctx, "Datasets (issue 29)", "--only-dataset", started, &load_before, &report::load_average(), &md);
+        std::fs::write(&args.out, out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        eprintln!("copc-bench: wrote {}", args.out.display());
+        return Ok(());
     }
     if args.only_python {
         let md = python_section(&ctx)?;
@@ -360,6 +387,9 @@ Run once on {} (`copc-bench --convert-1b`).
     }
     if !args.no_python {
         large_md += &python_section(&ctx)?;
+    }
+    if !args.no_dataset {
+        large_md += &dataset::section(&ctx)?;
     }
     let profiles = if args.no_profile { Vec::new() } else { report::profiles(&ctx, &results) };
     let load_after = report::load_average();

@@ -20,9 +20,14 @@ use std::process::Command;
 /// laspy reads URLs through `requests` (not a dependency of laspy itself).
 const REQUESTS_PIP: &str = "requests==2.34.2";
 
+/// The venv's interpreter: `$COPC_BENCH_PYTHON`, else `target/py-venv/bin/python`.
+pub fn interpreter() -> PathBuf {
+    std::env::var_os("COPC_BENCH_PYTHON").map(PathBuf::from).unwrap_or_else(|| manifest_dir().join("target/py-venv/bin/python"))
+}
+
 /// The venv's Python and the versions it holds, or why not.
 fn python(install: bool) -> Result<(PathBuf, String), String> {
-    let py = std::env::var_os("COPC_BENCH_PYTHON").map(PathBuf::from).unwrap_or_else(|| manifest_dir().join("target/py-venv/bin/python"));
+    let py = interpreter();
     if install && capture(Command::new(&py).args(["-c", "import requests"])).is_err() {
         eprintln!("copc-bench: installing {REQUESTS_PIP} into {} (laspy's HTTP reads)", py.display());
         capture(Command::new(&py).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", REQUESTS_PIP]))

@@ -57,6 +57,32 @@ pub enum Worker {
         #[arg(long)]
         threads: usize,
     },
+    /// Open a dataset (VPC path or URL) and plan a 2-D box with `Dataset::plan`
+    /// (partitions of 1 M points; headers and hierarchy pages only, no decode).
+    DatasetPlan {
+        source: String,
+        #[arg(long, allow_hyphen_values = true)]
+        bounds: String,
+        #[arg(long)]
+        threads: usize,
+    },
+    /// Open a dataset and decode every point of a 2-D box (`Dataset::points`).
+    DatasetRead {
+        source: String,
+        #[arg(long, allow_hyphen_values = true)]
+        bounds: String,
+        #[arg(long)]
+        threads: usize,
+    },
+    /// Parse a synthetic VPC of `items` Items (built in memory with `vpc::collection_json`
+    /// from the Item of `like`, laid out on a square grid), timing `vpc::parse` and
+    /// `Dataset::tiles_for` of a box meeting ~5% of them: the per-listed-tile cost of a plan.
+    VpcParse {
+        /// A COPC tile whose Item (CRS, schemas) every synthetic Item copies.
+        like: String,
+        #[arg(long)]
+        items: usize,
+    },
     /// Run a program and write its wall time, CPU time and peak RSS as JSON.
     Measure {
         #[arg(long)]
@@ -79,6 +105,9 @@ pub fn run(w: Worker) -> Result<(), String> {
         Worker::Lazrs { file, threads } => lazrs(&file, threads),
         Worker::ArrowRead { source, threads } => arrow_read(&source, threads),
         Worker::ColumnRead { source, threads } => column_read(&source, threads),
+        Worker::DatasetPlan { source, bounds, threads } => dataset_plan(&source, &bounds, threads),
+        Worker::DatasetRead { source, bounds, threads } => dataset_read(&source, &bounds, threads),
+        Worker::VpcParse { like, items } => vpc_parse(&like, items),
         Worker::Measure { report, watch, program } => super::measure::measure_worker(&report, watch.as_deref(), &program),
     }
 }
@@ -123,6 +152,107 @@ fn read(source: &str, threads: usize, bounds: Option<&str>, resolution: Option<f
         serde_json::json!({"points": points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "requests": s.requests, "bytes": s.bytes, "nodes": nodes.len(), "decoded": decoded})
     );
     Ok(())
+}
+
+fn dataset_query(bounds: &str) -> Result<Query, String> {
+    let [x0, y0, x1, y1] = parse_box(bounds)?;
+    Ok(Query::new().bounds(Bounds::xy(x0, y0, x1, y1)))
+}
+
+fn dataset_plan(source: &str, bounds: &str, threads: usize) -> Result<(), String> {
+    use copc::dataset::{Dataset, PlanTarget};
+    let q = dataset_query(bounds)?;
+    let (t0, c0) = (Instant::now(), cpu_now());
+    let opts = ReaderOptions { threads: Some(threads), ..Default::default() };
+    let ds = Dataset::open(source, &opts).map_err(|e| e.detail())?;
+    let open_seconds = t0.elapsed().as_secs_f64();
+    let parts = ds.plan(&q, PlanTarget::Points(1_000_000)).map_err(|e| e.detail())?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let cpu = cpu_now() - c0;
+    let points: u64 = parts.iter().map(|p| p.points).sum();
+    let exact = parts.iter().filter(|p| p.exact).count();
+    let nodes: usize = parts.iter().map(|p| p.keys.len()).sum();
+    let s = ds.source_stats();
+    println!(
+        "{}",
+        serde_json::json!({"points": points, "seconds": seconds, "cpu": cpu, "open_seconds": open_seconds, "partitions": parts.len(), "exact_partitions": exact,
+            "nodes": nodes, "tiles": ds.items().len(), "tiles_in_box": ds.tiles_for(&q).len(), "tiles_opened": ds.opened().len(), "requests": s.requests, "bytes": s.bytes})
+    );
+    Ok(())
+}
+
+fn dataset_read(source: &str, bounds: &str, threads: usize) -> Result<(), String> {
+    use copc::dataset::Dataset;
+    let q = dataset_query(bounds)?;
+    let (t0, c0) = (Instant::now(), cpu_now());
+    let opts = ReaderOptions { threads: Some(threads), ..Default::default() };
+    let ds = Dataset::open(source, &opts).map_err(|e| e.detail())?;
+    let mut points = 0u64;
+    for batch in ds.points(&q).map_err(|e| e.detail())? {
+        points += batch.map_err(|e| e.detail())?.1.len() as u64;
+    }
+    let s = ds.source_stats();
+    println!(
+        "{}",
+        serde_json::json!({"points": points, "seconds": t0.elapsed().as_secs_f64(), "cpu": cpu_now() - c0, "tiles_in_box": ds.tiles_for(&q).len(),
+            "tiles_opened": ds.opened().len(), "requests": s.requests, "bytes": s.bytes})
+    );
+    Ok(())
+}
+
+fn vpc_parse(like: &str, items: usize) -> Result<(), String> {
+    use copc::dataset::{Dataset, vpc};
+    let template = copc::dataset::scan(like, &ReaderOptions::default(), false).map_err(|e| e.detail())?;
+    let (cols, _) = super::dataset::grid(items);
+    let (w, h) = (template.bounds.max[0] - template.bounds.min[0] + 1.0, template.bounds.max[1] - template.bounds.min[1] + 1.0);
+    // Item by Item (pretty, as `copc index` writes them), so building the text does
+    // not hold every Item's JSON tree at once: the peak RSS is the parse's
+    let mut text = String::from("{\n  \"type\": \"FeatureCollection\",\n  \"features\": [\n");
+    for i in 0..items {
+        let row = {
+            let (ix, iy) = ((i % cols) as f64, (i / cols) as f64);
+            let mut it = template.clone();
+            let (dx, dy) = (ix * w, iy * h);
+            it.bounds = copc::Bounds::new(
+                [it.bounds.min[0] + dx, it.bounds.min[1] + dy, it.bounds.min[2]],
+                [it.bounds.max[0] + dx, it.bounds.max[1] + dy, it.bounds.max[2]],
+            );
+            it.id = format!("t{i:06}");
+            let href = format!("./t{i:06}.copc.laz");
+            vpc::item_json(&it, &href, "1970-01-01T00:00:00Z")
+        };
+        if i > 0 {
+            text += ",\n";
+        }
+        text += &serde_json::to_string_pretty(&row).map_err(|e| e.to_string())?;
+    }
+    text += "\n  ]\n}\n";
+    let rss_before = rss_now();
+    let b = super::dataset::box_of(items, template.bounds.min, template.bounds.max, [w, h]);
+    let q = Query::new().bounds(Bounds::xy(b[0], b[1], b[2], b[3]));
+    let (t0, c0) = (Instant::now(), cpu_now());
+    let parsed = vpc::parse(&text, "/data/all.vpc").map_err(|e| e.detail())?;
+    let ds = Dataset::from_items("/data/all.vpc", parsed, &ReaderOptions::default());
+    let parse_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let in_box = ds.tiles_for(&q).len();
+    let tiles_for_seconds = t1.elapsed().as_secs_f64();
+    let (seconds, cpu) = (t0.elapsed().as_secs_f64(), cpu_now() - c0);
+    println!(
+        "{}",
+        serde_json::json!({"points": ds.point_count(), "seconds": seconds, "cpu": cpu, "items": ds.items().len(), "json_bytes": text.len(),
+            "parse_seconds": parse_seconds, "tiles_for_seconds": tiles_for_seconds, "tiles_in_box": in_box,
+            "rss_before_bytes": rss_before, "rss_after_bytes": rss_now()})
+    );
+    Ok(())
+}
+
+/// This process's resident set now, bytes (`VmRSS` of /proc/self/status; 0 if unknown).
+fn rss_now() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// Folds a column's bytes into a checksum, 8 bytes at a time (touches every value, as

@@ -22,7 +22,7 @@ fn bench(args: &[&str]) -> String {
 
 #[test]
 fn bench_command_writes_a_report_on_a_tiny_input() {
-    let md = bench(&["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--no-arrow", "--no-python", "--convert-large", "30k"]);
+    let md = bench(&["--sizes", "20k", "--runs", "1", "--threads", "2", "--no-peers", "--no-http", "--no-real", "--no-profile", "--no-pdal", "--no-arrow", "--no-python", "--no-dataset", "--convert-large", "30k"]);
     for section in ["## Machine", "## Method", "## Targets (issue 7)", "## Results", "## Scaling", "### town-20k-pdrf3", "### town-20k-pdrf7"] {
         assert!(md.contains(section), "no '{section}' in:\n{md}");
     }
@@ -120,4 +120,39 @@ fn arrow_rows_run_or_say_why() {
     }
     let gdal = cells("GDAL whole layer: vs GetNextFeature loop, every field", "GetArrowStreamAsNumPy (our OLCFastGetArrowStream)");
     assert!((gdal[5] == "1" && gdal[6].parse::<f64>().is_ok()) || gdal[6].starts_with("not available: "), "{gdal:?}");
+
+/// Issue 29's rows alone (`--only-dataset`) on 4 tiles of 2 k points: every row ran
+/// (the HTTP rows: or say nginx is not available; the Python rows: or say why the
+/// venv cannot run them), and when both box reads ran they found the same points.
+#[test]
+fn dataset_rows_run_or_say_why() {
+    let md = bench(&["--only-dataset", "--dataset-tiles", "4", "--dataset-tile-points", "2k", "--dataset-paper-tiles", "1000", "--runs", "1", "--threads", "2", "--no-install"]);
+    assert!(md.contains("### Datasets (issue 29)"), "{md}");
+    assert!(md.contains("The collection: 4 COPC tiles of 2000 points each"), "{md}");
+    let cells = |title: &str, tool: &str| -> Vec<String> {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {title} | ")) && l.contains(&format!(" | {tool} | ")))
+            .unwrap_or_else(|| panic!("no row '{title}' for {tool} in:\n{md}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    let rows = [
+        ("plan the 5% box over HTTP (open the VPC + Dataset::plan)", "Dataset::plan (Rust)", false),
+        ("read the 5% box over HTTP, every point decoded", "Dataset::points (Rust)", false),
+        ("parse a 1000-Item VPC in memory + tiles_for (no I/O)", "vpc::parse + tiles_for", true),
+        ("aggregate the whole collection (count by class, mean z, min/max gps_time)", "copc.open_dataset().query(), one process", false),
+        ("aggregate the whole collection (count by class, mean z, min/max gps_time)", "copc.dask.read on LocalCluster", false),
+        ("the 5% box, local files, into NumPy", "copc.open_dataset().query(bounds).to_numpy()", false),
+        ("the 5% box, local files, into NumPy", "laspy CopcReader.query per tile in the box", false),
+    ];
+    for (title, tool, must_run) in rows {
+        let c = cells(title, tool);
+        if c[5] == "1" {
+            assert!(c[6].parse::<f64>().is_ok() && c[8].ends_with("MiB"), "{c:?}");
+        } else {
+            assert!(!must_run && c[6].starts_with("not available: "), "neither runs nor a reason: {c:?}");
+        }
+    }
+    assert!(!md.contains("the counts differ") && !md.contains("Both give the same answer: **no**"), "{md}");
+    assert!(!md.contains("tiles outside were read"), "a request reached a tile outside the box:\n{md}");
 }
