@@ -120,6 +120,7 @@ fn arrow_rows_run_or_say_why() {
     }
     let gdal = cells("GDAL whole layer: vs GetNextFeature loop, every field", "GetArrowStreamAsNumPy (our OLCFastGetArrowStream)");
     assert!((gdal[5] == "1" && gdal[6].parse::<f64>().is_ok()) || gdal[6].starts_with("not available: "), "{gdal:?}");
+}
 
 /// Issue 29's rows alone (`--only-dataset`) on 4 tiles of 2 k points: every row ran
 /// (the HTTP rows: or say nginx is not available; the Python rows: or say why the
