@@ -89,17 +89,20 @@ fn python_module(check: &str, pip: &[&str], install: bool) -> Result<String, Str
 
 impl Peers {
     pub fn find(args: &Args, _work: &Path) -> Peers {
-        // --only-pdal, --only-arrow and --only-python need none of them (their rows
-        // compare with PDAL's own stages, our native read and GDAL, laspy in the venv)
-        if args.no_peers || args.only_pdal || args.only_arrow || args.only_python {
+        // --only-pdal, --only-arrow, --only-python and --only-dataset need none of them
+        // (their rows compare with PDAL's own stages, our native read and GDAL, laspy in
+        // the venv)
+        if args.no_peers || args.only_pdal || args.only_arrow || args.only_python || args.only_dataset {
             let why = if args.no_peers {
                 "skipped (--no-peers)"
             } else if args.only_pdal {
                 "skipped (--only-pdal)"
             } else if args.only_arrow {
                 "skipped (--only-arrow)"
-            } else {
+            } else if args.only_python {
                 "skipped (--only-python: laspy comes from the Python rows' venv)"
+            } else {
+                "skipped (--only-dataset: laspy comes from the dataset rows' venv)"
             };
             let skip = || Err(why.to_string());
             return Peers { laspy: skip(), copclib: skip(), copc_rs: Err(why.to_string()), converter: Err(why.to_string()), converter_version: String::new(), untwine: Err(why.to_string()) };

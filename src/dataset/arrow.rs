@@ -50,8 +50,10 @@ impl Dataset {
             opts: opts.clone(),
             schema,
             first: self.schema_file(q),
-            files: self.tiles_for(q).into_iter(),
+            files: self.tiles_for(q),
+            next: 0,
             current: None,
+            ready: std::collections::VecDeque::new(),
             done: false,
         })
     }
@@ -66,8 +68,14 @@ pub struct DatasetArrow {
     opts: ArrowOptions,
     schema: SchemaRef,
     first: usize,
-    files: std::vec::IntoIter<usize>,
+    files: Vec<usize>,
+    /// Position in `files` of the next file not yet started.
+    next: usize,
+    /// A large file, streamed.
     current: Option<(usize, ArrowBatchReader<'static>)>,
+    /// The batches of a window of small files, decoded side by side
+    /// ([`Dataset::window`]).
+    ready: std::collections::VecDeque<Result<RecordBatch>>,
     done: bool,
 }
 
@@ -92,51 +100,87 @@ fn difference(a: &Schema, b: &Schema) -> Option<String> {
     None
 }
 
+/// File `i`'s batches, checked against the stream's schema (that of file `first`).
+fn open_file(ds: &Dataset, q: &Query, opts: &ArrowOptions, schema: &Schema, first: usize, i: usize) -> Result<ArrowBatchReader<'static>> {
+    let r = ds.reader(i)?.arrow_shared(q, opts).map_err(|e| ds.tile_error(i, e))?;
+    if let Some(why) = difference(schema, &r.schema()) {
+        return Err(Error::invalid(format!("tile {}: its Arrow columns differ from those of {}: {why}", ds.items[i].href, ds.items[first].href)));
+    }
+    Ok(r)
+}
+
 impl DatasetArrow {
-    /// The next file's batch reader, checked against the stream's schema.
-    fn open(&self, i: usize) -> Result<ArrowBatchReader<'static>> {
-        let ds = &self.ds;
-        let r = ds.reader(i)?.arrow_shared(&self.q, &self.opts).map_err(|e| ds.tile_error(i, e))?;
-        if let Some(why) = difference(&self.schema, &r.schema()) {
-            return Err(Error::invalid(format!(
-                "tile {}: its Arrow columns differ from those of {}: {why}",
-                ds.items[i].href, ds.items[self.first].href
-            )));
-        }
-        Ok(r)
+    /// A batch of a file, under the stream's schema (the field metadata of the first file).
+    fn restamp(&self, b: RecordBatch) -> Result<RecordBatch> {
+        let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+        RecordBatch::try_new_with_options(self.schema.clone(), b.columns().to_vec(), &opts).map_err(|e| Error::invalid(format!("building an Arrow record batch: {e}")))
     }
 
-    /// The next batch, or None at the end; after an error, None.
+    fn fail(&mut self, e: Error) -> Option<Result<RecordBatch>> {
+        self.done = true;
+        self.ready.clear();
+        self.current = None;
+        Some(Err(e))
+    }
+
     pub fn next_batch(&mut self) -> Option<Result<RecordBatch>> {
-        while !self.done {
-            let Some((i, r)) = &mut self.current else {
-                match self.files.next() {
-                    None => self.done = true,
-                    Some(i) => match self.open(i) {
-                        Ok(r) => self.current = Some((i, r)),
-                        Err(e) => {
-                            self.done = true;
-                            return Some(Err(e));
-                        }
-                    },
+        loop {
+            if let Some(r) = self.ready.pop_front() {
+                return match r {
+                    Ok(b) => Some(self.restamp(b)),
+                    Err(e) => self.fail(e),
+                };
+            }
+            if self.done {
+                return None;
+            }
+            if let Some((i, r)) = &mut self.current {
+                match r.next_batch() {
+                    Some(Ok(b)) => return Some(self.restamp(b)),
+                    Some(Err(e)) => {
+                        let e = self.ds.tile_error(*i, e);
+                        return self.fail(e);
+                    }
+                    None => self.current = None,
+                }
+            }
+            let rest = &self.files[self.next.min(self.files.len())..];
+            if rest.is_empty() {
+                self.done = true;
+                return None;
+            }
+            let n = match self.ds.window(&self.q, rest) {
+                Ok(n) => n,
+                Err(e) => return self.fail(e),
+            };
+            let group = rest[..n.min(rest.len())].to_vec();
+            self.next += group.len();
+            let (ds, q, opts, schema, first) = (&*self.ds, &self.q, &self.opts, &*self.schema, self.first);
+            if let [i] = group[..] {
+                match open_file(ds, q, opts, schema, first, i) {
+                    Ok(r) => self.current = Some((i, r)),
+                    Err(e) => return self.fail(e),
                 }
                 continue;
-            };
-            match r.next_batch() {
-                None => self.current = None,
-                Some(Ok(b)) => {
-                    let opts = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
-                    let b = RecordBatch::try_new_with_options(self.schema.clone(), b.columns().to_vec(), &opts);
-                    return Some(b.map_err(|e| Error::invalid(format!("building an Arrow record batch: {e}"))));
+            }
+            let decoded = ds.par_tiles(&group, |i| {
+                let mut r = open_file(ds, q, opts, schema, first, i)?;
+                let mut out = Vec::new();
+                while let Some(b) = r.next_batch() {
+                    out.push(b.map_err(|e| ds.tile_error(i, e))?);
                 }
-                Some(Err(e)) => {
-                    let i = *i;
-                    self.done = true;
-                    return Some(Err(self.ds.tile_error(i, e)));
+                Ok(out)
+            });
+            for r in decoded {
+                match r {
+                    Ok(batches) => self.ready.extend(batches.into_iter().map(Ok)),
+                    Err(e) => {
+                        self.ready.push_back(Err(e));
+                        break;
+                    }
                 }
             }
         }
-        None
     }
 }
 

@@ -15,6 +15,7 @@ pub use vpc::Item;
 use crate::error::{Error, Result};
 use crate::reader::{LasFile, PointBatch, PointIter, Query, Reader, ReaderOptions};
 use crate::source::{SourceStats, open_source};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// A collection of files read as one.
@@ -215,19 +216,70 @@ impl Dataset {
 
     /// The points `q` selects, file after file (in the collection's order), each
     /// file's batches in its own order ([`Reader::points`]). Yields the file index
-    /// with each batch.
+    /// with each batch. Small files decode side by side (see [`Dataset::window`]).
     pub fn points(&self, q: &Query) -> Result<DatasetPoints<'_>> {
         q.validate()?;
-        Ok(DatasetPoints { ds: self, q: q.clone(), tiles: self.tiles_for(q).into_iter(), current: None })
+        Ok(DatasetPoints { ds: self, q: q.clone(), tiles: self.tiles_for(q), next: 0, current: None, ready: VecDeque::new(), failed: false })
+    }
+
+    /// Decode threads of the dataset's pool.
+    fn threads(&self) -> usize {
+        match self.pool.lock().unwrap().clone().flatten() {
+            Some(p) => p.current_num_threads(),
+            None => self.opts.threads.filter(|&n| n > 0).unwrap_or_else(rayon::current_num_threads),
+        }
+    }
+
+    /// How many of `tiles` (from the first) decode side by side: consecutive files whose
+    /// selected nodes hold at most [`WINDOW_POINTS`] points per thread together (up to
+    /// [`WINDOW_FILES`]). A file of one or two nodes gives its own threads nothing to
+    /// share, so a collection of small tiles would otherwise decode on one core. 1 when
+    /// the first file alone is larger: it streams, its nodes decoding in parallel.
+    pub(crate) fn window(&self, q: &Query, tiles: &[usize]) -> Result<usize> {
+        let budget = WINDOW_POINTS * self.threads() as u64;
+        let (mut sum, mut n) = (0u64, 0usize);
+        for &i in tiles.iter().take(WINDOW_FILES) {
+            let pts: u64 = self.reader(i)?.nodes(q).map_err(|e| self.tile_error(i, e))?.iter().map(|n| n.point_count.max(0) as u64).sum();
+            if n > 0 && sum + pts > budget {
+                break;
+            }
+            sum += pts;
+            n += 1;
+            if sum > budget {
+                break;
+            }
+        }
+        Ok(n.max(1))
+    }
+
+    /// `f` of each file of `tiles` on the dataset's pool, results in `tiles`' order.
+    pub(crate) fn par_tiles<T: Send>(&self, tiles: &[usize], f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+        use rayon::prelude::*;
+        let run = || tiles.par_iter().map(|&i| f(i)).collect();
+        match self.pool.lock().unwrap().clone().flatten() {
+            Some(p) => p.install(run),
+            None => run(),
+        }
     }
 }
+
+/// Points per decode thread that a window of small files may hold at once.
+const WINDOW_POINTS: u64 = 1 << 20;
+/// Most files in one window (each is opened first: a request or two when remote).
+const WINDOW_FILES: usize = 64;
 
 /// Iterator of [`Dataset::points`].
 pub struct DatasetPoints<'d> {
     ds: &'d Dataset,
     q: Query,
-    tiles: std::vec::IntoIter<usize>,
+    tiles: Vec<usize>,
+    /// Position in `tiles` of the next file not yet started.
+    next: usize,
+    /// A large file, streamed.
     current: Option<(usize, PointIter<'static>)>,
+    /// The batches of a window of small files, decoded side by side.
+    ready: VecDeque<Result<(usize, PointBatch)>>,
+    failed: bool,
 }
 
 impl Iterator for DatasetPoints<'_> {
@@ -235,28 +287,72 @@ impl Iterator for DatasetPoints<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            if let Some(r) = self.ready.pop_front() {
+                if r.is_err() {
+                    self.fail();
+                }
+                return Some(r);
+            }
+            if self.failed {
+                return None;
+            }
             if let Some((i, it)) = &mut self.current {
                 match it.next() {
                     Some(Ok(b)) => return Some(Ok((*i, b))),
                     Some(Err(e)) => {
                         let i = *i;
-                        self.tiles = Vec::new().into_iter();
-                        self.current = None;
+                        self.fail();
                         return Some(Err(self.ds.tile_error(i, e)));
                     }
                     None => self.current = None,
                 }
             }
-            let i = self.tiles.next()?;
-            let it = self.ds.reader(i).and_then(|r| r.points_shared(&self.q)).map_err(|e| self.ds.tile_error(i, e));
-            match it {
-                Ok(it) => self.current = Some((i, it)),
+            let rest = &self.tiles[self.next.min(self.tiles.len())..];
+            if rest.is_empty() {
+                return None;
+            }
+            let n = match self.ds.window(&self.q, rest) {
+                Ok(n) => n,
                 Err(e) => {
-                    self.tiles = Vec::new().into_iter();
+                    self.fail();
                     return Some(Err(e));
+                }
+            };
+            let group = rest[..n.min(rest.len())].to_vec();
+            self.next += group.len();
+            let (ds, q) = (self.ds, &self.q);
+            if let [i] = group[..] {
+                match ds.reader(i).and_then(|r| r.points_shared(q)).map_err(|e| ds.tile_error(i, e)) {
+                    Ok(it) => self.current = Some((i, it)),
+                    Err(e) => {
+                        self.fail();
+                        return Some(Err(e));
+                    }
+                }
+                continue;
+            }
+            let decoded = ds.par_tiles(&group, |i| {
+                ds.reader(i).and_then(|r| r.points_shared(q)?.collect::<Result<Vec<_>>>()).map_err(|e| ds.tile_error(i, e))
+            });
+            for (&i, r) in group.iter().zip(decoded) {
+                match r {
+                    Ok(batches) => self.ready.extend(batches.into_iter().map(|b| Ok((i, b)))),
+                    Err(e) => {
+                        self.ready.push_back(Err(e));
+                        break;
+                    }
                 }
             }
         }
+    }
+}
+
+impl DatasetPoints<'_> {
+    /// After an error: nothing more.
+    fn fail(&mut self) {
+        self.failed = true;
+        self.ready.clear();
+        self.current = None;
     }
 }
 
