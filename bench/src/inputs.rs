@@ -154,6 +154,20 @@ pub fn copc_of(ctx: &super::Ctx, name: &str, laz: &Path) -> Result<PathBuf, Stri
     Ok(path)
 }
 
+/// Every read row's query box: centred on the header's bounds, each side sqrt(0.2) of
+/// the extent (20% of the area), as [minx, miny, maxx, maxy].
+pub fn box20(h: &copc::format::Header) -> [f64; 4] {
+    let f = 0.2f64.sqrt();
+    let (cx, cy) = ((h.min[0] + h.max[0]) / 2.0, (h.min[1] + h.max[1]) / 2.0);
+    let (hw, hh) = ((h.max[0] - h.min[0]) * f / 2.0, (h.max[1] - h.min[1]) * f / 2.0);
+    [cx - hw, cy - hh, cx + hw, cy + hh]
+}
+
+/// [`box20`] of a COPC file.
+pub fn box20_of(copc: &Path) -> Result<[f64; 4], String> {
+    Ok(box20(copc::Reader::open(copc).map_err(|e| e.detail())?.header()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -549,13 +549,8 @@ fn run_input(ctx: &mut Ctx, input: &Input) -> Result<InputResult, String> {
         return Ok(InputResult { input: input.clone(), load: load.clone(), copc_bytes, boxq: None, resolution: None, cells });
     }
 
-    // the query box: centred, each side sqrt(0.2) of the extent (20% of the area)
     let r = copc::Reader::open(&copc).map_err(|e| e.detail())?;
-    let h = r.header();
-    let f = 0.2f64.sqrt();
-    let (cx, cy) = ((h.min[0] + h.max[0]) / 2.0, (h.min[1] + h.max[1]) / 2.0);
-    let (hw, hh) = ((h.max[0] - h.min[0]) * f / 2.0, (h.max[1] - h.min[1]) * f / 2.0);
-    let boxq = [cx - hw, cy - hh, cx + hw, cy + hh];
+    let boxq = inputs::box20(r.header());
     // levels 0-2 by the laspy/PDAL rule (levels up to ceil(log2(spacing / r)))
     let resolution = r.info().spacing / 4.0;
     drop(r);

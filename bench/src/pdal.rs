@@ -76,14 +76,10 @@ fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
-/// PDAL's 2-D box, centred, each side sqrt(0.2) of the extent (20% of the area).
+/// The read rows' 20% box ([`inputs::box20`]) as PDAL's 2-D bounds text.
 fn box20(copc: &Path) -> Result<String, String> {
-    let r = copc::Reader::open(copc).map_err(|e| e.detail())?;
-    let h = r.header();
-    let f = 0.2f64.sqrt();
-    let (cx, cy) = ((h.min[0] + h.max[0]) / 2.0, (h.min[1] + h.max[1]) / 2.0);
-    let (hw, hh) = ((h.max[0] - h.min[0]) * f / 2.0, (h.max[1] - h.min[1]) * f / 2.0);
-    Ok(format!("([{:.3},{:.3}],[{:.3},{:.3}])", cx - hw, cx + hw, cy - hh, cy + hh))
+    let [x0, y0, x1, y1] = inputs::box20_of(copc)?;
+    Ok(format!("([{x0:.3},{x1:.3}],[{y0:.3},{y1:.3}])"))
 }
 
 /// Runs the rows at every size.

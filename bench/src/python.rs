@@ -70,14 +70,10 @@ fn read_pair(py: &Result<(PathBuf, String), String>, source: &str, extra: &[&str
     ]
 }
 
-/// The centred box of 20% of the file's area, as `minx,miny,maxx,maxy`.
+/// The read rows' 20% box ([`inputs::box20`]) as `minx,miny,maxx,maxy`.
 fn box20(copc: &Path) -> Result<String, String> {
-    let r = copc::Reader::open(copc).map_err(|e| e.detail())?;
-    let h = r.header();
-    let f = 0.2f64.sqrt();
-    let (cx, cy) = ((h.min[0] + h.max[0]) / 2.0, (h.min[1] + h.max[1]) / 2.0);
-    let (hw, hh) = ((h.max[0] - h.min[0]) * f / 2.0, (h.max[1] - h.min[1]) * f / 2.0);
-    Ok(format!("{:.3},{:.3},{:.3},{:.3}", cx - hw, cy - hh, cx + hw, cy + hh))
+    let [x0, y0, x1, y1] = inputs::box20_of(copc)?;
+    Ok(format!("{x0:.3},{y0:.3},{x1:.3},{y1:.3}"))
 }
 
 /// Runs the rows at every size; returns the section's Markdown.
