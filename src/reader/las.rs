@@ -66,7 +66,7 @@ impl LasFile {
         let name = source.name().to_string();
         let len = source.len();
         let first = source.read_range(0..len.min(FIRST_READ))?;
-        let header = Header::parse(&name, &first[..first.len().min(375)], len)?;
+        let header = Header::parse(&name, &first[..first.len().min(crate::format::header::HEADER_SIZE_15 as usize)], len)?;
         let mut prefetch = Prefetch::default();
         prefetch.add(0, first);
         let mut warnings = Vec::new();

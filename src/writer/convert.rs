@@ -71,6 +71,8 @@ pub struct Converter {
     /// Bytes of extra bytes per record (copied after the standard fields).
     pub extra_len: usize,
     pub requantize: Option<Requantize>,
+    /// Added to every GPS time: a LAS 1.5 input's time offset rebased to the 1.4 one.
+    pub gps_shift: Option<f64>,
 }
 
 /// A point whose coordinate does not fit an i32 at the output scale/offset.
@@ -92,7 +94,14 @@ impl Converter {
             output_len: PointLayout::base_size(output_format) + extra_len,
             extra_len,
             requantize,
+            gps_shift: None,
         }
+    }
+
+    /// Adds `shift` seconds to every GPS time (see `Header::gps_time_shift`).
+    pub fn with_gps_shift(mut self, shift: Option<f64>) -> Self {
+        self.gps_shift = shift.filter(|_| self.input.gps_time.is_some());
+        self
     }
 
     /// Appends the converted records of `records` to `out`.
@@ -134,6 +143,10 @@ impl Converter {
                 if let Some(o) = self.input.rgb {
                     dst[30..36].copy_from_slice(&src[o..o + 6]);
                 }
+            }
+            if let Some(shift) = self.gps_shift {
+                let t = f64::from_le_bytes(dst[22..30].try_into().expect("8 bytes"));
+                dst[22..30].copy_from_slice(&(t + shift).to_le_bytes());
             }
             if self.extra_len > 0 {
                 dst[out_extra..].copy_from_slice(&src[in_extra..in_extra + self.extra_len]);

@@ -476,6 +476,15 @@ pub(crate) fn warn(opts: &WriterOptions, warnings: &mut Vec<String>, msg: String
     warnings.push(msg);
 }
 
+/// COPC is LAS 1.4, whose GPS times are standard GPS time - 10^9 s; a LAS 1.5 input
+/// with another time offset gets its times shifted, which the header's offset field
+/// cannot carry and which coarsens their precision where they grow.
+fn gps_rebase_warning(name: &str, offset: u16, shift: f64) -> String {
+    format!(
+        "{name}: LAS 1.5 GPS times with time offset {offset} x 10^6 s are written as LAS 1.4 adjusted standard GPS time (offset 1000 x 10^6 s): {shift:+} s added to every GPS time"
+    )
+}
+
 /// The inputs' names for a message: all of them when few, else the first ones and how many more.
 fn input_names(files: &[InputFile]) -> String {
     let names: Vec<&str> = files.iter().take(3).map(|f| f.name.as_str()).collect();
@@ -491,6 +500,11 @@ fn plan(files: &[InputFile], opts: &WriterOptions) -> Result<Plan> {
     let extra_len = first.header.extra_bytes_len();
     let mut warnings = Vec::new();
     for f in files {
+        if let (Some(offset), Some(shift)) = (f.header.gps_time_offset, f.header.gps_time_shift()) {
+            if f.layout.gps_time.is_some() {
+                warn(opts, &mut warnings, gps_rebase_warning(&f.name, offset, shift));
+            }
+        }
         for w in &f.warnings {
             warn(opts, &mut warnings, w.clone());
         }
@@ -833,7 +847,7 @@ fn run(inputs: &[PathBuf], output: &Path, opts: &WriterOptions) -> Result<Transl
     let mut conv_buf = Vec::new();
     for f in &files {
         let rq = Requantize::new(f.header.scale, f.header.offset, plan.scale, plan.offset);
-        let conv = Converter::new(f.layout, rq);
+        let conv = Converter::new(f.layout, rq).with_gps_shift(f.header.gps_time_shift());
         if conv.output_len != plan.rec_len {
             return Err(Error::invalid(format!(
                 "internal error: {} converts to {} bytes, expected {}",

@@ -161,6 +161,8 @@ fn plain_las(a: &InfoArgs, las: &LasFile, why: &str) -> Result<(), Failure> {
             "crs_wkt": crs,
             "system_identifier": h.system_identifier(),
             "generating_software": h.generating_software(),
+            // LAS 1.5: GPS times are standard GPS time - this x 10^6 s (null: 1.4's 10^9 s)
+            "gps_time_offset": h.gps_time_offset,
             "warnings": las.warnings,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -174,6 +176,9 @@ fn plain_las(a: &InfoArgs, las: &LasFile, why: &str) -> Result<(), Failure> {
         println!("  scale / offset  {:?} / {:?}", h.scale, h.offset);
         println!("  CRS             {}", crs.as_deref().map(crs_name).unwrap_or_else(|| "none (or GeoTIFF keys)".into()));
         println!("  software        {} / {}", h.system_identifier(), h.generating_software());
+        if let Some(o) = h.gps_time_offset {
+            println!("  GPS time        standard GPS time - {o} x 10^6 s (LAS 1.5 time offset; COPC uses 1000)");
+        }
         for w in &las.warnings {
             println!("  warning         {w}");
         }
