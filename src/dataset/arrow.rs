@@ -4,6 +4,7 @@
 //! stream with an error naming it.
 
 use super::Dataset;
+use super::stream::{FileItems, TileStream};
 use crate::arrow::{ArrowBatchReader, ArrowOptions, BatchSource};
 use crate::arrow::schema::{META_OFFSET, META_SCALE};
 use crate::error::{Error, Result};
@@ -50,11 +51,7 @@ impl Dataset {
             opts: opts.clone(),
             schema,
             first: self.schema_file(q),
-            files: self.tiles_for(q),
-            next: 0,
-            current: None,
-            ready: std::collections::VecDeque::new(),
-            done: false,
+            stream: TileStream::new(self.tiles_for(q)),
         })
     }
 }
@@ -68,15 +65,7 @@ pub struct DatasetArrow {
     opts: ArrowOptions,
     schema: SchemaRef,
     first: usize,
-    files: Vec<usize>,
-    /// Position in `files` of the next file not yet started.
-    next: usize,
-    /// A large file, streamed.
-    current: Option<(usize, ArrowBatchReader<'static>)>,
-    /// The batches of a window of small files, decoded side by side
-    /// ([`Dataset::window`]).
-    ready: std::collections::VecDeque<Result<RecordBatch>>,
-    done: bool,
+    stream: TileStream<RecordBatch>,
 }
 
 /// Why file `b`'s columns cannot join a stream of schema `a`, if they cannot: names and
@@ -116,71 +105,13 @@ impl DatasetArrow {
         RecordBatch::try_new_with_options(self.schema.clone(), b.columns().to_vec(), &opts).map_err(|e| Error::invalid(format!("building an Arrow record batch: {e}")))
     }
 
-    fn fail(&mut self, e: Error) -> Option<Result<RecordBatch>> {
-        self.done = true;
-        self.ready.clear();
-        self.current = None;
-        Some(Err(e))
-    }
-
     pub fn next_batch(&mut self) -> Option<Result<RecordBatch>> {
-        loop {
-            if let Some(r) = self.ready.pop_front() {
-                return match r {
-                    Ok(b) => Some(self.restamp(b)),
-                    Err(e) => self.fail(e),
-                };
-            }
-            if self.done {
-                return None;
-            }
-            if let Some((i, r)) = &mut self.current {
-                match r.next_batch() {
-                    Some(Ok(b)) => return Some(self.restamp(b)),
-                    Some(Err(e)) => {
-                        let e = self.ds.tile_error(*i, e);
-                        return self.fail(e);
-                    }
-                    None => self.current = None,
-                }
-            }
-            let rest = &self.files[self.next.min(self.files.len())..];
-            if rest.is_empty() {
-                self.done = true;
-                return None;
-            }
-            let n = match self.ds.window(&self.q, rest) {
-                Ok(n) => n,
-                Err(e) => return self.fail(e),
-            };
-            let group = rest[..n.min(rest.len())].to_vec();
-            self.next += group.len();
-            let (ds, q, opts, schema, first) = (&*self.ds, &self.q, &self.opts, &*self.schema, self.first);
-            if let [i] = group[..] {
-                match open_file(ds, q, opts, schema, first, i) {
-                    Ok(r) => self.current = Some((i, r)),
-                    Err(e) => return self.fail(e),
-                }
-                continue;
-            }
-            let decoded = ds.par_tiles(&group, |i| {
-                let mut r = open_file(ds, q, opts, schema, first, i)?;
-                let mut out = Vec::new();
-                while let Some(b) = r.next_batch() {
-                    out.push(b.map_err(|e| ds.tile_error(i, e))?);
-                }
-                Ok(out)
-            });
-            for r in decoded {
-                match r {
-                    Ok(batches) => self.ready.extend(batches.into_iter().map(Ok)),
-                    Err(e) => {
-                        self.ready.push_back(Err(e));
-                        break;
-                    }
-                }
-            }
-        }
+        let (ds, q, opts, schema, first) = (&*self.ds, &self.q, &self.opts, &*self.schema, self.first);
+        let next = self.stream.next(ds, q, |i| {
+            let mut r = open_file(ds, q, opts, schema, first, i)?;
+            Ok(Box::new(std::iter::from_fn(move || r.next_batch())) as FileItems<RecordBatch>)
+        })?;
+        Some(next.and_then(|(_, b)| self.restamp(b)))
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod arrow;
 pub mod plan;
+mod stream;
 pub mod vpc;
 
 pub use arrow::DatasetArrow;
@@ -13,9 +14,9 @@ pub use plan::{Partition, PlanTarget};
 pub use vpc::Item;
 
 use crate::error::{Error, Result};
-use crate::reader::{LasFile, PointBatch, PointIter, Query, Reader, ReaderOptions};
+use crate::reader::{LasFile, PointBatch, Query, Reader, ReaderOptions};
 use crate::source::{SourceStats, open_source};
-use std::collections::VecDeque;
+use stream::{FileItems, TileStream};
 use std::sync::{Arc, Mutex};
 
 /// A collection of files read as one.
@@ -219,7 +220,7 @@ impl Dataset {
     /// with each batch. Small files decode side by side (see [`Dataset::window`]).
     pub fn points(&self, q: &Query) -> Result<DatasetPoints<'_>> {
         q.validate()?;
-        Ok(DatasetPoints { ds: self, q: q.clone(), tiles: self.tiles_for(q), next: 0, current: None, ready: VecDeque::new(), failed: false })
+        Ok(DatasetPoints { ds: self, q: q.clone(), stream: TileStream::new(self.tiles_for(q)) })
     }
 
     /// Decode threads of the dataset's pool.
@@ -272,87 +273,15 @@ const WINDOW_FILES: usize = 64;
 pub struct DatasetPoints<'d> {
     ds: &'d Dataset,
     q: Query,
-    tiles: Vec<usize>,
-    /// Position in `tiles` of the next file not yet started.
-    next: usize,
-    /// A large file, streamed.
-    current: Option<(usize, PointIter<'static>)>,
-    /// The batches of a window of small files, decoded side by side.
-    ready: VecDeque<Result<(usize, PointBatch)>>,
-    failed: bool,
+    stream: TileStream<PointBatch>,
 }
 
 impl Iterator for DatasetPoints<'_> {
     type Item = Result<(usize, PointBatch)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(r) = self.ready.pop_front() {
-                if r.is_err() {
-                    self.fail();
-                }
-                return Some(r);
-            }
-            if self.failed {
-                return None;
-            }
-            if let Some((i, it)) = &mut self.current {
-                match it.next() {
-                    Some(Ok(b)) => return Some(Ok((*i, b))),
-                    Some(Err(e)) => {
-                        let i = *i;
-                        self.fail();
-                        return Some(Err(self.ds.tile_error(i, e)));
-                    }
-                    None => self.current = None,
-                }
-            }
-            let rest = &self.tiles[self.next.min(self.tiles.len())..];
-            if rest.is_empty() {
-                return None;
-            }
-            let n = match self.ds.window(&self.q, rest) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.fail();
-                    return Some(Err(e));
-                }
-            };
-            let group = rest[..n.min(rest.len())].to_vec();
-            self.next += group.len();
-            let (ds, q) = (self.ds, &self.q);
-            if let [i] = group[..] {
-                match ds.reader(i).and_then(|r| r.points_shared(q)).map_err(|e| ds.tile_error(i, e)) {
-                    Ok(it) => self.current = Some((i, it)),
-                    Err(e) => {
-                        self.fail();
-                        return Some(Err(e));
-                    }
-                }
-                continue;
-            }
-            let decoded = ds.par_tiles(&group, |i| {
-                ds.reader(i).and_then(|r| r.points_shared(q)?.collect::<Result<Vec<_>>>()).map_err(|e| ds.tile_error(i, e))
-            });
-            for (&i, r) in group.iter().zip(decoded) {
-                match r {
-                    Ok(batches) => self.ready.extend(batches.into_iter().map(|b| Ok((i, b)))),
-                    Err(e) => {
-                        self.ready.push_back(Err(e));
-                        break;
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl DatasetPoints<'_> {
-    /// After an error: nothing more.
-    fn fail(&mut self) {
-        self.failed = true;
-        self.ready.clear();
-        self.current = None;
+        let (ds, q) = (self.ds, &self.q);
+        self.stream.next(ds, q, |i| Ok(Box::new(ds.reader(i)?.points_shared(q)?) as FileItems<PointBatch>))
     }
 }
 
